@@ -1,0 +1,27 @@
+"""Wiring: the real ledger, cache, output directory and clock for a configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from syndicate.build.builder import Builder, Progress
+from syndicate.clock import Clock, SystemClock
+from syndicate.config import Settings
+from syndicate.feeds.output import OutputDir
+from syndicate.store.cache import RenderCache
+from syndicate.store.ledger import Ledger
+
+
+@contextmanager
+def open_builder(settings: Settings, *, clock: Clock | None = None,
+                 progress: Progress | None = None) -> Iterator[Builder]:
+    """A Builder over the configured stores; closes them afterwards."""
+    ledger = Ledger.open(settings.store_url)
+    cache = RenderCache(settings.cache_path)
+    try:
+        yield Builder(settings, ledger=ledger, cache=cache, output=OutputDir(settings.output_dir),
+                      clock=clock or SystemClock(), progress=progress)
+    finally:
+        cache.close()
+        ledger.close()

@@ -1,0 +1,1 @@
+"""The build pipeline: posts on disk → ledger → feed files."""

@@ -1,0 +1,283 @@
+"""Settings: a typed model of `syndicate.toml`, loaded with errors that say file, line and key.
+
+Relative paths in the file are relative to the file itself, so a config works from any
+working directory. `${NAME}` in a string is replaced by the environment variable NAME.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from syndicate.errors import ConfigError
+
+CONFIG_ENV = "SYNDICATE_CONFIG"
+DEFAULT_CONFIG = Path("config") / "syndicate.toml"
+
+FormatName = Literal["atom", "rss", "json"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteSettings(_Section):
+    title: str = "My blog"
+    url: str  # the site's public base URL; every link in the feeds starts here
+    description: str = ""
+    language: str | None = None
+    author: str | None = None  # the feeds' own author, when posts name none
+    icon: str | None = None
+    logo: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, such as https://blog.example.org/")
+        return value if value.endswith("/") else value + "/"
+
+
+class ContentSettings(_Section):
+    root: Path = Path()
+    layout: Literal["auto", "middleman", "jekyll", "hugo"] = "auto"
+    posts: str | None = None  # directory of posts under root; the layout's default if unset
+    authors: str | None = None  # authors registry under root; the layout's default if unset
+    permalink: str | None = None  # e.g. "blog/{year}/{month}/{slug}.html"
+    image_base: str | None = None  # where relative Markdown image paths live (Middleman: images/)
+    timezone: str = "UTC"  # for dates written without one
+    summary_markers: tuple[str, ...] = ("READMORE", "<!--more-->")
+    tag_fields: tuple[str, ...] = ("tags",)  # frontmatter fields whose values are tags
+    tag_aliases: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from exc
+        return value
+
+
+class IdentitySettings(_Section):
+    # How a post's permanent id is minted the first time it is seen. Fields: {host},
+    # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}.
+    id_template: str = "tag:{host},{date}:/{path}"
+    # Share of words that must change before an edit moves `updated` (0.02 = 2 %).
+    significant_change: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+
+
+class FeedKindSettings(_Section):
+    enabled: bool = True
+    title: str | None = None
+    atom: str = ""
+    rss: str = ""
+    json_: str = Field("", alias="json")
+    page: str | None = None  # HTML page the feed mirrors, relative to the site URL
+    limit: Annotated[int, Field(ge=1)] | None = None
+    max_bytes: Annotated[int, Field(ge=1024)] | None = None
+    content: Literal["full", "summary"] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def path_for(self, fmt: FormatName) -> str:
+        return {"atom": self.atom, "rss": self.rss, "json": self.json_}[fmt]
+
+
+def _site_feeds() -> FeedKindSettings:
+    return FeedKindSettings(title="{site}", atom="feed.xml", rss="feed.rss", json="feed.json")
+
+
+def _tag_feeds() -> FeedKindSettings:
+    return FeedKindSettings(
+        title="{site}: {tag}", atom="tag/{slug}.xml", rss="tag/{slug}.rss", json="tag/{slug}.json"
+    )
+
+
+def _author_feeds() -> FeedKindSettings:
+    return FeedKindSettings(
+        title="{site}: posts by {author}",
+        atom="author/{slug}.xml",
+        rss="author/{slug}.rss",
+        json="author/{slug}.json",
+    )
+
+
+class FeedSettings(_Section):
+    output: Path = Path("public")
+    formats: tuple[FormatName, ...] = ("atom", "rss", "json")
+    limit: Annotated[int, Field(ge=1)] = 20
+    max_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
+    content: Literal["full", "summary"] = "full"
+    hubs: tuple[str, ...] = ()
+    site: FeedKindSettings = Field(default_factory=_site_feeds)
+    tags: FeedKindSettings = Field(default_factory=_tag_feeds)
+    authors: FeedKindSettings = Field(default_factory=_author_feeds)
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///syndicate.db"  # the ledger: any SQLAlchemy URL
+    cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
+
+
+class Settings(_Section):
+    """The whole configuration. `base_dir` is where relative paths are resolved from."""
+
+    site: SiteSettings
+    content: ContentSettings = Field(default_factory=ContentSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    base_dir: Path = Field(default=Path(), exclude=True)
+    source_file: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def content_root(self) -> Path:
+        return (self.base_dir / self.content.root).resolve()
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.base_dir / self.feeds.output).resolve()
+
+    @property
+    def cache_path(self) -> Path:
+        return (self.base_dir / self.store.cache).resolve()
+
+    @property
+    def store_url(self) -> str:
+        """The SQLAlchemy URL, with a relative SQLite path made relative to the config file."""
+        url = self.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix):]
+            if rest and not rest.startswith(":memory:"):
+                return prefix + str((self.base_dir / rest).resolve())
+        return url
+
+
+def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a config file; every problem becomes a ConfigError naming file and line."""
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            "no such file; create one with `syndicate init BLOG_DIR` or pass --config",
+            file=str(path),
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=str(path)) from exc
+    return parse_settings(text, file=str(path), base_dir=path.parent, environ=environ)
+
+
+def parse_settings(
+    text: str, *, file: str, base_dir: Path, environ: Mapping[str, str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", file=file, line=line) from None
+    raw = _expand_env(raw, (), environ, text, file)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(str(part) for part in first["loc"])
+        raise ConfigError(
+            _explain(first), file=file, line=locate_key(text, loc), key=".".join(loc)
+        ) from None
+    source = Path(file)
+    return settings.model_copy(update={"base_dir": base_dir.resolve(), "source_file": source})
+
+
+def _explain(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown setting (check its spelling and section)"
+    if kind == "missing":
+        return "required setting is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(
+    value: Any, loc: tuple[str, ...], environ: Mapping[str, str], text: str, file: str
+) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(
+                    f"environment variable {name} is not set",
+                    file=file, line=locate_key(text, loc), key=".".join(loc),
+                )
+            return environ[name]
+        return _ENV_REF.sub(replace, value)
+    if isinstance(value, Mapping):
+        return {k: _expand_env(v, (*loc, k), environ, text, file) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, (*loc, str(i)), environ, text, file) for i, v in enumerate(value)]
+    return value
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.\-" ]+?)\s*=""")
+
+
+def locate_key(text: str, loc: Sequence[str]) -> int | None:
+    """The 1-based line where the setting at `loc` (e.g. feeds.tags.limit) is written.
+
+    Falls back to the line of the nearest enclosing table, or None if nothing matches.
+    """
+    want = [part for part in loc if not part.isdigit()]
+    best: int | None = None
+    best_depth = 0
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = _split_dotted(header.group(1))
+            if table and table == want[: len(table)] and len(table) > best_depth:
+                best, best_depth = number, len(table)
+            continue
+        key = _KEY.match(line)
+        if key:
+            full = table + _split_dotted(key.group(1))
+            if full == want[: len(full)]:
+                return number
+    return best
+
+
+def _split_dotted(key: str) -> list[str]:
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)', key)
+    return [a or b or c for a, b, c in parts]

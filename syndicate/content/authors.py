@@ -1,0 +1,124 @@
+"""The authors registry (`data/authors.yml` and the like) and resolving a post's byline."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syndicate.content.tags import slugify
+from syndicate.errors import ConfigError
+from syndicate.model import Author
+
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
+
+
+class AuthorRegistry:
+    """Known authors by key; unknown names become authors of their own."""
+
+    def __init__(self, authors: Iterable[Author] = ()) -> None:
+        self._by_key: dict[str, Author] = {}
+        self._by_name: dict[str, Author] = {}
+        for author in authors:
+            self._by_key[author.key.casefold()] = author
+            self._by_name[author.name.casefold()] = author
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    @property
+    def keys(self) -> list[str]:
+        return sorted(a.key for a in self._by_key.values())
+
+    def resolve(self, value: object) -> tuple[Author, ...]:
+        """Authors named by a frontmatter `author`/`authors` value (string, list or mapping)."""
+        found: list[Author] = []
+        for item in _items(value):
+            author = self._one(item)
+            if author is not None and author not in found:
+                found.append(author)
+        return tuple(found)
+
+    def known(self, key_or_name: str) -> bool:
+        folded = key_or_name.casefold()
+        return folded in self._by_key or folded in self._by_name
+
+    def _one(self, item: object) -> Author | None:
+        if isinstance(item, Mapping):
+            return _from_mapping(None, item)
+        text = str(item).strip().lstrip("@")
+        if not text:
+            return None
+        folded = text.casefold()
+        return self._by_key.get(folded) or self._by_name.get(folded) or Author(key=slugify(text), name=text)
+
+
+def _items(value: object) -> list[object]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in _SPLIT.split(value) if part]
+    if isinstance(value, Mapping):
+        return [value]
+    if isinstance(value, list | tuple):
+        out: list[object] = []
+        for item in value:
+            out.extend(_items(item) if isinstance(item, str) else [item])
+        return out
+    return [value]
+
+
+def load_registry(path: Path) -> AuthorRegistry:
+    """Read a registry file (YAML, TOML or JSON) mapping keys to name and handles."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"authors registry cannot be read: {exc}", file=str(path)) from exc
+    if data is None:
+        return AuthorRegistry()
+    if not isinstance(data, Mapping):
+        raise ConfigError("authors registry must map author keys to details", file=str(path))
+    return AuthorRegistry(_from_mapping(str(key), value) for key, value in data.items())
+
+
+def _from_mapping(key: str | None, value: object) -> Author:
+    details: Mapping[str, Any] = value if isinstance(value, Mapping) else {"name": value}
+    name = str(details.get("name") or key or "").strip()
+    return Author(
+        key=key or slugify(name),
+        name=name or (key or ""),
+        uri=_text(details, "url", "uri", "website", "homepage"),
+        email=_text(details, "email"),
+        twitter=_handle(_text(details, "twitter", "x")),
+        mastodon=_text(details, "mastodon", "fediverse"),
+        bluesky=_handle(_text(details, "bluesky", "bsky")),
+    )
+
+
+def _text(details: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = details.get(name)
+        if value:
+            return str(value).strip()
+    return None
+
+
+def _handle(value: str | None) -> str | None:
+    """`@name`, `https://twitter.com/name` or `name` → `name`."""
+    if not value:
+        return None
+    value = value.rstrip("/")
+    if "/" in value:
+        value = value.rsplit("/", 1)[1]
+    return value.lstrip("@") or None

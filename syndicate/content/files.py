@@ -1,0 +1,163 @@
+"""Finding source files and turning their bytes into trustworthy text."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicate.content.text import strip_xml_unsafe
+from syndicate.errors import EncodingError
+
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+HTML_SUFFIXES = (".html", ".htm")
+
+# Editor and tool droppings: swap and backup files, Emacs locks and autosaves, macOS metadata.
+_DROPPING = re.compile(r"^(\.|#)|(~|\.sw[a-p]|\.swx|\.tmp|\.bak|\.orig|\.rej|#)$|^4913$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStamp:
+    """What a scan learns about a file without reading it."""
+
+    rel: str  # path relative to the content root, forward slashes
+    mtime_ns: int
+    size: int
+
+
+def is_dropping(name: str) -> bool:
+    """True for files an editor or tool leaves behind, which are never posts."""
+    return bool(_DROPPING.search(name))
+
+
+def body_format(name: str) -> str | None:
+    """'markdown' or 'html' from a file name, or None when it is not a post source."""
+    lower = name.lower()
+    if lower.endswith(".erb"):
+        lower = lower[: -len(".erb")]
+    if lower.endswith(MARKDOWN_SUFFIXES):
+        return "markdown"
+    if lower.endswith(HTML_SUFFIXES):
+        return "html"
+    return None
+
+
+def scan(root: Path, subdir: str, *, recursive: bool, skip_dirs: tuple[str, ...] = ()) -> list[SourceStamp]:
+    """Every post source under root/subdir, sorted by path; droppings ignored silently."""
+    base = root / subdir if subdir else root
+    stamps: list[SourceStamp] = []
+    if not base.is_dir():
+        return stamps
+    prefix = f"{subdir.strip('/')}/" if subdir else ""
+    for rel, entry in _walk(base, "", recursive=recursive, skip_dirs=skip_dirs):
+        stat = entry.stat()
+        stamps.append(SourceStamp(prefix + rel, stat.st_mtime_ns, stat.st_size))
+    stamps.sort(key=lambda s: s.rel)
+    return stamps
+
+
+def _walk(
+    directory: Path, rel: str, *, recursive: bool, skip_dirs: tuple[str, ...]
+) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if is_dropping(name):
+                continue
+            if entry.is_dir(follow_symlinks=True):
+                if recursive and name not in skip_dirs:
+                    yield from _walk(Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs)
+            elif body_format(name) and entry.is_file(follow_symlinks=True):
+                yield f"{rel}{name}", entry
+
+
+def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:
+    """Text of a source file, with line endings normalised; warnings say what was repaired.
+
+    UTF-8 (with or without BOM) is the norm. UTF-16 with a BOM is decoded. A UTF-8 file with a
+    few stray Windows-1252 bytes (text pasted from a word processor) keeps its UTF-8 and reads
+    the strays as Windows-1252. A file in a single legacy encoding is decoded when it can be
+    identified with confidence. Anything else is refused rather than guessed.
+    """
+    warnings: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16")
+        warnings.append("file is UTF-16; decoded it (UTF-8 is recommended)")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text, note = _decode_legacy(path, data)
+            warnings.append(note)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _MOJIBAKE_HINT.search(text):
+        text, repaired = _repair_mojibake(text)
+        if repaired:
+            warnings.append("repaired mis-decoded characters (mojibake) in the text")
+    return strip_xml_unsafe(text), tuple(warnings)
+
+
+_CP1252_STRAY = "syndicate-cp1252-stray"
+
+
+def _cp1252_strays(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    chunk = error.object[error.start : error.end]
+    return bytes(chunk).decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error(_CP1252_STRAY, _cp1252_strays)
+
+# Encodings that plain-text blogs were actually written in; a guess outside this set is refused.
+_LEGACY = {"cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp1251", "koi8_r"}
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _decode_legacy(path: str, data: bytes) -> tuple[str, str]:
+    if _UTF8_MULTIBYTE.search(data):
+        strays = _count_invalid_utf8(data)
+        if strays <= max(4, len(data) // 500):
+            text = data.decode("utf-8", errors=_CP1252_STRAY)
+            return text, f"{strays} byte(s) were not UTF-8; read them as Windows-1252"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding in _LEGACY and best.chaos < 0.2:
+        return str(best), f"file is not UTF-8; decoded it as {best.encoding} (convert it to UTF-8)"
+    guess = f" (best guess: {best.encoding})" if best is not None else ""
+    raise EncodingError(path, f"not UTF-8 and its encoding cannot be identified with confidence{guess}; convert it to UTF-8")
+
+
+def _count_invalid_utf8(data: bytes) -> int:
+    count = 0
+    start = 0
+    while True:
+        try:
+            data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            count += 1
+            start += exc.end
+            continue
+        return count
+
+
+# Sequences that appear when UTF-8 was decoded as Windows-1252 or Latin-1 somewhere upstream.
+_MOJIBAKE_HINT = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac|[\u0080-\u009f]")
+
+
+def _repair_mojibake(text: str) -> tuple[str, bool]:
+    import ftfy
+
+    config = ftfy.TextFixerConfig(
+        unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False,
+        fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
+        remove_control_chars=False, normalization=None, explain=False,
+    )
+    fixed = ftfy.fix_text(text, config)
+    return fixed, fixed != text

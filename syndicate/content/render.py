@@ -1,0 +1,74 @@
+"""A post body → safe feed HTML, its summary and the summary as plain text."""
+
+from __future__ import annotations
+
+import html as html_lib
+from collections.abc import Sequence
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from syndicate.content import embeds, kramdown
+from syndicate.content.markdown import MORE, mark_summary, to_html
+from syndicate.content.sanitize import Sanitizer
+from syndicate.content.summary import lead_paragraphs
+from syndicate.content.text import html_to_text
+from syndicate.model import Rendered
+
+
+class Renderer:
+    """Renders bodies for one site. Cheap to call; keep one per process (not thread-safe)."""
+
+    def __init__(self, *, site_url: str, image_dir: str | None = None,
+                 summary_markers: Sequence[str] = ("READMORE", "<!--more-->")) -> None:
+        self._sanitizer = Sanitizer((site_url, image_dir) if image_dir else None)
+        self._markers = tuple(summary_markers)
+
+    def render(self, body: str, body_format: str, page_url: str, summary: str | None = None) -> Rendered:
+        """Render `body` (Markdown or HTML) as it belongs to `page_url`.
+
+        `summary`, the frontmatter's own summary, replaces the one taken from the body.
+        """
+        if body_format == "markdown":
+            raw = to_html(mark_summary(body, self._markers))
+        else:
+            raw = _mark_html_summary(body, self._markers)
+        if kramdown.needs_fixing(raw) or embeds.needs_fixing(raw):
+            raw = _fix_dom(raw, page_url)
+        before, marked, after = raw.partition(MORE)
+        content, problems = self._sanitizer.clean(before + after, page_url)
+        if summary:
+            summary_html = f"<p>{html_lib.escape(summary, quote=False)}</p>"
+        elif marked:
+            summary_html, _ = self._sanitizer.clean(before, page_url)
+        else:
+            summary_html = lead_paragraphs(content)
+        return Rendered(
+            content_html=content.strip(),
+            summary_html=summary_html.strip(),
+            summary_text=summary or html_to_text(summary_html),
+            warnings=tuple(dict.fromkeys(problems)),
+        )
+
+
+def _mark_html_summary(body: str, markers: Sequence[str]) -> str:
+    for marker in markers:
+        if marker.startswith("<") and marker in body:
+            return body.replace(marker, MORE, 1)
+    return body
+
+
+def _fix_dom(raw: str, page_url: str) -> str:
+    """Apply kramdown attribute lists and replace embeds, on a parsed tree."""
+    if not raw.strip():
+        return raw
+    try:
+        root = lxml_html.fragment_fromstring(raw, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return raw  # the sanitiser still removes anything unsafe
+    if kramdown.needs_fixing(raw):
+        kramdown.apply(root)
+    if embeds.needs_fixing(raw):
+        embeds.replace(root, page_url)
+    out: str = lxml_html.tostring(root, encoding="unicode")
+    return out[len("<div>") : -len("</div>")]

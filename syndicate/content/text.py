@@ -1,0 +1,50 @@
+"""Small text helpers shared by loading and rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+
+# XML 1.0 forbids C0 controls except tab/newline/return, surrogates and U+FFFE/U+FFFF; we also
+# drop DEL, C1 controls and the non-characters, which XML discourages and readers choke on.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_BREAK = re.compile(
+    r"</?(?:p|div|li|h[1-6]|br|tr|td|th|blockquote|ul|ol|pre|table|dd|dt|hr|section|figure|figcaption)\b[^>]*>",
+    re.IGNORECASE,
+)
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+def strip_xml_unsafe(text: str) -> str:
+    """Remove the characters that XML 1.0 forbids or discourages."""
+    return _XML_UNSAFE.sub("", text)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a sanitised HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    spaced = _BLOCK_BREAK.sub(" ", fragment)
+    return _SPACE.sub(" ", html.unescape(_TAG.sub("", spaced))).strip()
+
+
+def collapse_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    """Case-folded words: what the significance check compares."""
+    return _WORD.findall(text.casefold())
+
+
+def digest(text: str) -> str:
+    """A short stable hash of some text."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def plain_title(raw: str) -> str:
+    """A title as plain text: any HTML tags removed and entities decoded, spaces collapsed."""
+    if "<" in raw or "&" in raw:
+        raw = html.unescape(_TAG.sub("", raw))
+    return collapse_space(strip_xml_unsafe(raw))

@@ -1,0 +1,1 @@
+"""Feeds: which exist (plan), their entries and documents, and writing them to disk."""

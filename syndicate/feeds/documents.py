@@ -1,0 +1,120 @@
+"""Whole feed documents: a head made by feedgen (or the JSON Feed fields), then the entries.
+
+Documents are deterministic: nothing in them depends on when or where the build ran, so the
+same posts always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+
+from syndicate import __version__
+from syndicate.feeds.entries import utc
+from syndicate.model import FeedFormat, FeedOutput, FeedSpec
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHead:
+    """Feed-level facts shared by every format of one feed."""
+
+    spec: FeedSpec
+    feed_id: str
+    updated: datetime
+    author: str
+    language: str | None
+    hubs: tuple[str, ...]
+    icon: str | None
+    logo: str | None
+
+
+def assemble(head: FeedHead, output: FeedOutput, entries: Sequence[bytes]) -> bytes:
+    """The document for one output of a feed, with its already-serialised entries."""
+    if output.format is FeedFormat.ATOM:
+        return _splice(_atom_head(head, output), b"</feed>", b"".join(entries))
+    if output.format is FeedFormat.RSS:
+        hubs = b"".join(f'<atom:link href="{_attr(h)}" rel="hub"/>'.encode() for h in head.hubs)
+        return _splice(_rss_head(head, output), b"</channel>", hubs + b"".join(entries))
+    return _json_document(head, output, entries)
+
+
+def overhead(head: FeedHead, output: FeedOutput) -> int:
+    """Bytes of a document with no entries: what the byte budget cannot give to entries."""
+    return len(assemble(head, output, []))
+
+
+def _splice(document: bytes, closing: bytes, inner: bytes) -> bytes:
+    at = document.rindex(closing)
+    return document[:at] + inner + document[at:]
+
+
+def _generator(head: FeedHead, output: FeedOutput) -> FeedGenerator:
+    spec = head.spec
+    fg = FeedGenerator()
+    fg.id(head.feed_id)
+    fg.title(spec.title)
+    fg.updated(utc(head.updated))
+    fg.link(href=output.url, rel="self", type=output.format.media_type)
+    fg.link(href=spec.page_url, rel="alternate", type="text/html")
+    fg.author({"name": head.author})
+    fg.generator("syndicate", version=__version__)
+    if head.language:
+        fg.language(head.language)
+    if head.icon:
+        fg.icon(head.icon)
+    if head.logo:
+        fg.logo(head.logo)
+    return fg
+
+
+def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
+    fg = _generator(head, output)
+    if head.spec.description and head.spec.description != head.spec.title:
+        fg.subtitle(head.spec.description)
+    for hub in head.hubs:
+        fg.link(href=hub, rel="hub")
+    return bytes(fg.atom_str(pretty=False))
+
+
+def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
+    fg = _generator(head, output)
+    fg.load_extension("dc", atom=False, rss=True)  # declares dc: for the items' dc:creator
+    fg.description(head.spec.description or head.spec.title)
+    if head.logo:
+        fg.image(url=head.logo, title=head.spec.title, link=head.spec.page_url)
+    return bytes(fg.rss_str(pretty=False))
+
+
+def _json_document(head: FeedHead, output: FeedOutput, entries: Sequence[bytes]) -> bytes:
+    spec = head.spec
+    document: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": spec.title,
+        "home_page_url": spec.page_url,
+        "feed_url": output.url,
+    }
+    if spec.description and spec.description != spec.title:
+        document["description"] = spec.description
+    if head.icon:
+        document["favicon"] = head.icon
+    if head.logo:
+        document["icon"] = head.logo
+    document["authors"] = [{"name": head.author}]
+    if head.language:
+        document["language"] = head.language
+    if head.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
+    document["items"] = []
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _splice(text, b"]}", b",".join(entries))
+
+
+def _attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")

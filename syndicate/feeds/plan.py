@@ -1,0 +1,112 @@
+"""Which feeds exist and which entries each one lists: a pure function of the posts.
+
+Every public post is in the site feed, in the feed of each of its tags and of each of its
+authors (each kind can be switched off). A feed lists its newest entries, newest first; ties
+on the date are broken by id so the order never depends on the filesystem.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicate.config import FeedKindSettings, Settings
+from syndicate.content.urls import absolute
+from syndicate.model import Entry, FeedFormat, FeedKind, FeedOutput, FeedSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFeed:
+    spec: FeedSpec
+    entries: tuple[Entry, ...]  # newest first, at most spec.limit
+    name: str = ""  # the tag or author as shown
+
+
+def newest_first(entries: Iterable[Entry]) -> list[Entry]:
+    return sorted(entries, key=lambda e: (e.post.date, e.id), reverse=True)
+
+
+def plan(entries: Sequence[Entry], settings: Settings,
+         keep: Iterable[tuple[FeedKind, str, str]] = ()) -> list[PlannedFeed]:
+    """All feeds for the given public entries (sorted newest first).
+
+    `keep` names feeds (kind, key, name) that existed before: a tag or author with no public
+    post left still gets its (now empty) feed, so subscribers see no error.
+    """
+    feeds: list[PlannedFeed] = []
+    kinds = settings.feeds
+    if kinds.site.enabled:
+        spec = feed_spec(settings, FeedKind.SITE, "", settings.site.title)
+        feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), settings.site.title))
+    groups = _groups(entries, settings)
+    for kind, key, name in keep:
+        groups.setdefault((kind, key), ([], Counter({name: 1})))
+    for (kind, key), (members, names) in sorted(groups.items(), key=lambda item: (item[0][0].value, item[0][1])):
+        if not (kinds.tags if kind is FeedKind.TAG else kinds.authors).enabled:
+            continue
+        name = _most_common(names)
+        spec = feed_spec(settings, kind, key, name)
+        feeds.append(PlannedFeed(spec, tuple(members[: spec.limit]), name))
+    return feeds
+
+
+def _groups(entries: Sequence[Entry], settings: Settings
+            ) -> dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]]:
+    groups: dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]] = defaultdict(
+        lambda: ([], Counter())
+    )
+    want_tags, want_authors = settings.feeds.tags.enabled, settings.feeds.authors.enabled
+    for entry in entries:  # already newest first, so each group is too
+        if want_tags:
+            for tag in entry.post.tags:
+                members, names = groups[(FeedKind.TAG, tag.slug)]
+                members.append(entry)
+                names[tag.name] += 1
+        if want_authors:
+            for author in entry.post.authors:
+                members, names = groups[(FeedKind.AUTHOR, author.key)]
+                members.append(entry)
+                names[author.name] += 1
+    return groups
+
+
+def _most_common(names: Counter[str]) -> str:
+    """The spelling most posts use; ties go to the one that sorts first, so it is stable."""
+    return min(names.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
+    """Title, paths and URLs of one feed, from the settings for its kind."""
+    kind_settings = _kind_settings(settings, kind)
+    site = settings.site
+    values = {"site": site.title, "tag": name, "author": name, "name": name, "slug": key}
+    outputs = []
+    for fmt_name in settings.feeds.formats:
+        template = kind_settings.path_for(fmt_name)
+        if template:
+            path = template.format_map(values).lstrip("/")
+            outputs.append(FeedOutput(FeedFormat(fmt_name), path, absolute(site.url, path)))
+    title_template = kind_settings.title or "{site}"
+    page = kind_settings.page.format_map(values) if kind_settings.page else ""
+    return FeedSpec(
+        kind=kind,
+        key=key,
+        title=title_template.format_map(values),
+        description=site.description or title_template.format_map(values),
+        page_url=absolute(site.url, page),
+        outputs=tuple(outputs),
+        limit=kind_settings.limit or settings.feeds.limit,
+        max_bytes=kind_settings.max_bytes or settings.feeds.max_bytes,
+        full_content=(kind_settings.content or settings.feeds.content) == "full",
+    )
+
+
+def _kind_settings(settings: Settings, kind: FeedKind) -> FeedKindSettings:
+    return {FeedKind.SITE: settings.feeds.site, FeedKind.TAG: settings.feeds.tags,
+            FeedKind.AUTHOR: settings.feeds.authors}[kind]
+
+
+def latest_update(entries: Iterable[Entry]) -> datetime | None:
+    return max((e.updated for e in entries), default=None)

@@ -1,0 +1,140 @@
+"""The data that flows through syndicate: plain frozen values, no behaviour with side effects.
+
+This module imports nothing from the rest of the package, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person who writes posts, as the authors registry (or the post alone) describes them."""
+
+    key: str
+    name: str
+    uri: str | None = None
+    email: str | None = None
+    twitter: str | None = None
+    mastodon: str | None = None
+    bluesky: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag: its identity is the slug, so `RDO` and `rdo` are one tag."""
+
+    slug: str
+    name: str
+
+
+class Visibility(enum.Enum):
+    """What the frontmatter says about publication, before the date is considered."""
+
+    PUBLIC = "public"
+    DRAFT = "draft"
+    UNPUBLISHED = "unpublished"
+
+
+@dataclass(frozen=True, slots=True)
+class PostOverrides:
+    """Per-post `syndicate:` frontmatter: how publishers treat this post."""
+
+    skip: bool = False
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post's metadata. The body travels separately (see content.loader.LoadedPost)."""
+
+    source: str  # path relative to the content root, with forward slashes
+    slug: str
+    title: str
+    date: datetime  # timezone-aware
+    permalink: str  # absolute URL
+    authors: tuple[Author, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    visibility: Visibility = Visibility.PUBLIC
+    expires: datetime | None = None
+    declared_id: str | None = None
+    declared_updated: datetime | None = None
+    summary: str | None = None  # frontmatter summary/description, plain text
+    image: str | None = None  # absolute URL of the post's lead image
+    language: str | None = None
+    overrides: PostOverrides = field(default_factory=PostOverrides)
+
+    def is_public(self, now: datetime) -> bool:
+        """Published, not a draft, dated no later than `now` and not expired."""
+        if self.visibility is not Visibility.PUBLIC or self.date > now:
+            return False
+        return self.expires is None or self.expires > now
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A post's body turned into safe, absolute-URL HTML for feeds."""
+
+    content_html: str
+    summary_html: str
+    summary_text: str
+    warnings: tuple[str, ...] = ()
+
+
+class FeedKind(enum.Enum):
+    SITE = "site"
+    TAG = "tag"
+    AUTHOR = "author"
+
+
+class FeedFormat(enum.Enum):
+    ATOM = "atom"
+    RSS = "rss"
+    JSON = "json"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA_TYPES[self]
+
+
+_MEDIA_TYPES = {
+    FeedFormat.ATOM: "application/atom+xml",
+    FeedFormat.RSS: "application/rss+xml",
+    FeedFormat.JSON: "application/feed+json",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutput:
+    """One file of a feed: its format, path under the output directory and public URL."""
+
+    format: FeedFormat
+    path: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed that exists: which posts it selects and where its files go."""
+
+    kind: FeedKind
+    key: str  # "" for the site feed, the tag slug, or the author key
+    title: str
+    description: str
+    page_url: str  # the HTML page this feed mirrors
+    outputs: tuple[FeedOutput, ...]
+    limit: int
+    max_bytes: int
+    full_content: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A post as a feed shows it: the post plus what the ledger knows of it."""
+
+    id: str
+    post: Post
+    updated: datetime

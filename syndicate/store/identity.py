@@ -1,0 +1,75 @@
+"""Minting permanent ids and recognising a post that moved: pure functions of data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+from syndicate.content.text import collapse_space, digest
+from syndicate.content.urls import host_of, path_of
+
+_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What identifies a post across renames when its path no longer does."""
+
+    declared_id: str | None
+    content_hash: str
+    title_key: str
+    day: date
+
+
+def title_key(title: str) -> str:
+    return collapse_space(title).casefold()
+
+
+def mint(template: str, *, url: str, day: date, slug: str = "", declared: str | None = None,
+         taken: Container[str] = (), salt: str = "") -> str:
+    """A new permanent id from the id template; never one already `taken`.
+
+    A declared id that is a URI is used as is; any other declared value stands in for the path.
+    """
+    if declared and _URI.match(declared):
+        candidate = declared
+    else:
+        path = quote(declared, safe="") if declared else path_of(url)
+        candidate = template.format(
+            host=host_of(url), date=day.isoformat(), year=f"{day.year:04d}",
+            path=path, permalink=url, slug=slug,
+        )
+    if candidate in taken:
+        candidate = f"{candidate}#{digest(salt or candidate)[:8]}"
+    return candidate
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError when the template uses an unknown field or cannot give a URI."""
+    try:
+        sample = template.format(host="example.org", date="2024-01-31", year="2024",
+                                 path="blog/post.html", permalink="https://example.org/blog/post.html",
+                                 slug="post")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"unknown field {exc} in id_template") from None
+    if not _URI.match(sample):
+        raise ValueError("id_template must produce a URI, such as tag:{host},{date}:/{path}")
+
+
+def best_match(new: Fingerprint, candidates: Iterable[tuple[Fingerprint, int]]) -> int | None:
+    """Which earlier post (by key) a new file is, if any: same declared id, else same content,
+    else same title on the same day. Earlier candidates win ties."""
+    pool = list(candidates)
+    rules = (
+        lambda old: new.declared_id is not None and old.declared_id == new.declared_id,
+        lambda old: old.content_hash == new.content_hash,
+        lambda old: old.title_key == new.title_key and old.day == new.day,
+    )
+    for rule in rules:
+        for old, key in pool:
+            if rule(old):
+                return key
+    return None
