@@ -126,6 +126,11 @@ class FeedSettings(_Section):
     authors: FeedKindSettings = Field(default_factory=_author_feeds)
 
 
+class BuildSettings(_Section):
+    workers: Annotated[int, Field(ge=0, le=64)] = 0  # processes for reading and rendering; 0 = one per core
+    fsync: bool = False  # flush each feed file to disk before it replaces the old one
+
+
 class StoreSettings(_Section):
     url: str = "sqlite:///syndicate.db"  # the ledger: any SQLAlchemy URL
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
@@ -138,6 +143,7 @@ class Settings(_Section):
     content: ContentSettings = Field(default_factory=ContentSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    build: BuildSettings = Field(default_factory=BuildSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)

@@ -1,22 +1,26 @@
 """The build: scan the posts, bring the ledger up to date, and write the feeds that changed.
 
-    scan ──> sync (ledger) ──> significance of edits ──> plan feeds ──> stale outputs
-                                                                            │
-             write changed bytes <── assemble <── serialise entries <── render (cache)
+    scan ──> read changed files ──> sync (ledger) ──> significance of edits ──> plan feeds
+                                                                                   │
+       write completed documents <── serialise entries <── render (cache) <── stale outputs
+
+Reading, rendering and serialising are per post and run on all cores (see workers.py); the
+rest is bookkeeping in this process.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from syndicate import __version__
 from syndicate.build import sync as sync_step
-from syndicate.build.feeds import FeedMaker, SiteFacts, entries_needed, stale_jobs
+from syndicate.build.feeds import FeedAssembler, SiteFacts, stale_jobs
 from syndicate.build.sync import Change, SyncResult
+from syndicate.build.workers import PostWork, RenderJob, RenderResult
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content import files
@@ -34,6 +38,7 @@ from syndicate.store.ledger import FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant
 
 RENDERER_VERSION = "1"  # bump when rendering changes, so cached renderings are redone
+_CACHE_BATCH = 500
 
 
 class Progress(Protocol):
@@ -62,6 +67,12 @@ class BuildReport:
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,7 @@ class BuildReport:
             "errors": [{"file": e.path, "line": e.line, "reason": e.reason} for e in self.errors],
             "warnings": [{"file": f, "message": m} for f, m in self.warnings],
             "seconds": round(self.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
         }
 
 
@@ -82,8 +94,9 @@ class Builder:
     def __init__(self, settings: Settings, *, ledger: Ledger, cache: RenderCache,
                  output: OutputDir, clock: Clock, progress: Progress | None = None) -> None:
         self.settings = settings
+        self.root = settings.content_root
         self.layout: Layout = resolve(
-            settings.content_root, settings.content.layout, posts=settings.content.posts,
+            self.root, settings.content.layout, posts=settings.content.posts,
             authors=settings.content.authors, permalink=settings.content.permalink,
             image_base=settings.content.image_base,
         )
@@ -104,13 +117,13 @@ class Builder:
     def _registry(self) -> AuthorRegistry:
         if not self.layout.authors_file:
             return AuthorRegistry()
-        return load_registry(self.settings.content_root / self.layout.authors_file)
+        return load_registry(self.root / self.layout.authors_file)
 
     def _content_fingerprint(self) -> str:
         """Everything besides a file's bytes that shapes a Post: a change means re-reading all."""
         registry = ""
         if self.layout.authors_file:
-            registry = (self.settings.content_root / self.layout.authors_file).read_text("utf-8", "replace")
+            registry = (self.root / self.layout.authors_file).read_text("utf-8", "replace")
         parts = [self.settings.model_dump_json(include={"site", "content", "identity"}),
                  repr(self.layout), registry, __version__]
         return digest("\n".join(parts))
@@ -120,7 +133,7 @@ class Builder:
         return self._records
 
     def scan(self) -> list[files.SourceStamp]:
-        stamps = files.scan(self.settings.content_root, self.layout.posts_dir,
+        stamps = files.scan(self.root, self.layout.posts_dir,
                             recursive=self.layout.recursive, skip_dirs=self.layout.skip_dirs)
         return [s for s in stamps if self.loader.accepts(s.rel)]
 
@@ -129,36 +142,47 @@ class Builder:
         started = time.perf_counter()
         now = self._clock.now()
         report = BuildReport()
+        work = PostWork(self.root, self.loader, self.renderer, self.settings.build.workers)
         stamps = self.scan()
         report.scanned = len(stamps)
-        reload_all = full or self._state.get("content_fingerprint") != self._content_fp
-        self._progress.phase("reading posts", len(stamps))
-        result = sync_step.sync(self._records, stamps, self._load, now=now,
-                                id_template=self.settings.identity.id_template, reload_all=reload_all)
-        fresh = self._settle_edits(result, now)
+        lap = report.lap("scan", started)
+        result = self._sync(stamps, work, now, reload_all=full or self._stale_content())
+        lap = report.lap("read", lap)
+        fresh = self._settle_edits(result, now, work)
         self._records = result.records
         report.read, report.changes, report.errors = result.read, result.changes, result.errors
         report.warnings = [(lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings]
-
+        self._ledger.save(result.dirty)
+        lap = report.lap("save", lap)
         entries = self._public_entries(now)
         report.public = len(entries)
-        feed_records = self._write_feeds(entries, result, fresh, report, full=full)
-        self._ledger.save(result.dirty, feed_records, {"content_fingerprint": self._content_fp})
+        feed_records = self._write_feeds(entries, result, fresh, work, report, full=full)
+        lap = time.perf_counter()
+        self._ledger.save(feeds=feed_records, state={"content_fingerprint": self._content_fp})
         self._state["content_fingerprint"] = self._content_fp
+        report.lap("save", lap)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _load(self, stamp: files.SourceStamp) -> LoadedPost:
-        path = self.settings.content_root / stamp.rel
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ContentError(stamp.rel, f"cannot read: {exc.strerror or exc}") from None
-        finally:
-            self._progress.advance()
-        return self.loader.load(stamp.rel, data)
+    def _stale_content(self) -> bool:
+        return self._state.get("content_fingerprint") != self._content_fp
 
-    def _public_entries(self, now: Any) -> list[Entry]:
+    def _sync(self, stamps: list[files.SourceStamp], work: PostWork, now: datetime,
+              *, reload_all: bool) -> SyncResult:
+        known = {r.source: r for r in self._records.values() if r.source is not None}
+        to_read = [s for s in stamps if reload_all or _moved(known.get(s.rel), s)]
+        self._progress.phase("reading posts", len(to_read))
+        outcomes = dict(work.load_many(to_read, self._progress.advance))
+
+        def load(stamp: files.SourceStamp) -> LoadedPost:
+            outcome = outcomes[stamp]
+            if isinstance(outcome, ContentError):
+                raise outcome
+            return outcome
+        return sync_step.sync(self._records, stamps, load, now=now,
+                              id_template=self.settings.identity.id_template, reload_all=reload_all)
+
+    def _public_entries(self, now: datetime) -> list[Entry]:
         public = sync_step.public_records(self._records.values(), now)
         return planning.newest_first(Entry(r.entry_id, r.post, r.updated) for r in public)
 
@@ -167,7 +191,7 @@ class Builder:
                       f"{self.settings.site.url}|{self.layout.image_base}|"
                       f"{self.settings.content.summary_markers}|{RENDERER_VERSION}")
 
-    def _settle_edits(self, result: SyncResult, now: Any) -> dict[int, CachedRender]:
+    def _settle_edits(self, result: SyncResult, now: datetime, work: PostWork) -> dict[int, CachedRender]:
         """Decide, for each post whose text changed, whether `updated` moves (see significance)."""
         fresh: dict[int, CachedRender] = {}
         if not result.edited:
@@ -176,24 +200,26 @@ class Builder:
         share = self.settings.identity.significant_change
         for pk, before in result.edited.items():
             record = result.records[pk]
-            rendered = self._render(result.loaded[pk], record)
+            rendered = self._render_now(result.loaded[pk], record, work)
+            if rendered is None:
+                continue
             old = cached.get(pk)
             baseline = old.baseline if old else rendered.content_html
             old_text = f"{before.post.title} {html_to_text(baseline)}"
             new_text = f"{record.post.title} {html_to_text(rendered.content_html)}"
             if old and is_significant(old_text, new_text, share):
-                moment = max(now, record.post.date).astimezone(UTC)
-                record = _with_updated(record, moment, result)
+                record = _with_updated(record, max(now, record.post.date).astimezone(UTC), result)
                 baseline = rendered.content_html
             fresh[pk] = CachedRender(self._render_key(record), rendered, baseline)
         return fresh
 
-    def _render(self, loaded: LoadedPost, record: Record) -> Rendered:
-        return self.renderer.render(loaded.body, loaded.body_format, record.post.permalink,
-                                    record.post.summary)
+    def _render_now(self, loaded: LoadedPost, record: Record, work: PostWork) -> Rendered | None:
+        entry = Entry(record.entry_id, record.post, record.updated)
+        job = RenderJob(entry, (), source=record.source, body=loaded.body, body_format=loaded.body_format)
+        return work.render(job).rendered
 
     def _write_feeds(self, entries: list[Entry], result: SyncResult, fresh: dict[int, CachedRender],
-                     report: BuildReport, *, full: bool) -> list[FeedRecord]:
+                     work: PostWork, report: BuildReport, *, full: bool) -> list[FeedRecord]:
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
         planned = planning.plan(entries, self.settings, keep=keep)
         by_entry = {r.entry_id: r for r in self._records.values()}
@@ -202,73 +228,75 @@ class Builder:
         jobs = stale_jobs(planned, self._feeds, versions, facts, self._out, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
         report.stale = len(jobs)
-        needed = [by_entry[entry_id] for entry_id in entries_needed(jobs)]
-        renders = self._renders(needed, result, fresh, report)
-        maker = FeedMaker(facts, self._out, self._clock.now(), planning.latest_update(entries))
-        self._progress.phase("writing feeds", len(jobs))
-        written: list[FeedRecord] = []
-        for job in jobs:
-            record, changed = maker.make(job, renders, self._feeds.get(job.output.path))
-            self._feeds[record.path] = record
-            written.append(record)
-            if changed:
-                report.written.append(record.path)
+        assembler = FeedAssembler(jobs, self._feeds, facts, self._out, self._clock.now(),
+                                  planning.latest_update(entries))
+        render_jobs = list(self._render_jobs(assembler.needs(), by_entry, result, fresh))
+        lap = time.perf_counter()
+        self._progress.phase("rendering and writing feeds", len(render_jobs))
+        to_cache: list[tuple[int, str, Rendered, str | None]] = []
+        pk_of = {r.entry_id: r.pk for r in by_entry.values()}
+        for outcome in work.render_many(render_jobs):
+            self._take(outcome, pk_of, by_entry, fresh, to_cache, report)
+            assembler.offer(outcome.entry_id, outcome.pieces)
             self._progress.advance()
-        return written
+            if len(to_cache) >= _CACHE_BATCH:
+                self._cache.put_many(to_cache)
+                to_cache.clear()
+        assembler.finish()
+        stored = {item[0] for item in to_cache}
+        to_cache += [(pk, c.key, c.rendered, c.baseline) for pk, c in fresh.items() if pk not in stored]
+        self._cache.put_many(to_cache)
+        report.lap("render+write", lap)
+        report.written = assembler.written
+        for record in assembler.records:
+            self._feeds[record.path] = record
+        return assembler.records
 
-    def _renders(self, needed: list[Record], result: SyncResult, fresh: dict[int, CachedRender],
-                 report: BuildReport) -> dict[str, Rendered]:
-        """Renderings for `needed` posts: from this build, from the cache, or made now."""
-        renders: dict[str, Rendered] = {}
-        missing = [r for r in needed if r.pk not in fresh]
-        cached = self._cache.get_many([r.pk for r in missing if r.pk not in result.loaded])
-        to_store: list[tuple[int, str, Rendered, str | None]] = []
-        self._progress.phase("rendering posts", len(needed))
-        for record in needed:
+    def _render_jobs(self, needs: Mapping[str, set[Any]], by_entry: Mapping[str, Record],
+                     result: SyncResult, fresh: Mapping[int, CachedRender]) -> Iterator[RenderJob]:
+        """One job per needed entry, newest first, reusing renderings that are still valid."""
+        records = sorted((by_entry[i] for i in needs), key=lambda r: (r.post.date, r.entry_id), reverse=True)
+        missing = [r.pk for r in records if r.pk not in fresh and r.pk not in result.loaded]
+        cached = self._cache.get_many(missing)
+        for record in records:
             key = self._render_key(record)
+            entry = Entry(record.entry_id, record.post, record.updated)
+            variants = tuple(sorted(needs[record.entry_id], key=lambda v: (v[0].value, v[1])))
             hit = fresh.get(record.pk) or cached.get(record.pk)
             if hit is not None and hit.key == key:
-                renders[record.entry_id] = hit.rendered
-                if record.pk in fresh:
-                    to_store.append((record.pk, key, hit.rendered, hit.baseline))
-                self._progress.advance()
+                yield RenderJob(entry, variants, rendered=hit.rendered)
                 continue
-            loaded = result.loaded.get(record.pk) or self._reload(record, report)
-            if loaded is None:
-                continue
-            rendered = self._render(loaded, record)
-            report.rendered += 1
-            renders[record.entry_id] = rendered
-            baseline = hit.baseline if hit is not None else None
-            to_store.append((record.pk, key, rendered, baseline))
-            self._progress.advance()
-        stored = {item[0] for item in to_store}
-        to_store += [(pk, c.key, c.rendered, c.baseline) for pk, c in fresh.items() if pk not in stored]
-        self._cache.put_many(to_store)
-        return renders
+            loaded = result.loaded.get(record.pk)
+            body = loaded.body if loaded else None
+            body_format = loaded.body_format if loaded else record.body_format
+            yield RenderJob(entry, variants, source=record.source, body=body, body_format=body_format)
 
-    def _reload(self, record: Record, report: BuildReport) -> LoadedPost | None:
-        stamp = files.SourceStamp(record.source or "", record.mtime_ns, record.size)
-        try:
-            return self._load(stamp)
-        except ContentError as error:
-            report.errors.append(error)
-            return None
+    def _take(self, outcome: RenderResult, pk_of: Mapping[str, int], by_entry: Mapping[str, Record],
+              fresh: Mapping[int, CachedRender], to_cache: list[tuple[int, str, Rendered, str | None]],
+              report: BuildReport) -> None:
+        if outcome.error is not None:
+            report.errors.append(outcome.error)
+        if not outcome.fresh or outcome.rendered is None:
+            return
+        report.rendered += 1
+        record = by_entry[outcome.entry_id]
+        to_cache.append((pk_of[outcome.entry_id], self._render_key(record), outcome.rendered, None))
 
     def _facts(self) -> SiteFacts:
         site = self.settings.site
         return SiteFacts(
             author=site.author or site.title, language=site.language, hubs=self.settings.feeds.hubs,
             icon=site.icon, logo=site.logo, id_template=self.settings.identity.id_template,
-            fingerprint=digest(self.settings.model_dump_json(exclude={"store"}) + __version__),
+            fingerprint=digest(self.settings.model_dump_json(exclude={"store", "build"}) + __version__),
         )
 
 
-def _with_updated(record: Record, moment: Any, result: SyncResult) -> Record:
-    from dataclasses import replace
+def _moved(record: Record | None, stamp: files.SourceStamp) -> bool:
+    return record is None or (record.mtime_ns, record.size) != (stamp.mtime_ns, stamp.size)
 
+
+def _with_updated(record: Record, moment: datetime, result: SyncResult) -> Record:
     updated = replace(record, updated=moment)
     result.records[record.pk] = updated
     result.dirty.append(updated)
     return updated
-

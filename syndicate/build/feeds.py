@@ -8,22 +8,20 @@ a document is then written only if its bytes differ from the file's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syndicate.feeds.documents import FeedHead, assemble, overhead
-from syndicate.feeds.entries import atom_entry, json_item_bytes, rss_item
+from syndicate.feeds.documents import FeedHead, shell
 from syndicate.feeds.output import OutputDir, digest
 from syndicate.feeds.plan import PlannedFeed, latest_update
-from syndicate.model import Entry, FeedFormat, FeedOutput, Rendered
+from syndicate.model import FeedFormat, FeedOutput
 from syndicate.store.identity import mint
 from syndicate.store.ledger import FeedRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SERIALISERS: dict[FeedFormat, Callable[..., bytes]] = {
-    FeedFormat.ATOM: atom_entry, FeedFormat.RSS: rss_item, FeedFormat.JSON: json_item_bytes,
-}
+Variant = tuple[FeedFormat, bool]  # (format, full content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,36 +66,79 @@ def _signature(feed: PlannedFeed, output: FeedOutput, versions: Mapping[str, str
     return digest("\n".join(parts).encode("utf-8"))
 
 
-def entries_needed(jobs: Iterable[FeedJob]) -> dict[str, Entry]:
-    """Every entry some stale output lists, by id."""
-    return {e.id: e for job in jobs for e in job.feed.entries}
+class FeedAssembler:
+    """Writes stale outputs as their entries arrive, in whatever order they are made.
 
+    Each entry's serialised bytes are kept only until every output that lists it is written,
+    so memory holds the entries of unfinished feeds, not of the whole blog.
+    """
 
-class FeedMaker:
-    """Serialises each entry once per format and assembles and writes documents."""
-
-    def __init__(self, facts: SiteFacts, output_dir: OutputDir, now: datetime,
-                 site_updated: datetime | None) -> None:
+    def __init__(self, jobs: Sequence[FeedJob], known: Mapping[str, FeedRecord], facts: SiteFacts,
+                 output_dir: OutputDir, now: datetime, site_updated: datetime | None) -> None:
         self._facts = facts
         self._out = output_dir
         self._now = now
         self._site_updated = site_updated or _EPOCH
-        self._serialised: dict[tuple[str, FeedFormat, bool], bytes] = {}
+        self._known = known
+        self._jobs = list(jobs)
+        self._missing: list[int] = []
+        self._waiting: dict[tuple[str, Variant], list[int]] = defaultdict(list)
+        self._uses: dict[tuple[str, Variant], int] = defaultdict(int)
+        self._pieces: dict[tuple[str, Variant], bytes] = {}
+        self.records: list[FeedRecord] = []
+        self.written: list[str] = []
+        for index, job in enumerate(self._jobs):
+            keys = {(e.id, _variant(job)) for e in job.feed.entries}
+            self._missing.append(len(keys))
+            for key in keys:
+                self._waiting[key].append(index)
+                self._uses[key] += 1
 
-    def make(self, job: FeedJob, renders: Mapping[str, Rendered], known: FeedRecord | None
-             ) -> tuple[FeedRecord, bool]:
-        """Write one output if its bytes changed; returns its new record and whether written."""
+    def needs(self) -> dict[str, set[Variant]]:
+        """For each entry some output lists, the variants (format, full content) it needs."""
+        needed: dict[str, set[Variant]] = defaultdict(set)
+        for entry_id, variant in self._waiting:
+            needed[entry_id].add(variant)
+        return needed
+
+    def offer(self, entry_id: str, pieces: Mapping[Variant, bytes]) -> None:
+        """Take an entry's serialised variants; write every output they complete."""
+        for variant, data in pieces.items():
+            key = (entry_id, variant)
+            if key not in self._waiting or key in self._pieces:
+                continue
+            self._pieces[key] = data
+            for index in self._waiting[key]:
+                self._missing[index] -= 1
+                if self._missing[index] == 0:
+                    self._write(index)
+
+    def finish(self) -> None:
+        """Write the outputs still waiting (some entry could not be made): without it."""
+        for index, missing in enumerate(self._missing):
+            if missing > 0:
+                self._missing[index] = 0
+                self._write(index)
+
+    def _write(self, index: int) -> None:
+        job = self._jobs[index]
         feed, output = job.feed, job.output
-        head = self._head(feed, output, known)
-        entries = [e for e in feed.entries if e.id in renders]
-        pieces = [self._entry_bytes(e, output.format, feed.spec.full_content, renders[e.id]) for e in entries]
-        pieces = _within_budget(pieces, feed.spec.max_bytes - overhead(head, output))
-        data = assemble(head, output, pieces)
-        written = self._out.write_if_changed(output.path, data)
+        variant = _variant(job)
+        head = self._head(feed, output, self._known.get(output.path))
+        pieces = [self._pieces[(e.id, variant)] for e in feed.entries if (e.id, variant) in self._pieces]
+        empty = shell(head, output)
+        kept = _within_budget(pieces, feed.spec.max_bytes - len(empty))
+        data = empty.fill(kept)
+        if self._out.write_if_changed(output.path, data):
+            self.written.append(output.path)
         spec = feed.spec
-        record = FeedRecord(output.path, spec.kind.value, spec.key, feed.name, head.feed_id,
-                            job.signature, digest(data), len(data), len(pieces))
-        return record, written
+        self.records.append(FeedRecord(output.path, spec.kind.value, spec.key, feed.name, head.feed_id,
+                                       job.signature, digest(data), len(data), len(kept)))
+        for entry in feed.entries:
+            key = (entry.id, variant)
+            self._uses[key] -= 1
+            if self._uses[key] == 0:
+                self._pieces.pop(key, None)
 
     def _head(self, feed: PlannedFeed, output: FeedOutput, known: FeedRecord | None) -> FeedHead:
         feed_id = known.feed_id if known else mint(
@@ -110,13 +151,9 @@ class FeedMaker:
             icon=self._facts.icon, logo=self._facts.logo,
         )
 
-    def _entry_bytes(self, entry: Entry, fmt: FeedFormat, full: bool, rendered: Rendered) -> bytes:
-        key = (entry.id, fmt, full)
-        data = self._serialised.get(key)
-        if data is None:
-            data = _SERIALISERS[fmt](entry, rendered, full=full)
-            self._serialised[key] = data
-        return data
+
+def _variant(job: FeedJob) -> Variant:
+    return (job.output.format, job.feed.spec.full_content)
 
 
 def _within_budget(pieces: list[bytes], budget: int) -> list[bytes]:

@@ -116,7 +116,7 @@ class _Sync:
             old, source=stamp.rel, declared_id=post.declared_id, content_hash=loaded.content_hash,
             title_key=title_key(post.title), source_hash=loaded.source_hash,
             mtime_ns=stamp.mtime_ns, size=stamp.size, body_format=loaded.body_format, post=post,
-            updated=updated,
+            updated=updated, post_json=loaded.post_json,
         )
         if post.declared_id and post.declared_id != old.declared_id:
             new = replace(new, entry_id=self._mint_id(loaded, stamp.rel))
@@ -139,6 +139,7 @@ class _Sync:
             title_key=title_key(post.title), source_hash=loaded.source_hash,
             mtime_ns=stamp.mtime_ns, size=stamp.size, body_format=loaded.body_format, post=post,
             first_seen=self.now, updated=self._unique(max(post.declared_updated or post.date, post.date)),
+            post_json=loaded.post_json,
         )
         self.next_pk += 1
         self._store(record)

@@ -82,6 +82,11 @@ def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:
     the strays as Windows-1252. A file in a single legacy encoding is decoded when it can be
     identified with confidence. Anything else is refused rather than guessed.
     """
+    if data.isascii():
+        text = data.decode("ascii")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return (strip_xml_unsafe(text) if data.translate(None, _ASCII_SAFE) else text), ()
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
@@ -103,6 +108,7 @@ def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:
     return strip_xml_unsafe(text), tuple(warnings)
 
 
+_ASCII_SAFE = bytes([9, 10, 13, *range(32, 127)])  # deleting these leaves only control bytes
 _CP1252_STRAY = "syndicate-cp1252-stray"
 
 

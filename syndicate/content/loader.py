@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from syndicate.content.layouts import Layout
 from syndicate.content.tags import TagResolver, slugify, split_tags
 from syndicate.content.text import collapse_space, digest, plain_title
 from syndicate.errors import PostDataError
-from syndicate.model import Post, PostOverrides, Visibility
+from syndicate.model import Post, PostOverrides, Visibility, _reduce_by_fields
 
 _UPDATED_KEYS = ("updated", "lastmod", "last_modified_at", "modified", "last_modified")
 _DATE_KEYS = ("date", "publishDate", "publishdate", "pubDate")
@@ -30,11 +29,14 @@ _FALSE = {"false", "no", "off", "0"}
 @dataclass(frozen=True, slots=True)
 class LoadedPost:
     post: Post
-    body: str
+    body: str | None  # None when it was not kept (a worker read it; see build.workers)
     body_format: str  # "markdown" or "html"
-    content_hash: str  # of the normalised title and body: what a reader would see change
+    content_hash: str  # of the title and body: what a reader would see change
     source_hash: str  # of the file's bytes
     warnings: tuple[str, ...] = ()
+    post_json: str | None = None  # the post as the ledger stores it, when already encoded
+
+    __reduce__ = _reduce_by_fields
 
 
 class PostLoader:
@@ -63,7 +65,7 @@ class PostLoader:
             post=post,
             body=body,
             body_format=fmt,
-            content_hash=digest(post.title + "\n" + collapse_space(body)),
+            content_hash=digest(post.title + "\n" + body),
             source_hash=hashlib.blake2b(data, digest_size=16).hexdigest(),
             warnings=tuple(warnings),
         )
@@ -100,11 +102,11 @@ class PostLoader:
         )
 
     def _stem(self, rel: str) -> str:
-        path = PurePosixPath(rel)
-        name = path.name
-        if self._layout.bundles and name.split(".")[0] == "index" and path.parent.name:
-            return path.parent.name
-        return name.split(".")[0] if not name.startswith(".") else name
+        folder, _, name = rel.rpartition("/")
+        stem = name.split(".")[0]
+        if self._layout.bundles and stem == "index" and folder:
+            return folder.rpartition("/")[2]
+        return stem
 
     def _date(self, rel: str, meta: Mapping[str, Any], name_date: Any) -> datetime:
         value = next((meta[k] for k in _DATE_KEYS if meta.get(k) is not None), None)

@@ -7,6 +7,7 @@ removed later, by the sanitiser, whatever produced the HTML.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -29,15 +30,21 @@ def to_html(markdown: str) -> str:
 
 def mark_summary(markdown: str, markers: Sequence[str]) -> str:
     """Replace the first summary separator (READMORE, <!--more-->) with a marker that survives
-    rendering as its own block, so the rendered HTML can be split there."""
+    rendering as its own block, so the rendered HTML can be split there.
+
+    A comment marker counts anywhere; a word marker only on a line of its own."""
     for marker in markers:
+        if marker not in markdown:
+            continue
         if marker.startswith("<!--"):
             index = markdown.find(marker)
-            if index >= 0:
-                return f"{markdown[:index]}\n\n{MORE}\n\n{markdown[index + len(marker):]}"
-            continue
-        pattern = re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.MULTILINE)
-        match = pattern.search(markdown)
+            return f"{markdown[:index]}{MORE}{markdown[index + len(marker):]}"
+        match = _line_pattern(marker).search(markdown)
         if match:
             return f"{markdown[:match.start()]}\n{MORE}\n{markdown[match.end():]}"
     return markdown
+
+
+@functools.lru_cache(maxsize=16)
+def _line_pattern(marker: str) -> re.Pattern[str]:
+    return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.MULTILINE)

@@ -11,9 +11,12 @@ from lxml import html as lxml_html
 from syndicate.content import embeds, kramdown
 from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
-from syndicate.content.summary import lead_paragraphs
+from syndicate.content.summary import is_balanced, lead_paragraphs
 from syndicate.content.text import html_to_text
 from syndicate.model import Rendered
+
+
+_CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
 
 
 class Renderer:
@@ -35,12 +38,15 @@ class Renderer:
             raw = _mark_html_summary(body, self._markers)
         if kramdown.needs_fixing(raw) or embeds.needs_fixing(raw):
             raw = _fix_dom(raw, page_url)
-        before, marked, after = raw.partition(MORE)
-        content, problems = self._sanitizer.clean(before + after, page_url)
+        marked = MORE in raw and _CUT not in raw
+        content, problems = self._sanitizer.clean(raw.replace(MORE, _CUT, 1) if marked else raw, page_url)
+        if marked:
+            before, _, after = content.partition(_CUT)
+            content = before + after
         if summary:
             summary_html = f"<p>{html_lib.escape(summary, quote=False)}</p>"
         elif marked:
-            summary_html, _ = self._sanitizer.clean(before, page_url)
+            summary_html = before if is_balanced(before) else self._sanitizer.clean(before, page_url)[0]
         else:
             summary_html = lead_paragraphs(content)
         return Rendered(

@@ -85,6 +85,8 @@ class Sanitizer:
 
     def _url(self, tag: str, attr: str, value: str) -> str | None:
         value = value.strip()
+        if value.startswith("https://") and value.isascii() and " " not in value:
+            return value  # already absolute and clean: most links
         if not value:
             return None if attr != "href" else self._page
         if _TEMPLATE.search(value):

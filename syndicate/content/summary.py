@@ -43,3 +43,14 @@ def lead_paragraphs(html: str, *, min_chars: int = 150, max_paragraphs: int = 3)
             if chars >= min_chars or len(pieces) >= max_paragraphs:
                 break
     return "".join(pieces) or first_block or html
+
+
+def is_balanced(html: str) -> bool:
+    """Whether every element opened in `html` is also closed in it."""
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        depth += -1 if closing else 1
+    return depth == 0

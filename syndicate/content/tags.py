@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -12,6 +13,7 @@ from syndicate.model import Tag
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """A stable URL slug: accents folded, lower case, runs of other characters as one dash.
 

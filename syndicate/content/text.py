@@ -30,7 +30,7 @@ def html_to_text(fragment: str) -> str:
 
 
 def collapse_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def words(text: str) -> list[str]:

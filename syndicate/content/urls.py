@@ -31,9 +31,49 @@ def expand(pattern: str, date: datetime, fields: Mapping[str, str]) -> str:
     return re.sub(r"/{2,}", "/", path).lstrip("/")
 
 
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
 def absolute(base: str, ref: str) -> str:
-    """`ref` resolved against `base`, with unsafe characters percent-encoded."""
-    return encode(urljoin(base, ref.strip()))
+    """`ref` resolved against `base` (RFC 3986), with unsafe characters percent-encoded."""
+    ref = ref.strip()
+    if ref.startswith(("http://", "https://")):
+        return encode(ref)
+    origin = _ORIGIN.match(base)
+    if origin is None or "?" in base or "#" in base or ref.startswith("//") or _SCHEME.match(ref):
+        return encode(urljoin(base, ref))
+    return encode(origin.group(0) + _join_path(base[origin.end():] or "/", ref))
+
+
+def _join_path(base_path: str, ref: str) -> str:
+    """The path part of RFC 3986 resolution for a base without query or fragment."""
+    cut = min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))
+    path, rest = ref[:cut], ref[cut:]
+    if not path:
+        return base_path + rest
+    merged = path if path.startswith("/") else base_path[: base_path.rfind("/") + 1] + path
+    if "/." in merged:
+        merged = _remove_dot_segments(merged)
+    return merged + rest
+
+
+def _remove_dot_segments(path: str) -> str:
+    out: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out) if out != [""] else "/"
 
 
 def encode(url: str) -> str:
@@ -58,4 +98,10 @@ def host_of(url: str) -> str:
 
 
 def path_of(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
+    """The path of an absolute URL, without its leading slash (and without query or fragment)."""
+    origin = _ORIGIN.match(url)
+    if origin is None:
+        return urlsplit(url).path.lstrip("/")
+    rest = url[origin.end():]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return rest[:cut].lstrip("/")

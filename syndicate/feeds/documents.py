@@ -35,24 +35,40 @@ class FeedHead:
     logo: str | None
 
 
-def assemble(head: FeedHead, output: FeedOutput, entries: Sequence[bytes]) -> bytes:
-    """The document for one output of a feed, with its already-serialised entries."""
+@dataclass(frozen=True, slots=True)
+class Shell:
+    """A document with no entries, and where the entries go."""
+
+    before: bytes
+    after: bytes
+    separator: bytes
+
+    def __len__(self) -> int:
+        return len(self.before) + len(self.after)
+
+    def fill(self, entries: Sequence[bytes]) -> bytes:
+        return self.before + self.separator.join(entries) + self.after
+
+
+def shell(head: FeedHead, output: FeedOutput) -> Shell:
+    """The empty document for one output of a feed, ready to take serialised entries."""
     if output.format is FeedFormat.ATOM:
-        return _splice(_atom_head(head, output), b"</feed>", b"".join(entries))
+        return _split(_atom_head(head, output), b"</feed>")
     if output.format is FeedFormat.RSS:
         hubs = b"".join(f'<atom:link href="{_attr(h)}" rel="hub"/>'.encode() for h in head.hubs)
-        return _splice(_rss_head(head, output), b"</channel>", hubs + b"".join(entries))
-    return _json_document(head, output, entries)
+        empty = _split(_rss_head(head, output), b"</channel>")
+        return Shell(empty.before + hubs, empty.after, b"")
+    return _split(_json_document(head, output), b"]}", separator=b",")
 
 
-def overhead(head: FeedHead, output: FeedOutput) -> int:
-    """Bytes of a document with no entries: what the byte budget cannot give to entries."""
-    return len(assemble(head, output, []))
+def assemble(head: FeedHead, output: FeedOutput, entries: Sequence[bytes]) -> bytes:
+    """The document for one output of a feed, with its already-serialised entries."""
+    return shell(head, output).fill(entries)
 
 
-def _splice(document: bytes, closing: bytes, inner: bytes) -> bytes:
+def _split(document: bytes, closing: bytes, separator: bytes = b"") -> Shell:
     at = document.rindex(closing)
-    return document[:at] + inner + document[at:]
+    return Shell(document[:at], document[at:], separator)
 
 
 def _generator(head: FeedHead, output: FeedOutput) -> FeedGenerator:
@@ -92,7 +108,7 @@ def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
     return bytes(fg.rss_str(pretty=False))
 
 
-def _json_document(head: FeedHead, output: FeedOutput, entries: Sequence[bytes]) -> bytes:
+def _json_document(head: FeedHead, output: FeedOutput) -> bytes:
     spec = head.spec
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
@@ -112,8 +128,7 @@ def _json_document(head: FeedHead, output: FeedOutput, entries: Sequence[bytes])
     if head.hubs:
         document["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
     document["items"] = []
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return _splice(text, b"]}", b",".join(entries))
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _attr(value: str) -> str:

@@ -8,13 +8,14 @@ that lists it; see documents.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from feedgen.entry import FeedEntry
 from lxml import etree
 
-from syndicate.model import Entry, Rendered
+from syndicate.model import Entry, FeedFormat, Rendered
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 NAMESPACES = {
@@ -23,6 +24,7 @@ NAMESPACES = {
     "atom": ATOM_NS,
 }
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # An RSS item serialised inside a channel carries these declarations, which its document root
 # already makes; they are cut so each item does not repeat them.
@@ -35,28 +37,36 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def atom_entry(entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
+def feed_entry(entry: Entry, rendered: Rendered, *, full: bool) -> FeedEntry:
+    """The feedgen entry both the Atom and the RSS serialisations are made from."""
     post = entry.post
     fe = FeedEntry()
     fe.id(entry.id)
+    fe.guid(entry.id, permalink=entry.id == post.permalink)
     fe.title(post.title)
+    fe.link(href=post.permalink, rel="alternate", type="text/html")
     fe.updated(utc(entry.updated))
     fe.published(utc(post.date))
-    fe.link(href=post.permalink, rel="alternate", type="text/html")
     for author in post.authors:
         fe.author(_atom_author(author.name, author.uri, author.email))
     for tag in post.tags:
         fe.category(term=tag.name)
-    has_summary = bool(rendered.summary_html) and rendered.summary_html != rendered.content_html
-    if has_summary or not full:
-        fe.summary(rendered.summary_html or rendered.content_html, type="html")
+    fe.summary(rendered.summary_html or rendered.content_html, type="html")
     if full:
         fe.content(rendered.content_html, type="html")
+    return fe
+
+
+def atom_entry(fe: FeedEntry, entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
+    post = entry.post
     element = fe.atom_entry()
     if post.language:
         element.set(_XML_LANG, post.language)
-    for child in element:
-        if child.tag in ("content", "summary"):
+    redundant = full and rendered.summary_html in ("", rendered.content_html)
+    for child in list(element):
+        if child.tag == "summary" and redundant:
+            element.remove(child)  # the content says it all; readers show it
+        elif child.tag in ("content", "summary"):
             child.set(_XML_BASE, post.permalink)
     return bytes(etree.tostring(element, encoding="utf-8"))
 
@@ -70,23 +80,11 @@ def _atom_author(name: str, uri: str | None, email: str | None) -> dict[str, str
     return author
 
 
-def rss_item(entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
-    post = entry.post
-    fe = FeedEntry()
-    fe.load_extension("dc", atom=False, rss=True)
-    fe.title(post.title)
-    fe.link(href=post.permalink)
-    fe.description(rendered.summary_html or rendered.content_html)
-    if full:
-        fe.content(rendered.content_html, type="html")
-    fe.guid(entry.id, permalink=entry.id == post.permalink)
-    fe.pubDate(utc(post.date))
-    for tag in post.tags:
-        fe.category(term=tag.name)
-    for author in post.authors:
-        fe.dc.dc_creator(author.name)
+def rss_item(fe: FeedEntry, entry: Entry) -> bytes:
     root = etree.Element("rss", nsmap=NAMESPACES)
     item = fe.rss_entry()
+    for author in entry.post.authors:  # Dublin Core's creator: RSS's own <author> wants an email
+        etree.SubElement(item, _DC_CREATOR).text = author.name
     root.append(item)
     data = bytes(etree.tostring(item, encoding="utf-8"))
     return b"<item>" + data[len(_ITEM_DECLARATIONS):] if data.startswith(_ITEM_DECLARATIONS) else data
@@ -121,3 +119,20 @@ def json_item_bytes(entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
 
 def _json_author(name: str, uri: str | None) -> dict[str, str]:
     return {"name": name, "url": uri} if uri else {"name": name}
+
+
+def serialise(variants: Iterable[tuple[FeedFormat, bool]], entry: Entry, rendered: Rendered
+              ) -> dict[tuple[FeedFormat, bool], bytes]:
+    """The entry in each (format, full content) variant, as bytes for documents of that format."""
+    out: dict[tuple[FeedFormat, bool], bytes] = {}
+    entries: dict[bool, FeedEntry] = {}
+    for fmt, full in variants:
+        if fmt is FeedFormat.JSON:
+            out[(fmt, full)] = json_item_bytes(entry, rendered, full=full)
+            continue
+        fe = entries.get(full) or entries.setdefault(full, feed_entry(entry, rendered, full=full))
+        if fmt is FeedFormat.ATOM:
+            out[(fmt, full)] = atom_entry(fe, entry, rendered, full=full)
+        else:
+            out[(fmt, full)] = rss_item(fe, entry)
+    return out

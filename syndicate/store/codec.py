@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -36,8 +37,8 @@ def load_post(text: str) -> Post:
     return Post(
         source=data["source"], slug=data["slug"], title=data["title"],
         date=datetime.fromisoformat(data["date"]), permalink=data["permalink"],
-        authors=tuple(Author(**a) for a in data["authors"]),
-        tags=tuple(Tag(slug=s, name=n) for s, n in data["tags"]),
+        authors=tuple(_shared_author(tuple(sorted(a.items()))) for a in data["authors"]),
+        tags=tuple(_shared_tag(s, n) for s, n in data["tags"]),
         visibility=Visibility(data.get("visibility", "public")),
         expires=_date(data.get("expires")),
         declared_id=data.get("declared_id"),
@@ -45,6 +46,17 @@ def load_post(text: str) -> Post:
         summary=data.get("summary"), image=data.get("image"), language=data.get("language"),
         overrides=PostOverrides(**overrides) if overrides else PostOverrides(),
     )
+
+
+@functools.cache
+def _shared_author(fields: tuple[tuple[str, str], ...]) -> Author:
+    """One Author object per distinct author, however many posts name them."""
+    return Author(**dict(fields))
+
+
+@functools.cache
+def _shared_tag(slug: str, name: str) -> Tag:
+    return Tag(slug=slug, name=name)
 
 
 def _author(author: Author) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
@@ -24,6 +25,17 @@ class Fingerprint:
     day: date
 
 
+def _host(url: str) -> str:
+    """The host of a URL; cached, since every post of a site shares one."""
+    slash = url.find("/", url.find("//") + 2) if "//" in url else -1
+    return _host_of_origin(url if slash < 0 else url[:slash])
+
+
+@functools.lru_cache(maxsize=64)
+def _host_of_origin(origin: str) -> str:
+    return host_of(origin + "/")
+
+
 def title_key(title: str) -> str:
     return collapse_space(title).casefold()
 
@@ -39,7 +51,7 @@ def mint(template: str, *, url: str, day: date, slug: str = "", declared: str | 
     else:
         path = quote(declared, safe="") if declared else path_of(url)
         candidate = template.format(
-            host=host_of(url), date=day.isoformat(), year=f"{day.year:04d}",
+            host=_host(url), date=day.isoformat(), year=f"{day.year:04d}",
             path=path, permalink=url, slug=slug,
         )
     if candidate in taken:

@@ -13,7 +13,7 @@ posts = Table(
     metadata,
     Column("pk", Integer, primary_key=True, autoincrement=False),
     Column("entry_id", String, nullable=False, unique=True),  # the id feeds carry, forever
-    Column("source", String, nullable=True, unique=True),  # current file; NULL once deleted
+    Column("source", String, nullable=True, index=True),  # current file; NULL once deleted
     Column("declared_id", String, nullable=True),
     Column("content_hash", String, nullable=False),
     Column("title_key", String, nullable=False),
