@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-WORDS = (
+WORDS = (  # noqa: SIM905 - a word list reads best as prose
     "cloud openstack community release storage network compute container kubernetes ansible "
     "deploy cluster upgrade install packaging meetup summit conference review patch driver "
     "python service operator volume image scheduler metrics logging tracing security policy "
     "tenant project identity dashboard neutron nova cinder swift glance keystone heat ironic "
     "the a of to and in for on with is that this we our you it as by from at be are was will "
-    "new how why what team work week month year people code test build ci pipeline docs guide"
+    "new how why what team work week month year people code test build ci pipeline docs "
+    "guide "
 ).split()
 N_TAGS = 1000
 N_AUTHORS = 50
@@ -46,7 +47,9 @@ def generate(out: Path, posts: int, seed: int = 1) -> None:
     (out / "data" / "site.yml").write_text("name: Bench Blog\ndomain: bench.example.org\n", "utf-8")
     authors = [f"author{i:02d}" for i in range(N_AUTHORS)]
     (out / "data" / "authors.yml").write_text(
-        "".join(f"{a}:\n  name: Author Number {i}\n  twitter: bench{i}\n" for i, a in enumerate(authors)),
+        "".join(
+            f"{a}:\n  name: Author Number {i}\n  twitter: bench{i}\n" for i, a in enumerate(authors)
+        ),
         "utf-8",
     )
     tags = [_tag_name(rng, i) for i in range(N_TAGS)]
@@ -57,10 +60,12 @@ def generate(out: Path, posts: int, seed: int = 1) -> None:
         date = start + timedelta(seconds=int(span * n / posts) + rng.randrange(3600))
         title = _sentence(rng, 4, 9).rstrip(".")
         slug = f"{'-'.join(title.lower().split()[:6])}-{n}"
-        post_tags = sorted({rng.choices(tags, cum_weights=weights)[0] for _ in range(rng.randint(1, 5))})
+        post_tags = sorted(
+            {rng.choices(tags, cum_weights=weights)[0] for _ in range(rng.randint(1, 5))}
+        )
         lines = [
             "---",
-            f"title: \"{title}\"",
+            f'title: "{title}"',
             f"author: {rng.choice(authors)}",
             f"date: {date:%Y-%m-%d %H:%M:%S} UTC",
             f"tags: {', '.join(post_tags)}",
@@ -89,7 +94,8 @@ def _paragraph(rng: random.Random) -> str:
         if roll < 0.15:
             sentence += f" See [the docs](https://docs.example.org/{rng.choice(WORDS)}/{rng.randrange(999)})."
         elif roll < 0.25:
-            sentence += f" More in [an earlier post](../{rng.randrange(2010, 2026)}/{rng.choice(WORDS)}.html)."
+            year, word = rng.randrange(2010, 2026), rng.choice(WORDS)
+            sentence += f" More in [an earlier post](../{year}/{word}.html)."
         elif roll < 0.35:
             words = sentence.split(" ")
             pick = rng.randrange(len(words) - 1) if len(words) > 1 else 0
@@ -114,8 +120,10 @@ def _body(rng: random.Random, n: int) -> str:
         elif roll < 0.9:
             block = f"![{rng.choice(WORDS)} diagram](blog/figure-{n}-{rng.randrange(9)}.png)"
         else:
-            code = "\n".join(f"openstack {rng.choice(WORDS)} {rng.choice(WORDS)} --id {rng.randrange(99)}"
-                             for _ in range(rng.randint(2, 6)))
+            code = "\n".join(
+                f"openstack {rng.choice(WORDS)} {rng.choice(WORDS)} --id {rng.randrange(99)}"
+                for _ in range(rng.randint(2, 6))
+            )
             block = f"```bash\n{code}\n```"
         blocks.append(block)
         size += len(block)

@@ -14,14 +14,21 @@ from syndicate.store.ledger import Ledger
 
 
 @contextmanager
-def open_builder(settings: Settings, *, clock: Clock | None = None,
-                 progress: Progress | None = None) -> Iterator[Builder]:
+def open_builder(
+    settings: Settings, *, clock: Clock | None = None, progress: Progress | None = None
+) -> Iterator[Builder]:
     """A Builder over the configured stores; closes them afterwards."""
     ledger = Ledger.open(settings.store_url)
     cache = RenderCache(settings.cache_path)
     try:
-        yield Builder(settings, ledger=ledger, cache=cache, output=OutputDir(settings.output_dir),
-                      clock=clock or SystemClock(), progress=progress)
+        yield Builder(
+            settings,
+            ledger=ledger,
+            cache=cache,
+            output=OutputDir(settings.output_dir),
+            clock=clock or SystemClock(),
+            progress=progress,
+        )
     finally:
         cache.close()
         ledger.close()

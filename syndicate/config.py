@@ -66,7 +66,9 @@ class ContentSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+            ) from exc
         return value
 
 
@@ -127,7 +129,9 @@ class FeedSettings(_Section):
 
 
 class BuildSettings(_Section):
-    workers: Annotated[int, Field(ge=0, le=64)] = 0  # processes for reading and rendering; 0 = one per core
+    workers: Annotated[int, Field(ge=0, le=64)] = (
+        0  # processes for reading and rendering; 0 = one per core
+    )
     fsync: bool = False  # flush each feed file to disk before it replaces the old one
 
 
@@ -166,7 +170,7 @@ class Settings(_Section):
         url = self.store.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/"):
-            rest = url[len(prefix):]
+            rest = url[len(prefix) :]
             if rest and not rest.startswith(":memory:"):
                 return prefix + str((self.base_dir / rest).resolve())
         return url
@@ -235,14 +239,18 @@ def _expand_env(
     value: Any, loc: tuple[str, ...], environ: Mapping[str, str], text: str, file: str
 ) -> Any:
     if isinstance(value, str):
+
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:
                 raise ConfigError(
                     f"environment variable {name} is not set",
-                    file=file, line=locate_key(text, loc), key=".".join(loc),
+                    file=file,
+                    line=locate_key(text, loc),
+                    key=".".join(loc),
                 )
             return environ[name]
+
         return _ENV_REF.sub(replace, value)
     if isinstance(value, Mapping):
         return {k: _expand_env(v, (*loc, k), environ, text, file) for k, v in value.items()}

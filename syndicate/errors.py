@@ -24,7 +24,11 @@ class ConfigError(SyndicateError):
     """The configuration cannot be used; says where and what was expected."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
         key: str | None = None,
     ) -> None:
         self.file = file
@@ -45,12 +49,16 @@ class ConfigError(SyndicateError):
 class ContentError(SyndicateError):
     """One source file could not become a post."""
 
-    def __init__(self, path: str, reason: str, *, line: int | None = None) -> None:
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
         self.path = path
         self.reason = reason
         self.line = line
         where = path if line is None else f"{path}:{line}"
         super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[type[ContentError], tuple[str, str, int | None]]:
+        # Errors cross from worker processes; the default reduce would lose the fields.
+        return type(self), (self.path, self.reason, self.line)
 
 
 class EncodingError(ContentError):

@@ -76,10 +76,16 @@ class BuildReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "posts": {"scanned": self.scanned, "read": self.read, "public": self.public,
-                      "rendered": self.rendered},
-            "changes": [{"kind": c.kind.value, "source": c.source, "previous": c.previous_source}
-                        for c in self.changes],
+            "posts": {
+                "scanned": self.scanned,
+                "read": self.read,
+                "public": self.public,
+                "rendered": self.rendered,
+            },
+            "changes": [
+                {"kind": c.kind.value, "source": c.source, "previous": c.previous_source}
+                for c in self.changes
+            ],
             "feeds": {"total": self.feeds, "stale": self.stale, "written": self.written},
             "errors": [{"file": e.path, "line": e.line, "reason": e.reason} for e in self.errors],
             "warnings": [{"file": f, "message": m} for f, m in self.warnings],
@@ -91,19 +97,33 @@ class BuildReport:
 class Builder:
     """Builds one site's feeds. Holds the ledger in memory between builds (for the daemon)."""
 
-    def __init__(self, settings: Settings, *, ledger: Ledger, cache: RenderCache,
-                 output: OutputDir, clock: Clock, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ledger: Ledger,
+        cache: RenderCache,
+        output: OutputDir,
+        clock: Clock,
+        progress: Progress | None = None,
+    ) -> None:
         self.settings = settings
         self.root = settings.content_root
         self.layout: Layout = resolve(
-            self.root, settings.content.layout, posts=settings.content.posts,
-            authors=settings.content.authors, permalink=settings.content.permalink,
+            self.root,
+            settings.content.layout,
+            posts=settings.content.posts,
+            authors=settings.content.authors,
+            permalink=settings.content.permalink,
             image_base=settings.content.image_base,
         )
         self.authors = self._registry()
         self.loader = PostLoader(settings, self.layout, self.authors)
-        self.renderer = Renderer(site_url=settings.site.url, image_dir=self.layout.image_base,
-                                 summary_markers=settings.content.summary_markers)
+        self.renderer = Renderer(
+            site_url=settings.site.url,
+            image_dir=self.layout.image_base,
+            summary_markers=settings.content.summary_markers,
+        )
         self._ledger = ledger
         self._cache = cache
         self._out = output
@@ -124,8 +144,12 @@ class Builder:
         registry = ""
         if self.layout.authors_file:
             registry = (self.root / self.layout.authors_file).read_text("utf-8", "replace")
-        parts = [self.settings.model_dump_json(include={"site", "content", "identity"}),
-                 repr(self.layout), registry, __version__]
+        parts = [
+            self.settings.model_dump_json(include={"site", "content", "identity"}),
+            repr(self.layout),
+            registry,
+            __version__,
+        ]
         return digest("\n".join(parts))
 
     @property
@@ -133,8 +157,12 @@ class Builder:
         return self._records
 
     def scan(self) -> list[files.SourceStamp]:
-        stamps = files.scan(self.root, self.layout.posts_dir,
-                            recursive=self.layout.recursive, skip_dirs=self.layout.skip_dirs)
+        stamps = files.scan(
+            self.root,
+            self.layout.posts_dir,
+            recursive=self.layout.recursive,
+            skip_dirs=self.layout.skip_dirs,
+        )
         return [s for s in stamps if self.loader.accepts(s.rel)]
 
     def build(self, *, full: bool = False) -> BuildReport:
@@ -151,7 +179,9 @@ class Builder:
         fresh = self._settle_edits(result, now, work)
         self._records = result.records
         report.read, report.changes, report.errors = result.read, result.changes, result.errors
-        report.warnings = [(lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings]
+        report.warnings = [
+            (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
+        ]
         self._ledger.save(result.dirty)
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
@@ -167,8 +197,9 @@ class Builder:
     def _stale_content(self) -> bool:
         return self._state.get("content_fingerprint") != self._content_fp
 
-    def _sync(self, stamps: list[files.SourceStamp], work: PostWork, now: datetime,
-              *, reload_all: bool) -> SyncResult:
+    def _sync(
+        self, stamps: list[files.SourceStamp], work: PostWork, now: datetime, *, reload_all: bool
+    ) -> SyncResult:
         known = {r.source: r for r in self._records.values() if r.source is not None}
         to_read = [s for s in stamps if reload_all or _moved(known.get(s.rel), s)]
         self._progress.phase("reading posts", len(to_read))
@@ -179,19 +210,30 @@ class Builder:
             if isinstance(outcome, ContentError):
                 raise outcome
             return outcome
-        return sync_step.sync(self._records, stamps, load, now=now,
-                              id_template=self.settings.identity.id_template, reload_all=reload_all)
+
+        return sync_step.sync(
+            self._records,
+            stamps,
+            load,
+            now=now,
+            id_template=self.settings.identity.id_template,
+            reload_all=reload_all,
+        )
 
     def _public_entries(self, now: datetime) -> list[Entry]:
         public = sync_step.public_records(self._records.values(), now)
         return planning.newest_first(Entry(r.entry_id, r.post, r.updated) for r in public)
 
     def _render_key(self, record: Record) -> str:
-        return digest(f"{record.source_hash}|{record.post.permalink}|{record.post.summary}|"
-                      f"{self.settings.site.url}|{self.layout.image_base}|"
-                      f"{self.settings.content.summary_markers}|{RENDERER_VERSION}")
+        return digest(
+            f"{record.source_hash}|{record.post.permalink}|{record.post.summary}|"
+            f"{self.settings.site.url}|{self.layout.image_base}|"
+            f"{self.settings.content.summary_markers}|{RENDERER_VERSION}"
+        )
 
-    def _settle_edits(self, result: SyncResult, now: datetime, work: PostWork) -> dict[int, CachedRender]:
+    def _settle_edits(
+        self, result: SyncResult, now: datetime, work: PostWork
+    ) -> dict[int, CachedRender]:
         """Decide, for each post whose text changed, whether `updated` moves (see significance)."""
         fresh: dict[int, CachedRender] = {}
         if not result.edited:
@@ -215,11 +257,21 @@ class Builder:
 
     def _render_now(self, loaded: LoadedPost, record: Record, work: PostWork) -> Rendered | None:
         entry = Entry(record.entry_id, record.post, record.updated)
-        job = RenderJob(entry, (), source=record.source, body=loaded.body, body_format=loaded.body_format)
+        job = RenderJob(
+            entry, (), source=record.source, body=loaded.body, body_format=loaded.body_format
+        )
         return work.render(job).rendered
 
-    def _write_feeds(self, entries: list[Entry], result: SyncResult, fresh: dict[int, CachedRender],
-                     work: PostWork, report: BuildReport, *, full: bool) -> list[FeedRecord]:
+    def _write_feeds(
+        self,
+        entries: list[Entry],
+        result: SyncResult,
+        fresh: dict[int, CachedRender],
+        work: PostWork,
+        report: BuildReport,
+        *,
+        full: bool,
+    ) -> list[FeedRecord]:
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
         planned = planning.plan(entries, self.settings, keep=keep)
         by_entry = {r.entry_id: r for r in self._records.values()}
@@ -228,8 +280,9 @@ class Builder:
         jobs = stale_jobs(planned, self._feeds, versions, facts, self._out, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
         report.stale = len(jobs)
-        assembler = FeedAssembler(jobs, self._feeds, facts, self._out, self._clock.now(),
-                                  planning.latest_update(entries))
+        assembler = FeedAssembler(
+            jobs, self._feeds, facts, self._out, self._clock.now(), planning.latest_update(entries)
+        )
         render_jobs = list(self._render_jobs(assembler.needs(), by_entry, result, fresh))
         lap = time.perf_counter()
         self._progress.phase("rendering and writing feeds", len(render_jobs))
@@ -244,7 +297,9 @@ class Builder:
                 to_cache.clear()
         assembler.finish()
         stored = {item[0] for item in to_cache}
-        to_cache += [(pk, c.key, c.rendered, c.baseline) for pk, c in fresh.items() if pk not in stored]
+        to_cache += [
+            (pk, c.key, c.rendered, c.baseline) for pk, c in fresh.items() if pk not in stored
+        ]
         self._cache.put_many(to_cache)
         report.lap("render+write", lap)
         report.written = assembler.written
@@ -252,10 +307,17 @@ class Builder:
             self._feeds[record.path] = record
         return assembler.records
 
-    def _render_jobs(self, needs: Mapping[str, set[Any]], by_entry: Mapping[str, Record],
-                     result: SyncResult, fresh: Mapping[int, CachedRender]) -> Iterator[RenderJob]:
+    def _render_jobs(
+        self,
+        needs: Mapping[str, set[Any]],
+        by_entry: Mapping[str, Record],
+        result: SyncResult,
+        fresh: Mapping[int, CachedRender],
+    ) -> Iterator[RenderJob]:
         """One job per needed entry, newest first, reusing renderings that are still valid."""
-        records = sorted((by_entry[i] for i in needs), key=lambda r: (r.post.date, r.entry_id), reverse=True)
+        records = sorted(
+            (by_entry[i] for i in needs), key=lambda r: (r.post.date, r.entry_id), reverse=True
+        )
         missing = [r.pk for r in records if r.pk not in fresh and r.pk not in result.loaded]
         cached = self._cache.get_many(missing)
         for record in records:
@@ -269,11 +331,19 @@ class Builder:
             loaded = result.loaded.get(record.pk)
             body = loaded.body if loaded else None
             body_format = loaded.body_format if loaded else record.body_format
-            yield RenderJob(entry, variants, source=record.source, body=body, body_format=body_format)
+            yield RenderJob(
+                entry, variants, source=record.source, body=body, body_format=body_format
+            )
 
-    def _take(self, outcome: RenderResult, pk_of: Mapping[str, int], by_entry: Mapping[str, Record],
-              fresh: Mapping[int, CachedRender], to_cache: list[tuple[int, str, Rendered, str | None]],
-              report: BuildReport) -> None:
+    def _take(
+        self,
+        outcome: RenderResult,
+        pk_of: Mapping[str, int],
+        by_entry: Mapping[str, Record],
+        fresh: Mapping[int, CachedRender],
+        to_cache: list[tuple[int, str, Rendered, str | None]],
+        report: BuildReport,
+    ) -> None:
         if outcome.error is not None:
             report.errors.append(outcome.error)
         if not outcome.fresh or outcome.rendered is None:
@@ -285,9 +355,15 @@ class Builder:
     def _facts(self) -> SiteFacts:
         site = self.settings.site
         return SiteFacts(
-            author=site.author or site.title, language=site.language, hubs=self.settings.feeds.hubs,
-            icon=site.icon, logo=site.logo, id_template=self.settings.identity.id_template,
-            fingerprint=digest(self.settings.model_dump_json(exclude={"store", "build"}) + __version__),
+            author=site.author or site.title,
+            language=site.language,
+            hubs=self.settings.feeds.hubs,
+            icon=site.icon,
+            logo=site.logo,
+            id_template=self.settings.identity.id_template,
+            fingerprint=digest(
+                self.settings.model_dump_json(exclude={"store", "build"}) + __version__
+            ),
         )
 
 

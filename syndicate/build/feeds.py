@@ -46,21 +46,34 @@ class SiteFacts:
     fingerprint: str  # of the settings: any change makes every output stale
 
 
-def stale_jobs(feeds: Sequence[PlannedFeed], known: Mapping[str, FeedRecord],
-               versions: Mapping[str, str], facts: SiteFacts, output_dir: OutputDir,
-               *, full: bool = False) -> list[FeedJob]:
+def stale_jobs(
+    feeds: Sequence[PlannedFeed],
+    known: Mapping[str, FeedRecord],
+    versions: Mapping[str, str],
+    facts: SiteFacts,
+    output_dir: OutputDir,
+    *,
+    full: bool = False,
+) -> list[FeedJob]:
     """The outputs whose inputs changed since they were written (all of them with `full`)."""
     jobs = []
     for feed in feeds:
         for output in feed.spec.outputs:
             signature = _signature(feed, output, versions, facts)
             record = known.get(output.path)
-            if full or record is None or record.signature != signature or not output_dir.exists(output.path):
+            if (
+                full
+                or record is None
+                or record.signature != signature
+                or not output_dir.exists(output.path)
+            ):
                 jobs.append(FeedJob(feed, output, signature))
     return jobs
 
 
-def _signature(feed: PlannedFeed, output: FeedOutput, versions: Mapping[str, str], facts: SiteFacts) -> str:
+def _signature(
+    feed: PlannedFeed, output: FeedOutput, versions: Mapping[str, str], facts: SiteFacts
+) -> str:
     parts = [facts.fingerprint, repr(feed.spec), repr(output)]
     parts += [f"{e.id}|{versions.get(e.id, '')}|{e.updated.isoformat()}" for e in feed.entries]
     return digest("\n".join(parts).encode("utf-8"))
@@ -73,8 +86,15 @@ class FeedAssembler:
     so memory holds the entries of unfinished feeds, not of the whole blog.
     """
 
-    def __init__(self, jobs: Sequence[FeedJob], known: Mapping[str, FeedRecord], facts: SiteFacts,
-                 output_dir: OutputDir, now: datetime, site_updated: datetime | None) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[FeedJob],
+        known: Mapping[str, FeedRecord],
+        facts: SiteFacts,
+        output_dir: OutputDir,
+        now: datetime,
+        site_updated: datetime | None,
+    ) -> None:
         self._facts = facts
         self._out = output_dir
         self._now = now
@@ -125,15 +145,28 @@ class FeedAssembler:
         feed, output = job.feed, job.output
         variant = _variant(job)
         head = self._head(feed, output, self._known.get(output.path))
-        pieces = [self._pieces[(e.id, variant)] for e in feed.entries if (e.id, variant) in self._pieces]
+        pieces = [
+            self._pieces[(e.id, variant)] for e in feed.entries if (e.id, variant) in self._pieces
+        ]
         empty = shell(head, output)
         kept = _within_budget(pieces, feed.spec.max_bytes - len(empty))
         data = empty.fill(kept)
         if self._out.write_if_changed(output.path, data):
             self.written.append(output.path)
         spec = feed.spec
-        self.records.append(FeedRecord(output.path, spec.kind.value, spec.key, feed.name, head.feed_id,
-                                       job.signature, digest(data), len(data), len(kept)))
+        self.records.append(
+            FeedRecord(
+                output.path,
+                spec.kind.value,
+                spec.key,
+                feed.name,
+                head.feed_id,
+                job.signature,
+                digest(data),
+                len(data),
+                len(kept),
+            )
+        )
         for entry in feed.entries:
             key = (entry.id, variant)
             self._uses[key] -= 1
@@ -141,14 +174,20 @@ class FeedAssembler:
                 self._pieces.pop(key, None)
 
     def _head(self, feed: PlannedFeed, output: FeedOutput, known: FeedRecord | None) -> FeedHead:
-        feed_id = known.feed_id if known else mint(
-            self._facts.id_template, url=output.url, day=self._now.date()
+        feed_id = (
+            known.feed_id
+            if known
+            else mint(self._facts.id_template, url=output.url, day=self._now.date())
         )
         return FeedHead(
-            spec=feed.spec, feed_id=feed_id,
+            spec=feed.spec,
+            feed_id=feed_id,
             updated=latest_update(feed.entries) or self._site_updated,
-            author=self._facts.author, language=self._facts.language, hubs=self._facts.hubs,
-            icon=self._facts.icon, logo=self._facts.logo,
+            author=self._facts.author,
+            language=self._facts.language,
+            hubs=self._facts.hubs,
+            icon=self._facts.icon,
+            logo=self._facts.logo,
         )
 
 

@@ -49,15 +49,26 @@ class SyncResult:
 Loader = Callable[[SourceStamp], LoadedPost]
 
 
-def sync(records: Mapping[int, Record], stamps: Sequence[SourceStamp], load: Loader, *,
-         now: datetime, id_template: str, reload_all: bool = False) -> SyncResult:
+def sync(
+    records: Mapping[int, Record],
+    stamps: Sequence[SourceStamp],
+    load: Loader,
+    *,
+    now: datetime,
+    id_template: str,
+    reload_all: bool = False,
+) -> SyncResult:
     """Reconcile `records` with `stamps`; `load` reads and parses one file."""
     state = _Sync(dict(records), now, id_template)
     by_source = {r.source: r for r in records.values() if r.source is not None}
     scanned = {s.rel for s in stamps}
     for stamp in stamps:
         known = by_source.get(stamp.rel)
-        if not reload_all and known and (known.mtime_ns, known.size) == (stamp.mtime_ns, stamp.size):
+        if (
+            not reload_all
+            and known
+            and (known.mtime_ns, known.size) == (stamp.mtime_ns, stamp.size)
+        ):
             continue
         state.result.read += 1
         try:
@@ -66,7 +77,9 @@ def sync(records: Mapping[int, Record], stamps: Sequence[SourceStamp], load: Loa
             state.result.errors.append(error)
             continue
         state.accept(stamp, loaded, known)
-    vanished = sorted((r for s, r in by_source.items() if s not in scanned), key=lambda r: r.source or "")
+    vanished = sorted(
+        (r for s, r in by_source.items() if s not in scanned), key=lambda r: r.source or ""
+    )
     state.settle_moves(vanished)
     return state.result
 
@@ -103,20 +116,31 @@ class _Sync:
             if any(pk == record.pk for _, pk in pool):
                 gone = replace(record, source=None)
                 self._store(gone)
-                self.result.changes.append(Change(ChangeKind.DELETED, record.pk, record.source or ""))
+                self.result.changes.append(
+                    Change(ChangeKind.DELETED, record.pk, record.source or "")
+                )
 
-    def _update(self, old: Record, stamp: SourceStamp, loaded: LoadedPost, *,
-                previous_source: str | None) -> None:
+    def _update(
+        self, old: Record, stamp: SourceStamp, loaded: LoadedPost, *, previous_source: str | None
+    ) -> None:
         post = loaded.post
         content_changed = old.content_hash != loaded.content_hash
         updated = old.updated
         if post.declared_updated and post.declared_updated != old.post.declared_updated:
             updated = self._unique(max(post.declared_updated, post.date))
         new = replace(
-            old, source=stamp.rel, declared_id=post.declared_id, content_hash=loaded.content_hash,
-            title_key=title_key(post.title), source_hash=loaded.source_hash,
-            mtime_ns=stamp.mtime_ns, size=stamp.size, body_format=loaded.body_format, post=post,
-            updated=updated, post_json=loaded.post_json,
+            old,
+            source=stamp.rel,
+            declared_id=post.declared_id,
+            content_hash=loaded.content_hash,
+            title_key=title_key(post.title),
+            source_hash=loaded.source_hash,
+            mtime_ns=stamp.mtime_ns,
+            size=stamp.size,
+            body_format=loaded.body_format,
+            post=post,
+            updated=updated,
+            post_json=loaded.post_json,
         )
         if post.declared_id and post.declared_id != old.declared_id:
             new = replace(new, entry_id=self._mint_id(loaded, stamp.rel))
@@ -126,19 +150,31 @@ class _Sync:
             self.result.edited[new.pk] = old
         if previous_source is not None:
             self.result.changes.append(
-                Change(ChangeKind.RENAMED, new.pk, stamp.rel, previous_source or None, content_changed)
+                Change(
+                    ChangeKind.RENAMED, new.pk, stamp.rel, previous_source or None, content_changed
+                )
             )
         elif old.source_hash != loaded.source_hash:
-            self.result.changes.append(Change(ChangeKind.CHANGED, new.pk, stamp.rel, None, content_changed))
+            self.result.changes.append(
+                Change(ChangeKind.CHANGED, new.pk, stamp.rel, None, content_changed)
+            )
 
     def _mint(self, stamp: SourceStamp, loaded: LoadedPost) -> None:
         post = loaded.post
         record = Record(
-            pk=self.next_pk, entry_id=self._mint_id(loaded, stamp.rel), source=stamp.rel,
-            declared_id=post.declared_id, content_hash=loaded.content_hash,
-            title_key=title_key(post.title), source_hash=loaded.source_hash,
-            mtime_ns=stamp.mtime_ns, size=stamp.size, body_format=loaded.body_format, post=post,
-            first_seen=self.now, updated=self._unique(max(post.declared_updated or post.date, post.date)),
+            pk=self.next_pk,
+            entry_id=self._mint_id(loaded, stamp.rel),
+            source=stamp.rel,
+            declared_id=post.declared_id,
+            content_hash=loaded.content_hash,
+            title_key=title_key(post.title),
+            source_hash=loaded.source_hash,
+            mtime_ns=stamp.mtime_ns,
+            size=stamp.size,
+            body_format=loaded.body_format,
+            post=post,
+            first_seen=self.now,
+            updated=self._unique(max(post.declared_updated or post.date, post.date)),
             post_json=loaded.post_json,
         )
         self.next_pk += 1
@@ -148,8 +184,15 @@ class _Sync:
 
     def _mint_id(self, loaded: LoadedPost, rel: str) -> str:
         post = loaded.post
-        entry_id = mint(self.template, url=post.permalink, day=post.date.date(), slug=post.slug,
-                        declared=post.declared_id, taken=self.taken_ids, salt=rel)
+        entry_id = mint(
+            self.template,
+            url=post.permalink,
+            day=post.date.date(),
+            slug=post.slug,
+            declared=post.declared_id,
+            taken=self.taken_ids,
+            salt=rel,
+        )
         self.taken_ids.add(entry_id)
         return entry_id
 
@@ -168,7 +211,9 @@ class _Sync:
 
 def _fingerprint(loaded: LoadedPost) -> Fingerprint:
     post = loaded.post
-    return Fingerprint(post.declared_id, loaded.content_hash, title_key(post.title), post.date.date())
+    return Fingerprint(
+        post.declared_id, loaded.content_hash, title_key(post.title), post.date.date()
+    )
 
 
 def public_records(records: Iterable[Record], now: datetime) -> list[Record]:

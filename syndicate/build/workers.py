@@ -62,8 +62,9 @@ class PostWork:
         self._renderer = renderer
         self._workers = workers or min(os.cpu_count() or 1, 8)
 
-    def load_many(self, stamps: Sequence[SourceStamp], on_done: Callable[[], None]
-                  ) -> Iterator[tuple[SourceStamp, LoadedPost | ContentError]]:
+    def load_many(
+        self, stamps: Sequence[SourceStamp], on_done: Callable[[], None]
+    ) -> Iterator[tuple[SourceStamp, LoadedPost | ContentError]]:
         """Read and parse files. Bodies are kept only when read in this process."""
         if not self._parallel(len(stamps)):
             for stamp in stamps:
@@ -78,9 +79,13 @@ class PostWork:
         if not self._parallel(sum(1 for j in jobs if j.rendered is None)):
             yield from (self.render(job) for job in jobs)
             return
-        for index, (rendered, fresh, pieces, error) in self._fan_out(_render_job, jobs, ordered=False):
+        for index, (rendered, fresh, pieces, error) in self._fan_out(
+            _render_job, jobs, ordered=False
+        ):
             job = jobs[index]
-            yield RenderResult(job.entry.id, rendered if fresh else job.rendered, fresh, pieces, error)
+            yield RenderResult(
+                job.entry.id, rendered if fresh else job.rendered, fresh, pieces, error
+            )
 
     def load(self, stamp: SourceStamp, *, keep_body: bool) -> LoadedPost | ContentError:
         try:
@@ -93,8 +98,14 @@ class PostWork:
             return error
         if keep_body:
             return loaded
-        return LoadedPost(loaded.post, None, loaded.body_format, loaded.content_hash,
-                          loaded.source_hash, loaded.warnings)
+        return LoadedPost(
+            loaded.post,
+            None,
+            loaded.body_format,
+            loaded.content_hash,
+            loaded.source_hash,
+            loaded.warnings,
+        )
 
     def render(self, job: RenderJob) -> RenderResult:
         rendered, fresh = job.rendered, False
@@ -105,7 +116,9 @@ class PostWork:
             post = job.entry.post
             rendered = self._renderer.render(body, job.body_format, post.permalink, post.summary)
             fresh = True
-        return RenderResult(job.entry.id, rendered, fresh, serialise(job.variants, job.entry, rendered))
+        return RenderResult(
+            job.entry.id, rendered, fresh, serialise(job.variants, job.entry, rendered)
+        )
 
     def _read_body(self, job: RenderJob) -> str | ContentError:
         source = job.source or job.entry.post.source
@@ -118,10 +131,15 @@ class PostWork:
             return error
 
     def _parallel(self, items: int) -> bool:
-        return self._workers > 1 and items >= POOL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods()
+        return (
+            self._workers > 1
+            and items >= POOL_THRESHOLD
+            and "fork" in multiprocessing.get_all_start_methods()
+        )
 
-    def _fan_out(self, function: Callable[[int], Any], jobs: Sequence[Any], *, ordered: bool
-                 ) -> Iterator[tuple[int, Any]]:
+    def _fan_out(
+        self, function: Callable[[int], Any], jobs: Sequence[Any], *, ordered: bool
+    ) -> Iterator[tuple[int, Any]]:
         """Run function(i) for every job number in a pool forked now, so it sees `jobs`."""
         global _WORK, _JOBS
         _WORK, _JOBS = self, jobs
@@ -140,8 +158,9 @@ class PostWork:
         if isinstance(packed, ContentError):
             return packed
         post_json, body_format, content_hash, source_hash, warnings = packed
-        return LoadedPost(load_post(post_json), None, body_format, content_hash, source_hash,
-                          warnings, post_json)
+        return LoadedPost(
+            load_post(post_json), None, body_format, content_hash, source_hash, warnings, post_json
+        )
 
 
 _WORK: PostWork | None = None  # what forked workers inherit
@@ -154,12 +173,24 @@ def _load_job(index: int) -> tuple[int, tuple[Any, ...] | ContentError]:
     if isinstance(loaded, ContentError):
         return index, loaded
     # The post travels as the JSON the ledger stores: cheap to send, and encoded only once.
-    return index, (dump_post(loaded.post), loaded.body_format, loaded.content_hash,
-                   loaded.source_hash, loaded.warnings)
+    return index, (
+        dump_post(loaded.post),
+        loaded.body_format,
+        loaded.content_hash,
+        loaded.source_hash,
+        loaded.warnings,
+    )
 
 
-def _render_job(index: int) -> tuple[int, tuple[Rendered | None, bool, dict[Variant, bytes], ContentError | None]]:
+def _render_job(
+    index: int,
+) -> tuple[int, tuple[Rendered | None, bool, dict[Variant, bytes], ContentError | None]]:
     assert _WORK is not None
     result = _WORK.render(_JOBS[index])
     # The parent already holds a rendering it sent; do not pay to send it back.
-    return index, (result.rendered if result.fresh else None, result.fresh, result.pieces, result.error)
+    return index, (
+        result.rendered if result.fresh else None,
+        result.fresh,
+        result.pieces,
+        result.error,
+    )

@@ -55,7 +55,11 @@ class AuthorRegistry:
         if not text:
             return None
         folded = text.casefold()
-        return self._by_key.get(folded) or self._by_name.get(folded) or Author(key=slugify(text), name=text)
+        return (
+            self._by_key.get(folded)
+            or self._by_name.get(folded)
+            or Author(key=slugify(text), name=text)
+        )
 
 
 def _items(value: object) -> list[object]:

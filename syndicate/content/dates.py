@@ -7,12 +7,48 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 # Zone abbreviations found in Middleman and Jekyll frontmatter (Ruby's Time.parse knows these).
 _ZONES: dict[str, float] = {
-    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5,
-    "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "EET": 2, "EEST": 3, "MSK": 3,
-    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
-    "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5,
-    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "AWST": 8, "ACST": 9.5, "AEST": 10, "AEDT": 11,
-    "NZST": 12, "NZDT": 13, "BRT": -3, "ART": -3,
+    "UTC": 0,
+    "GMT": 0,
+    "UT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "IST": 5.5,
+    "CET": 1,
+    "CEST": 2,
+    "MET": 1,
+    "MEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
+    "AST": -4,
+    "ADT": -3,
+    "NST": -3.5,
+    "NDT": -2.5,
+    "JST": 9,
+    "KST": 9,
+    "HKT": 8,
+    "SGT": 8,
+    "AWST": 8,
+    "ACST": 9.5,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "BRT": -3,
+    "ART": -3,
 }
 _TRAILING_ZONE = re.compile(r"^(.*?\d)\s*\(?([A-Za-z]{1,5})\)?$")
 _SPACED_OFFSET = re.compile(r"^(.*?\d)\s+([+-]\d{2}):?(\d{2})$")
@@ -31,7 +67,9 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
         return datetime.combine(value, time(), tzinfo=zone)
     if isinstance(value, str) and value.strip():
         return _parse_text(value.strip(), zone)
-    raise DateError(f"{value!r} is not a date; write it like 2024-05-21 or 2024-05-21 14:30:00 +02:00")
+    raise DateError(
+        f"{value!r} is not a date; write it like 2024-05-21 or 2024-05-21 14:30:00 +02:00"
+    )
 
 
 def _parse_text(text: str, zone: tzinfo) -> datetime:
@@ -54,7 +92,9 @@ def _parse_text(text: str, zone: tzinfo) -> datetime:
 
 def _iso(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("/", "-") if re.match(r"^\d{4}/", text) else text)
+        return datetime.fromisoformat(
+            text.replace("/", "-") if re.match(r"^\d{4}/", text) else text
+        )
     except ValueError:
         return None
 

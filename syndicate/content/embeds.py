@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from lxml import html as lxml_html
-from lxml.html import builder as E
+from lxml.html import builder as html_builder
 
 _EMBED_TAGS = ("iframe", "object", "embed", "script", "noscript", "style")
 _TRIGGER = re.compile(r"<(?:iframe|object|embed|script|noscript|style)\b", re.IGNORECASE)
@@ -66,7 +66,9 @@ def identify(element: lxml_html.HtmlElement, page_url: str) -> Replacement | Non
         video = youtube.group(1)
         if video == "videoseries":
             playlist = parse_qs(urlsplit(url).query).get("list", [""])[0]
-            return Replacement(f"https://www.youtube.com/playlist?list={playlist}", "Watch the playlist on YouTube")
+            return Replacement(
+                f"https://www.youtube.com/playlist?list={playlist}", "Watch the playlist on YouTube"
+            )
         return Replacement(
             f"https://www.youtube.com/watch?v={video}",
             f"Watch “{title}” on YouTube" if title else "Watch the video on YouTube",
@@ -74,7 +76,10 @@ def identify(element: lxml_html.HtmlElement, page_url: str) -> Replacement | Non
         )
     vimeo = _VIMEO.search(url)
     if vimeo:
-        return Replacement(f"https://vimeo.com/{vimeo.group(1)}", f"Watch “{title}” on Vimeo" if title else "Watch the video on Vimeo")
+        return Replacement(
+            f"https://vimeo.com/{vimeo.group(1)}",
+            f"Watch “{title}” on Vimeo" if title else "Watch the video on Vimeo",
+        )
     flickr = _FLICKR.search(url)
     if flickr:
         return Replacement(f"https://www.{flickr.group(1)}/", "View on Flickr")
@@ -91,22 +96,26 @@ def _source_of(element: lxml_html.HtmlElement) -> str | None:
         if data:
             return str(data)
         for param in element.iter("param"):
-            if (param.get("name") or "").lower() in {"movie", "src"}:
-                return param.get("value")
+            value = param.get("value")
+            if (param.get("name") or "").lower() in {"movie", "src"} and value:
+                return str(value)
         return None
-    return element.get("src")
+    src = element.get("src")
+    return str(src) if src else None
 
 
 def _swap(element: lxml_html.HtmlElement, found: Replacement) -> None:
     pieces: list[lxml_html.HtmlElement] = []
     if found.thumbnail:
-        pieces.append(E.A(E.IMG(src=found.thumbnail, alt=found.label), href=found.url))
-        pieces.append(E.BR())
-    pieces.append(E.A(found.label, href=found.url))
+        pieces.append(
+            html_builder.A(html_builder.IMG(src=found.thumbnail, alt=found.label), href=found.url)
+        )
+        pieces.append(html_builder.BR())
+    pieces.append(html_builder.A(found.label, href=found.url))
     parent = element.getparent()
     assert parent is not None
     block = parent.tag == "div" and parent.getparent() is None  # top level of the fragment
-    link = E.P(*pieces) if block else E.SPAN(*pieces)
+    link = html_builder.P(*pieces) if block else html_builder.SPAN(*pieces)
     link.tail = element.tail
     parent.replace(element, link)
 

@@ -45,7 +45,9 @@ def body_format(name: str) -> str | None:
     return None
 
 
-def scan(root: Path, subdir: str, *, recursive: bool, skip_dirs: tuple[str, ...] = ()) -> list[SourceStamp]:
+def scan(
+    root: Path, subdir: str, *, recursive: bool, skip_dirs: tuple[str, ...] = ()
+) -> list[SourceStamp]:
     """Every post source under root/subdir, sorted by path; droppings ignored silently."""
     base = root / subdir if subdir else root
     stamps: list[SourceStamp] = []
@@ -69,7 +71,9 @@ def _walk(
                 continue
             if entry.is_dir(follow_symlinks=True):
                 if recursive and name not in skip_dirs:
-                    yield from _walk(Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs)
+                    yield from _walk(
+                        Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs
+                    )
             elif body_format(name) and entry.is_file(follow_symlinks=True):
                 yield f"{rel}{name}", entry
 
@@ -89,7 +93,7 @@ def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:
         return (strip_xml_unsafe(text) if data.translate(None, _ASCII_SAFE) else text), ()
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16")
         warnings.append("file is UTF-16; decoded it (UTF-8 is recommended)")
@@ -121,7 +125,16 @@ def _cp1252_strays(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_CP1252_STRAY, _cp1252_strays)
 
 # Encodings that plain-text blogs were actually written in; a guess outside this set is refused.
-_LEGACY = {"cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp1251", "koi8_r"}
+_LEGACY = {
+    "cp1252",
+    "latin_1",
+    "iso8859_15",
+    "cp1250",
+    "iso8859_2",
+    "mac_roman",
+    "cp1251",
+    "koi8_r",
+}
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
@@ -137,7 +150,11 @@ def _decode_legacy(path: str, data: bytes) -> tuple[str, str]:
     if best is not None and best.encoding in _LEGACY and best.chaos < 0.2:
         return str(best), f"file is not UTF-8; decoded it as {best.encoding} (convert it to UTF-8)"
     guess = f" (best guess: {best.encoding})" if best is not None else ""
-    raise EncodingError(path, f"not UTF-8 and its encoding cannot be identified with confidence{guess}; convert it to UTF-8")
+    raise EncodingError(
+        path,
+        f"not UTF-8 and its encoding cannot be identified with confidence{guess}; "
+        "convert it to UTF-8",
+    )
 
 
 def _count_invalid_utf8(data: bytes) -> int:
@@ -161,9 +178,15 @@ def _repair_mojibake(text: str) -> tuple[str, bool]:
     import ftfy
 
     config = ftfy.TextFixerConfig(
-        unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False,
-        fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
-        remove_control_chars=False, normalization=None, explain=False,
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        remove_control_chars=False,
+        normalization=None,
+        explain=False,
     )
     fixed = ftfy.fix_text(text, config)
     return fixed, fixed != text

@@ -64,19 +64,32 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
             data = handler.load(fm)
     except yaml.MarkedYAMLError as exc:
         line = _line_of(text, fm, exc.problem_mark.line if exc.problem_mark else 0)
-        raise FrontmatterError(path, f"frontmatter is not valid YAML: {exc.problem}", line=line) from None
+        raise FrontmatterError(
+            path, f"frontmatter is not valid YAML: {exc.problem}", line=line
+        ) from None
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
         raise FrontmatterError(path, f"frontmatter does not parse: {exc}", line=1) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise FrontmatterError(path, f"frontmatter must be a mapping of keys to values, not {type(data).__name__}", line=1)
+        raise FrontmatterError(
+            path,
+            f"frontmatter must be a mapping of keys to values, not {type(data).__name__}",
+            line=1,
+        )
     return {str(k): v for k, v in data.items()}, body.lstrip("\n")
 
 
 _PLAIN_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*$")
 _UNSAFE_START = frozenset("-?:,[]{}#&*!|>'\"%@`.+~")
-_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_BOOLEANS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 _NULLS = {"null", "Null", "NULL", "~"}
 
 
@@ -104,7 +117,13 @@ def plain_mapping(fm: str) -> dict[str, Any] | None:
         if quote in "\"'" and len(value) > 1 and value[-1] == quote and _simply_quoted(value):
             data[key] = value[1:-1]
             continue
-        if value[0] in _UNSAFE_START or ": " in value or " #" in value or value.endswith(":") or "\t" in value:
+        if (
+            value[0] in _UNSAFE_START
+            or ": " in value
+            or " #" in value
+            or value.endswith(":")
+            or "\t" in value
+        ):
             return None
         if value in _NULLS:
             data[key] = None

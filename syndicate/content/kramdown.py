@@ -60,6 +60,7 @@ def _take_leading(element: lxml_html.HtmlElement, text: str) -> str:
     def apply_here(match: re.Match[str]) -> str:
         _merge(element, match.group(1))
         return ""
+
     return _IAL.sub(apply_here, text).lstrip() if _IAL.search(text) else text
 
 
@@ -73,6 +74,7 @@ def _take_after(child: lxml_html.HtmlElement, tail: str) -> str:
         target = child if glued or parent is None else parent
         _merge(target, match.group(1))
         return ""
+
     return _IAL.sub(apply_here, tail)
 
 
@@ -127,7 +129,8 @@ def _drop_empty_paragraph(element: lxml_html.HtmlElement) -> None:
         return
     if following is not None:
         for key, value in attrs.items():
-            if key == "class":
-                value = " ".join([*following.get("class", "").split(), value])
-            following.set(key, value)
+            merged = (
+                " ".join([*following.get("class", "").split(), value]) if key == "class" else value
+            )
+            following.set(key, merged)
     element.drop_tree()

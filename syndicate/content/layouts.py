@@ -33,31 +33,64 @@ class Layout:
 
 
 _MIDDLEMAN = Layout(
-    name="middleman", posts_dir="source/blog", recursive=False, skip_dirs=(),
-    authors_file=None, permalink="blog/{year}/{month}/{slug}.html", image_base="images/",
-    slug_from_frontmatter=False, tags_split_on_space=False, bundles=False,
+    name="middleman",
+    posts_dir="source/blog",
+    recursive=False,
+    skip_dirs=(),
+    authors_file=None,
+    permalink="blog/{year}/{month}/{slug}.html",
+    image_base="images/",
+    slug_from_frontmatter=False,
+    tags_split_on_space=False,
+    bundles=False,
 )
 _JEKYLL = Layout(
-    name="jekyll", posts_dir="_posts", recursive=True, skip_dirs=("_drafts",),
-    authors_file=None, permalink="{categories}/{year}/{month}/{day}/{slug}.html", image_base=None,
-    slug_from_frontmatter=True, tags_split_on_space=True, bundles=False,
+    name="jekyll",
+    posts_dir="_posts",
+    recursive=True,
+    skip_dirs=("_drafts",),
+    authors_file=None,
+    permalink="{categories}/{year}/{month}/{day}/{slug}.html",
+    image_base=None,
+    slug_from_frontmatter=True,
+    tags_split_on_space=True,
+    bundles=False,
 )
 _HUGO = Layout(
-    name="hugo", posts_dir="content/posts", recursive=True, skip_dirs=(),
-    authors_file=None, permalink="{section}/{slug}/", image_base=None,
-    slug_from_frontmatter=True, tags_split_on_space=False, bundles=True,
+    name="hugo",
+    posts_dir="content/posts",
+    recursive=True,
+    skip_dirs=(),
+    authors_file=None,
+    permalink="{section}/{slug}/",
+    image_base=None,
+    slug_from_frontmatter=True,
+    tags_split_on_space=False,
+    bundles=True,
 )
 LAYOUTS = {layout.name: layout for layout in (_MIDDLEMAN, _JEKYLL, _HUGO)}
 
-_HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json",
-                 "config.toml", "config.yaml", "config.yml", "config.json")
+_HUGO_CONFIGS = (
+    "hugo.toml",
+    "hugo.yaml",
+    "hugo.yml",
+    "hugo.json",
+    "config.toml",
+    "config.yaml",
+    "config.yml",
+    "config.json",
+)
 
 
 def detect(root: Path) -> str | None:
     """The layout name a blog directory looks like, or None."""
     if (root / "config.rb").is_file() or (root / "source" / "blog").is_dir():
         return "middleman"
-    if (root / "_config.yml").is_file() or (root / "_config.toml").is_file() or (root / "_posts").is_dir():
+    if (
+        (root / "_config.yml").is_file()
+        or (root / "_config.toml").is_file()
+        or (root / "_posts").is_dir()
+    ):
         return "jekyll"
     if (root / "content").is_dir() and any((root / name).is_file() for name in _HUGO_CONFIGS):
         return "hugo"
@@ -66,8 +99,15 @@ def detect(root: Path) -> str | None:
     return None
 
 
-def resolve(root: Path, name: str, *, posts: str | None = None, authors: str | None = None,
-            permalink: str | None = None, image_base: str | None = None) -> Layout:
+def resolve(
+    root: Path,
+    name: str,
+    *,
+    posts: str | None = None,
+    authors: str | None = None,
+    permalink: str | None = None,
+    image_base: str | None = None,
+) -> Layout:
     """The layout to load `root` with: detected when `name` is "auto", then overridden."""
     if name == "auto":
         found = detect(root)
@@ -155,7 +195,8 @@ def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
     if not isinstance(permalinks, dict):
         return None
     section = layout.posts_dir.removeprefix("content").strip("/") or "posts"
-    by_section = permalinks.get("page") if isinstance(permalinks.get("page"), dict) else permalinks
+    page = permalinks.get("page")
+    by_section: dict[str, Any] = page if isinstance(page, dict) else permalinks
     value = by_section.get(section)
     if not isinstance(value, str):
         return None
@@ -165,9 +206,11 @@ def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
 
 def _colon_fields(pattern: str, renames: dict[str, str]) -> str:
     """`:year/:title.html` or `{year}/{title}.html` → `{year}/{slug}.html` in our field names."""
+
     def field(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         return "{" + renames.get(name, name) + "}"
+
     return re.sub(r":([a-z_]+)|\{([a-z_]+)\}", field, pattern)
 
 

@@ -78,7 +78,9 @@ class PostLoader:
         name_date, name_slug = split_dated_name(stem)
         date = self._date(rel, meta, name_date)
         if name_date and meta.get("date") is not None and date.date() != name_date:
-            warnings.append(f"frontmatter date {date.date()} differs from the file name's {name_date}")
+            warnings.append(
+                f"frontmatter date {date.date()} differs from the file name's {name_date}"
+            )
         slug = name_slug
         if self._layout.slug_from_frontmatter and meta.get("slug"):
             slug = str(meta["slug"]).strip("/ ")
@@ -121,7 +123,9 @@ class PostLoader:
         except DateError as exc:
             raise PostDataError(rel, f"bad date: {exc}") from None
 
-    def _optional_date(self, rel: str, meta: Mapping[str, Any], keys: tuple[str, ...]) -> datetime | None:
+    def _optional_date(
+        self, rel: str, meta: Mapping[str, Any], keys: tuple[str, ...]
+    ) -> datetime | None:
         value = next((meta[k] for k in keys if meta.get(k) is not None), None)
         if value is None:
             return None
@@ -136,19 +140,31 @@ class PostLoader:
             names.extend(split_tags(meta.get(field), whitespace=self._layout.tags_split_on_space))
         return names
 
-    def _permalink(self, rel: str, meta: Mapping[str, Any], date: datetime, slug: str,
-                   title: str, categories: list[str], stem: str) -> str:
+    def _permalink(
+        self,
+        rel: str,
+        meta: Mapping[str, Any],
+        date: datetime,
+        slug: str,
+        title: str,
+        categories: list[str],
+        stem: str,
+    ) -> str:
         declared = meta.get("permalink") or meta.get("url")
         if isinstance(declared, str) and declared.strip():
             return urls.absolute(self._site_url, declared.strip())
         section = self._layout.posts_dir.split("/")[-1] if self._layout.name == "hugo" else ""
-        path = urls.expand(self._layout.permalink, date, {
-            "slug": slug,
-            "title": slugify(title),
-            "categories": "/".join(slugify(c) for c in categories),
-            "section": section,
-            "filename": stem,
-        })
+        path = urls.expand(
+            self._layout.permalink,
+            date,
+            {
+                "slug": slug,
+                "title": slugify(title),
+                "categories": "/".join(slugify(c) for c in categories),
+                "section": section,
+                "filename": stem,
+            },
+        )
         return urls.absolute(self._site_url, path)
 
     def _image(self, meta: Mapping[str, Any]) -> str | None:

@@ -38,10 +38,10 @@ def mark_summary(markdown: str, markers: Sequence[str]) -> str:
             continue
         if marker.startswith("<!--"):
             index = markdown.find(marker)
-            return f"{markdown[:index]}{MORE}{markdown[index + len(marker):]}"
+            return f"{markdown[:index]}{MORE}{markdown[index + len(marker) :]}"
         match = _line_pattern(marker).search(markdown)
         if match:
-            return f"{markdown[:match.start()]}\n{MORE}\n{markdown[match.end():]}"
+            return f"{markdown[: match.start()]}\n{MORE}\n{markdown[match.end() :]}"
     return markdown
 
 

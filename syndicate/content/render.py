@@ -15,19 +15,25 @@ from syndicate.content.summary import is_balanced, lead_paragraphs
 from syndicate.content.text import html_to_text
 from syndicate.model import Rendered
 
-
 _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
 
 
 class Renderer:
     """Renders bodies for one site. Cheap to call; keep one per process (not thread-safe)."""
 
-    def __init__(self, *, site_url: str, image_dir: str | None = None,
-                 summary_markers: Sequence[str] = ("READMORE", "<!--more-->")) -> None:
+    def __init__(
+        self,
+        *,
+        site_url: str,
+        image_dir: str | None = None,
+        summary_markers: Sequence[str] = ("READMORE", "<!--more-->"),
+    ) -> None:
         self._sanitizer = Sanitizer((site_url, image_dir) if image_dir else None)
         self._markers = tuple(summary_markers)
 
-    def render(self, body: str, body_format: str, page_url: str, summary: str | None = None) -> Rendered:
+    def render(
+        self, body: str, body_format: str, page_url: str, summary: str | None = None
+    ) -> Rendered:
         """Render `body` (Markdown or HTML) as it belongs to `page_url`.
 
         `summary`, the frontmatter's own summary, replaces the one taken from the body.
@@ -39,14 +45,18 @@ class Renderer:
         if kramdown.needs_fixing(raw) or embeds.needs_fixing(raw):
             raw = _fix_dom(raw, page_url)
         marked = MORE in raw and _CUT not in raw
-        content, problems = self._sanitizer.clean(raw.replace(MORE, _CUT, 1) if marked else raw, page_url)
+        content, problems = self._sanitizer.clean(
+            raw.replace(MORE, _CUT, 1) if marked else raw, page_url
+        )
         if marked:
             before, _, after = content.partition(_CUT)
             content = before + after
         if summary:
             summary_html = f"<p>{html_lib.escape(summary, quote=False)}</p>"
         elif marked:
-            summary_html = before if is_balanced(before) else self._sanitizer.clean(before, page_url)[0]
+            summary_html = (
+                before if is_balanced(before) else self._sanitizer.clean(before, page_url)[0]
+            )
         else:
             summary_html = lead_paragraphs(content)
         return Rendered(

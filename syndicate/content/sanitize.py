@@ -14,12 +14,76 @@ import nh3
 from syndicate.content.urls import absolute
 
 TAGS = {
-    "a", "abbr", "acronym", "b", "bdi", "bdo", "blockquote", "br", "caption", "center", "cite",
-    "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
-    "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small",
-    "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "time", "tr", "tt", "u", "ul", "var", "wbr", "audio", "video", "source",
+    "a",
+    "abbr",
+    "acronym",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "wbr",
+    "audio",
+    "video",
+    "source",
 }
 _ALIGN = {"align"}
 ATTRIBUTES: dict[str, set[str]] = {
@@ -29,16 +93,49 @@ ATTRIBUTES: dict[str, set[str]] = {
     "audio": {"src", "controls"},
     "video": {"src", "poster", "controls", "width", "height"},
     "source": {"src", "srcset", "type", "media"},
-    "blockquote": {"cite"}, "q": {"cite"}, "del": {"cite", "datetime"}, "ins": {"cite", "datetime"},
-    "time": {"datetime"}, "abbr": {"title"},
-    "ol": {"start", "reversed", "type"}, "li": {"value"},
-    "td": {"colspan", "rowspan", "headers"} | _ALIGN, "th": {"colspan", "rowspan", "headers", "scope"} | _ALIGN,
-    "col": {"span"} | _ALIGN, "colgroup": {"span"} | _ALIGN, "tr": _ALIGN, "tbody": _ALIGN,
-    "thead": _ALIGN, "tfoot": _ALIGN, "table": _ALIGN,
-    "p": _ALIGN, "div": _ALIGN, "h1": _ALIGN, "h2": _ALIGN, "h3": _ALIGN, "h4": _ALIGN,
-    "h5": _ALIGN, "h6": _ALIGN, "hr": {"width"} | _ALIGN, "details": {"open"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "headers"} | _ALIGN,
+    "th": {"colspan", "rowspan", "headers", "scope"} | _ALIGN,
+    "col": {"span"} | _ALIGN,
+    "colgroup": {"span"} | _ALIGN,
+    "tr": _ALIGN,
+    "tbody": _ALIGN,
+    "thead": _ALIGN,
+    "tfoot": _ALIGN,
+    "table": _ALIGN,
+    "p": _ALIGN,
+    "div": _ALIGN,
+    "h1": _ALIGN,
+    "h2": _ALIGN,
+    "h3": _ALIGN,
+    "h4": _ALIGN,
+    "h5": _ALIGN,
+    "h6": _ALIGN,
+    "hr": {"width"} | _ALIGN,
+    "details": {"open"},
 }
-SCHEMES = {"http", "https", "mailto", "ftp", "ftps", "tel", "irc", "ircs", "xmpp", "magnet", "news", "geo", "sip"}
+SCHEMES = {
+    "http",
+    "https",
+    "mailto",
+    "ftp",
+    "ftps",
+    "tel",
+    "irc",
+    "ircs",
+    "xmpp",
+    "magnet",
+    "news",
+    "geo",
+    "sip",
+}
 _URL_ATTRS = {"href", "src", "cite", "poster"}
 _TEMPLATE = re.compile(r"\{\{|\{%|<%|%7B%7B|%7B%25")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -90,7 +187,9 @@ class Sanitizer:
         if not value:
             return None if attr != "href" else self._page
         if _TEMPLATE.search(value):
-            self._problems.append(f"link {value!r} contains template syntax that was never expanded")
+            self._problems.append(
+                f"link {value!r} contains template syntax that was never expanded"
+            )
             return None
         if "\\" in value:
             self._problems.append(f"link {value!r} uses backslashes; read them as slashes")
@@ -98,7 +197,9 @@ class Sanitizer:
         scheme = _SCHEME.match(value)
         if scheme:
             if scheme.group(1).lower() not in SCHEMES:
-                self._problems.append(f"link {value[:80]!r} uses a scheme feeds cannot carry; removed")
+                self._problems.append(
+                    f"link {value[:80]!r} uses a scheme feeds cannot carry; removed"
+                )
                 return None
             if value.lower().startswith(("http://localhost", "http://127.", "https://localhost")):
                 self._problems.append(f"link {value!r} points at the author's own machine")

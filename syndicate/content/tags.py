@@ -32,10 +32,7 @@ def split_tags(value: object, *, whitespace: bool = False) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        if "," in value or not whitespace:
-            parts = value.split(",")
-        else:
-            parts = value.split()
+        parts = value.split(",") if "," in value or not whitespace else value.split()
     elif isinstance(value, list | tuple | set):
         parts = [str(v) for v in value if v is not None]
     else:

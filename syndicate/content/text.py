@@ -8,7 +8,9 @@ import re
 
 # XML 1.0 forbids C0 controls except tab/newline/return, surrogates and U+FFFE/U+FFFF; we also
 # drop DEL, C1 controls and the non-characters, which XML discourages and readers choke on.
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_XML_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_BREAK = re.compile(
     r"</?(?:p|div|li|h[1-6]|br|tr|td|th|blockquote|ul|ol|pre|table|dd|dt|hr|section|figure|figcaption)\b[^>]*>",

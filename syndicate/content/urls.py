@@ -8,7 +8,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote, urljoin, urlsplit
 
-FIELDS = ("year", "month", "day", "hour", "minute", "second", "slug", "title", "categories", "section", "filename")
+FIELDS = (
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "slug",
+    "title",
+    "categories",
+    "section",
+    "filename",
+)
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 
 
@@ -22,9 +34,17 @@ def check_pattern(pattern: str) -> None:
 def expand(pattern: str, date: datetime, fields: Mapping[str, str]) -> str:
     """The site-relative path a pattern gives for a post."""
     values = {
-        "year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
-        "hour": f"{date.hour:02d}", "minute": f"{date.minute:02d}", "second": f"{date.second:02d}",
-        "slug": "", "title": "", "categories": "", "section": "", "filename": "",
+        "year": f"{date.year:04d}",
+        "month": f"{date.month:02d}",
+        "day": f"{date.day:02d}",
+        "hour": f"{date.hour:02d}",
+        "minute": f"{date.minute:02d}",
+        "second": f"{date.second:02d}",
+        "slug": "",
+        "title": "",
+        "categories": "",
+        "section": "",
+        "filename": "",
     }
     values.update(fields)
     path = pattern.format_map(values)
@@ -43,7 +63,7 @@ def absolute(base: str, ref: str) -> str:
     origin = _ORIGIN.match(base)
     if origin is None or "?" in base or "#" in base or ref.startswith("//") or _SCHEME.match(ref):
         return encode(urljoin(base, ref))
-    return encode(origin.group(0) + _join_path(base[origin.end():] or "/", ref))
+    return encode(origin.group(0) + _join_path(base[origin.end() :] or "/", ref))
 
 
 def _join_path(base_path: str, ref: str) -> str:
@@ -81,7 +101,9 @@ def encode(url: str) -> str:
     if url.isascii() and " " not in url:
         return url
     parts = urlsplit(url)
-    netloc = parts.netloc.encode("idna").decode("ascii") if not parts.netloc.isascii() else parts.netloc
+    netloc = (
+        parts.netloc.encode("idna").decode("ascii") if not parts.netloc.isascii() else parts.netloc
+    )
     path = quote(parts.path, safe=_SAFE_PATH)
     query = quote(parts.query, safe=_SAFE_PATH + "?")
     fragment = quote(parts.fragment, safe=_SAFE_PATH + "?")
@@ -102,6 +124,6 @@ def path_of(url: str) -> str:
     origin = _ORIGIN.match(url)
     if origin is None:
         return urlsplit(url).path.lstrip("/")
-    rest = url[origin.end():]
+    rest = url[origin.end() :]
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     return rest[:cut].lstrip("/")

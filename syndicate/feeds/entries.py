@@ -87,7 +87,9 @@ def rss_item(fe: FeedEntry, entry: Entry) -> bytes:
         etree.SubElement(item, _DC_CREATOR).text = author.name
     root.append(item)
     data = bytes(etree.tostring(item, encoding="utf-8"))
-    return b"<item>" + data[len(_ITEM_DECLARATIONS):] if data.startswith(_ITEM_DECLARATIONS) else data
+    return (
+        b"<item>" + data[len(_ITEM_DECLARATIONS) :] if data.startswith(_ITEM_DECLARATIONS) else data
+    )
 
 
 def json_item(entry: Entry, rendered: Rendered, *, full: bool) -> dict[str, Any]:
@@ -113,16 +115,18 @@ def json_item(entry: Entry, rendered: Rendered, *, full: bool) -> dict[str, Any]
 
 
 def json_item_bytes(entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
-    return json.dumps(json_item(entry, rendered, full=full), ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        json_item(entry, rendered, full=full), ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def _json_author(name: str, uri: str | None) -> dict[str, str]:
     return {"name": name, "url": uri} if uri else {"name": name}
 
 
-def serialise(variants: Iterable[tuple[FeedFormat, bool]], entry: Entry, rendered: Rendered
-              ) -> dict[tuple[FeedFormat, bool], bytes]:
+def serialise(
+    variants: Iterable[tuple[FeedFormat, bool]], entry: Entry, rendered: Rendered
+) -> dict[tuple[FeedFormat, bool], bytes]:
     """The entry in each (format, full content) variant, as bytes for documents of that format."""
     out: dict[tuple[FeedFormat, bool], bytes] = {}
     entries: dict[bool, FeedEntry] = {}

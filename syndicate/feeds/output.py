@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from syndicate.errors import OutputError
@@ -20,6 +19,7 @@ class OutputDir:
     def __init__(self, root: Path, *, fsync: bool = False) -> None:
         self.root = root.resolve()
         self._fsync = fsync
+        self._made: set[Path] = set()
 
     def path(self, rel: str) -> Path:
         target = self.root / rel
@@ -41,23 +41,26 @@ class OutputDir:
             pass
         except OSError as exc:
             raise OutputError(f"cannot read {target}: {exc}") from exc
+        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    if self._fsync:
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                os.chmod(temp, 0o644)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            self._ensure_dir(target.parent)
+            # 0o644 before the umask: feeds are public files a web server must read.
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if self._fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            temp.replace(target)
         except OSError as exc:
+            temp.unlink(missing_ok=True)
             raise OutputError(f"cannot write {target}: {exc}") from exc
         return True
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory not in self._made:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._made.add(directory)
 
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()

@@ -28,8 +28,9 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.post.date, e.id), reverse=True)
 
 
-def plan(entries: Sequence[Entry], settings: Settings,
-         keep: Iterable[tuple[FeedKind, str, str]] = ()) -> list[PlannedFeed]:
+def plan(
+    entries: Sequence[Entry], settings: Settings, keep: Iterable[tuple[FeedKind, str, str]] = ()
+) -> list[PlannedFeed]:
     """All feeds for the given public entries (sorted newest first).
 
     `keep` names feeds (kind, key, name) that existed before: a tag or author with no public
@@ -43,7 +44,9 @@ def plan(entries: Sequence[Entry], settings: Settings,
     groups = _groups(entries, settings)
     for kind, key, name in keep:
         groups.setdefault((kind, key), ([], Counter({name: 1})))
-    for (kind, key), (members, names) in sorted(groups.items(), key=lambda item: (item[0][0].value, item[0][1])):
+    for (kind, key), (members, names) in sorted(
+        groups.items(), key=lambda item: (item[0][0].value, item[0][1])
+    ):
         if not (kinds.tags if kind is FeedKind.TAG else kinds.authors).enabled:
             continue
         name = _most_common(names)
@@ -52,8 +55,9 @@ def plan(entries: Sequence[Entry], settings: Settings,
     return feeds
 
 
-def _groups(entries: Sequence[Entry], settings: Settings
-            ) -> dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]]:
+def _groups(
+    entries: Sequence[Entry], settings: Settings
+) -> dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]]:
     groups: dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]] = defaultdict(
         lambda: ([], Counter())
     )
@@ -104,8 +108,11 @@ def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSp
 
 
 def _kind_settings(settings: Settings, kind: FeedKind) -> FeedKindSettings:
-    return {FeedKind.SITE: settings.feeds.site, FeedKind.TAG: settings.feeds.tags,
-            FeedKind.AUTHOR: settings.feeds.authors}[kind]
+    return {
+        FeedKind.SITE: settings.feeds.site,
+        FeedKind.TAG: settings.feeds.tags,
+        FeedKind.AUTHOR: settings.feeds.authors,
+    }[kind]
 
 
 def latest_update(entries: Iterable[Entry]) -> datetime | None:

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from syndicate.model import Rendered
 
@@ -70,18 +71,28 @@ class RenderCache:
             marks = ",".join("?" * len(chunk))
             rows = self._query(
                 f"SELECT pk, key, content, summary, summary_text, warnings, baseline "  # noqa: S608
-                f"FROM renders WHERE pk IN ({marks})", chunk,
+                f"FROM renders WHERE pk IN ({marks})",
+                chunk,
             )
             for pk, key, content, summary, text, warnings, baseline in rows:
                 rendered = Rendered(content, summary, text, tuple(json.loads(warnings)))
-                found[pk] = CachedRender(key, rendered, baseline if baseline is not None else content)
+                found[pk] = CachedRender(
+                    key, rendered, baseline if baseline is not None else content
+                )
         return found
 
     def put_many(self, items: Iterable[tuple[int, str, Rendered, str | None]]) -> None:
         """Store (pk, key, rendering, baseline); a None baseline means "this rendering"."""
         rows = [
-            (pk, key, r.content_html, r.summary_html, r.summary_text, json.dumps(list(r.warnings)),
-             baseline if baseline != r.content_html else None)
+            (
+                pk,
+                key,
+                r.content_html,
+                r.summary_html,
+                r.summary_text,
+                json.dumps(list(r.warnings)),
+                baseline if baseline != r.content_html else None,
+            )
             for pk, key, r, baseline in items
         ]
         if not rows:
@@ -95,12 +106,13 @@ class RenderCache:
         except sqlite3.DatabaseError:
             self._reset()
 
-    def _query(self, sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
+    def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
-            return self._db.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError:
             self._reset()
             return []
+        return rows
 
     def _reset(self) -> None:
         self._db.close()

@@ -12,8 +12,11 @@ from syndicate.model import Author, Post, PostOverrides, Tag, Visibility
 
 def dump_post(post: Post) -> str:
     data: dict[str, Any] = {
-        "source": post.source, "slug": post.slug, "title": post.title,
-        "date": post.date.isoformat(), "permalink": post.permalink,
+        "source": post.source,
+        "slug": post.slug,
+        "title": post.title,
+        "date": post.date.isoformat(),
+        "permalink": post.permalink,
         "authors": [_author(a) for a in post.authors],
         "tags": [[t.slug, t.name] for t in post.tags],
     }
@@ -23,7 +26,9 @@ def dump_post(post: Post) -> str:
         "expires": post.expires.isoformat() if post.expires else None,
         "declared_id": post.declared_id,
         "declared_updated": post.declared_updated.isoformat() if post.declared_updated else None,
-        "summary": post.summary, "image": post.image, "language": post.language,
+        "summary": post.summary,
+        "image": post.image,
+        "language": post.language,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     if post.overrides != PostOverrides():
@@ -35,15 +40,20 @@ def load_post(text: str) -> Post:
     data = json.loads(text)
     overrides = data.get("overrides")
     return Post(
-        source=data["source"], slug=data["slug"], title=data["title"],
-        date=datetime.fromisoformat(data["date"]), permalink=data["permalink"],
+        source=data["source"],
+        slug=data["slug"],
+        title=data["title"],
+        date=datetime.fromisoformat(data["date"]),
+        permalink=data["permalink"],
         authors=tuple(_shared_author(tuple(sorted(a.items()))) for a in data["authors"]),
         tags=tuple(_shared_tag(s, n) for s, n in data["tags"]),
         visibility=Visibility(data.get("visibility", "public")),
         expires=_date(data.get("expires")),
         declared_id=data.get("declared_id"),
         declared_updated=_date(data.get("declared_updated")),
-        summary=data.get("summary"), image=data.get("image"), language=data.get("language"),
+        summary=data.get("summary"),
+        image=data.get("image"),
+        language=data.get("language"),
         overrides=PostOverrides(**overrides) if overrides else PostOverrides(),
     )
 
@@ -61,8 +71,13 @@ def _shared_tag(slug: str, name: str) -> Tag:
 
 def _author(author: Author) -> dict[str, str]:
     fields = {
-        "key": author.key, "name": author.name, "uri": author.uri, "email": author.email,
-        "twitter": author.twitter, "mastodon": author.mastodon, "bluesky": author.bluesky,
+        "key": author.key,
+        "name": author.name,
+        "uri": author.uri,
+        "email": author.email,
+        "twitter": author.twitter,
+        "mastodon": author.mastodon,
+        "bluesky": author.bluesky,
     }
     return {k: v for k, v in fields.items() if v is not None}
 

@@ -40,8 +40,16 @@ def title_key(title: str) -> str:
     return collapse_space(title).casefold()
 
 
-def mint(template: str, *, url: str, day: date, slug: str = "", declared: str | None = None,
-         taken: Container[str] = (), salt: str = "") -> str:
+def mint(
+    template: str,
+    *,
+    url: str,
+    day: date,
+    slug: str = "",
+    declared: str | None = None,
+    taken: Container[str] = (),
+    salt: str = "",
+) -> str:
     """A new permanent id from the id template; never one already `taken`.
 
     A declared id that is a URI is used as is; any other declared value stands in for the path.
@@ -51,8 +59,12 @@ def mint(template: str, *, url: str, day: date, slug: str = "", declared: str | 
     else:
         path = quote(declared, safe="") if declared else path_of(url)
         candidate = template.format(
-            host=_host(url), date=day.isoformat(), year=f"{day.year:04d}",
-            path=path, permalink=url, slug=slug,
+            host=_host(url),
+            date=day.isoformat(),
+            year=f"{day.year:04d}",
+            path=path,
+            permalink=url,
+            slug=slug,
         )
     if candidate in taken:
         candidate = f"{candidate}#{digest(salt or candidate)[:8]}"
@@ -62,9 +74,14 @@ def mint(template: str, *, url: str, day: date, slug: str = "", declared: str | 
 def check_template(template: str) -> None:
     """Raise ValueError when the template uses an unknown field or cannot give a URI."""
     try:
-        sample = template.format(host="example.org", date="2024-01-31", year="2024",
-                                 path="blog/post.html", permalink="https://example.org/blog/post.html",
-                                 slug="post")
+        sample = template.format(
+            host="example.org",
+            date="2024-01-31",
+            year="2024",
+            path="blog/post.html",
+            permalink="https://example.org/blog/post.html",
+            slug="post",
+        )
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"unknown field {exc} in id_template") from None
     if not _URI.match(sample):
@@ -75,12 +92,17 @@ def best_match(new: Fingerprint, candidates: Iterable[tuple[Fingerprint, int]]) 
     """Which earlier post (by key) a new file is, if any: same declared id, else same content,
     else same title on the same day. Earlier candidates win ties."""
     pool = list(candidates)
-    rules = (
-        lambda old: new.declared_id is not None and old.declared_id == new.declared_id,
-        lambda old: old.content_hash == new.content_hash,
-        lambda old: old.title_key == new.title_key and old.day == new.day,
-    )
-    for rule in rules:
+
+    def same_declared_id(old: Fingerprint) -> bool:
+        return new.declared_id is not None and old.declared_id == new.declared_id
+
+    def same_content(old: Fingerprint) -> bool:
+        return old.content_hash == new.content_hash
+
+    def same_title_and_day(old: Fingerprint) -> bool:
+        return old.title_key == new.title_key and old.day == new.day
+
+    for rule in (same_declared_id, same_content, same_title_and_day):
         for old, key in pool:
             if rule(old):
                 return key

@@ -39,7 +39,9 @@ class Record:
 
     @property
     def fingerprint(self) -> Fingerprint:
-        return Fingerprint(self.declared_id, self.content_hash, self.title_key, self.post.date.date())
+        return Fingerprint(
+            self.declared_id, self.content_hash, self.title_key, self.post.date.date()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,16 @@ class Ledger:
 
     def state(self) -> dict[str, str]:
         with self._engine.connect() as conn:
-            return dict(conn.execute(select(schema.state.c.key, schema.state.c.value)).tuples().all())
+            return dict(
+                conn.execute(select(schema.state.c.key, schema.state.c.value)).tuples().all()
+            )
 
-    def save(self, records: Iterable[Record] = (), feeds: Iterable[FeedRecord] = (),
-             state: Mapping[str, str] | None = None) -> None:
+    def save(
+        self,
+        records: Iterable[Record] = (),
+        feeds: Iterable[FeedRecord] = (),
+        state: Mapping[str, str] | None = None,
+    ) -> None:
         """Upsert records, feed records and state values, all or nothing."""
         rows = [_row(r) for r in records]
         feed_rows = [_feed_row(f) for f in feeds]
@@ -102,7 +110,12 @@ class Ledger:
             with self._engine.begin() as conn:
                 _upsert(conn, schema.posts, rows, "pk")
                 _upsert(conn, schema.feeds, feed_rows, "path")
-                _upsert(conn, schema.state, [{"key": k, "value": v} for k, v in (state or {}).items()], "key")
+                _upsert(
+                    conn,
+                    schema.state,
+                    [{"key": k, "value": v} for k, v in (state or {}).items()],
+                    "key",
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the ledger: {exc}") from exc
 
@@ -144,9 +157,11 @@ def _upsert(conn: Any, table: Table, rows: list[dict[str, Any]], key: str) -> No
 @functools.cache
 def _upsert_statement(table: str, names: tuple[str, ...], key: str, style: str) -> str:
     marks = {
-        "qmark": ["?"] * len(names), "format": ["%s"] * len(names),
+        "qmark": ["?"] * len(names),
+        "format": ["%s"] * len(names),
         "numeric": [f":{i}" for i in range(1, len(names) + 1)],
-        "named": [f":{n}" for n in names], "pyformat": [f"%({n})s" for n in names],
+        "named": [f":{n}" for n in names],
+        "pyformat": [f"%({n})s" for n in names],
     }[style]
     updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
     return (
@@ -159,36 +174,86 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-_RECORD_COLUMNS = [getattr(schema.posts.c, name) for name in (
-    "pk", "entry_id", "source", "declared_id", "content_hash", "title_key", "source_hash",
-    "mtime_ns", "size", "body_format", "post", "first_seen", "updated",
-)]
+_RECORD_COLUMNS = [
+    getattr(schema.posts.c, name)
+    for name in (
+        "pk",
+        "entry_id",
+        "source",
+        "declared_id",
+        "content_hash",
+        "title_key",
+        "source_hash",
+        "mtime_ns",
+        "size",
+        "body_format",
+        "post",
+        "first_seen",
+        "updated",
+    )
+]
 
 
-def _record(pk: int, entry_id: str, source: str | None, declared_id: str | None, content_hash: str,
-            title_key: str, source_hash: str, mtime_ns: int, size: int, body_format: str,
-            post: str, first_seen: str, updated: str) -> Record:
+def _record(
+    pk: int,
+    entry_id: str,
+    source: str | None,
+    declared_id: str | None,
+    content_hash: str,
+    title_key: str,
+    source_hash: str,
+    mtime_ns: int,
+    size: int,
+    body_format: str,
+    post: str,
+    first_seen: str,
+    updated: str,
+) -> Record:
     return Record(
-        pk, entry_id, source, declared_id, content_hash, title_key, source_hash, mtime_ns, size,
-        body_format, load_post(post), datetime.fromisoformat(first_seen), datetime.fromisoformat(updated),
+        pk,
+        entry_id,
+        source,
+        declared_id,
+        content_hash,
+        title_key,
+        source_hash,
+        mtime_ns,
+        size,
+        body_format,
+        load_post(post),
+        datetime.fromisoformat(first_seen),
+        datetime.fromisoformat(updated),
         post,
     )
 
 
 def _row(record: Record) -> dict[str, Any]:
     return {
-        "pk": record.pk, "entry_id": record.entry_id, "source": record.source,
-        "declared_id": record.declared_id, "content_hash": record.content_hash,
-        "title_key": record.title_key, "source_hash": record.source_hash,
-        "mtime_ns": record.mtime_ns, "size": record.size, "body_format": record.body_format,
-        "post": record.post_json or dump_post(record.post), "first_seen": _stamp(record.first_seen),
+        "pk": record.pk,
+        "entry_id": record.entry_id,
+        "source": record.source,
+        "declared_id": record.declared_id,
+        "content_hash": record.content_hash,
+        "title_key": record.title_key,
+        "source_hash": record.source_hash,
+        "mtime_ns": record.mtime_ns,
+        "size": record.size,
+        "body_format": record.body_format,
+        "post": record.post_json or dump_post(record.post),
+        "first_seen": _stamp(record.first_seen),
         "updated": _stamp(record.updated),
     }
 
 
 def _feed_row(feed: FeedRecord) -> dict[str, Any]:
     return {
-        "path": feed.path, "kind": feed.kind, "key": feed.key, "name": feed.name,
-        "feed_id": feed.feed_id, "signature": feed.signature,
-        "digest": feed.digest, "size": feed.size, "entries": feed.entries,
+        "path": feed.path,
+        "kind": feed.kind,
+        "key": feed.key,
+        "name": feed.name,
+        "feed_id": feed.feed_id,
+        "signature": feed.signature,
+        "digest": feed.digest,
+        "size": feed.size,
+        "entries": feed.entries,
     }

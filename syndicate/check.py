@@ -1,0 +1,303 @@
+"""`syndicate check`: everything that is wrong with the config and the posts, without writing.
+
+Each finding names the file (and line, where known) and says what to do. Errors are what keeps
+a post out of the feeds or the config from loading; warnings are what a reader would notice.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from syndicate.build.workers import PostWork, RenderJob
+from syndicate.clock import Clock
+from syndicate.config import Settings
+from syndicate.content import files, urls
+from syndicate.content.authors import AuthorRegistry, load_registry
+from syndicate.content.layouts import Layout, resolve
+from syndicate.content.loader import LoadedPost, PostLoader
+from syndicate.content.render import Renderer
+from syndicate.errors import ConfigError, ContentError
+from syndicate.feeds import plan as planning
+from syndicate.model import Entry, FeedFormat
+from syndicate.store.identity import check_template
+
+TEMPLATE_SYNTAX = ("{{", "{%", "&lt;%")
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: Severity
+    file: str
+    message: str
+    line: int | None = None
+
+    def render(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.severity.value}: {self.message}"
+
+
+@dataclass(slots=True)
+class CheckReport:
+    posts: int = 0
+    public: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    def add(self, severity: Severity, file: str, message: str, line: int | None = None) -> None:
+        self.findings.append(Finding(severity, file, message, line))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "posts": self.posts,
+            "public": self.public,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [
+                {"severity": f.severity.value, "file": f.file, "line": f.line, "message": f.message}
+                for f in self.findings
+            ],
+        }
+
+
+def check(settings: Settings, clock: Clock) -> CheckReport:
+    """Validate settings and every post; render them to catch what readers would see."""
+    report = CheckReport()
+    config_file = str(settings.source_file or "syndicate.toml")
+    _check_settings(settings, report, config_file)
+    if report.errors:
+        return report
+    try:
+        layout = resolve(
+            settings.content_root,
+            settings.content.layout,
+            posts=settings.content.posts,
+            authors=settings.content.authors,
+            permalink=settings.content.permalink,
+            image_base=settings.content.image_base,
+        )
+        registry = (
+            load_registry(settings.content_root / layout.authors_file)
+            if layout.authors_file
+            else AuthorRegistry()
+        )
+    except ConfigError as error:
+        report.add(Severity.ERROR, error.file or config_file, error.reason, error.line)
+        return report
+    _check_layout(settings, layout, report, config_file)
+    loader = PostLoader(settings, layout, registry)
+    renderer = Renderer(
+        site_url=settings.site.url,
+        image_dir=layout.image_base,
+        summary_markers=settings.content.summary_markers,
+    )
+    work = PostWork(settings.content_root, loader, renderer, settings.build.workers)
+    stamps = [
+        s
+        for s in files.scan(
+            settings.content_root,
+            layout.posts_dir,
+            recursive=layout.recursive,
+            skip_dirs=layout.skip_dirs,
+        )
+        if loader.accepts(s.rel)
+    ]
+    report.posts = len(stamps)
+    loaded = _load_all(work, stamps, report)
+    _check_posts(loaded, registry, layout, report)
+    now = clock.now()
+    public = [lp for lp in loaded if lp.post.is_public(now)]
+    report.public = len(public)
+    _check_rendering(settings, work, public, report)
+    return report
+
+
+def _check_settings(settings: Settings, report: CheckReport, config_file: str) -> None:
+    if settings.content.permalink:
+        try:
+            urls.check_pattern(settings.content.permalink)
+        except ValueError as exc:
+            report.add(Severity.ERROR, config_file, f"content.permalink: {exc}")
+    try:
+        check_template(settings.identity.id_template)
+    except ValueError as exc:
+        report.add(Severity.ERROR, config_file, f"identity.id_template: {exc}")
+    host = urls.host_of(settings.site.url)
+    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".local"):
+        report.add(
+            Severity.WARNING,
+            config_file,
+            f"site.url {settings.site.url} is a local address: "
+            "subscribers cannot follow links to it",
+        )
+    paths: dict[str, str] = {}
+    for kind in ("site", "tags", "authors"):
+        kind_settings = getattr(settings.feeds, kind)
+        if not kind_settings.enabled:
+            continue
+        for fmt in settings.feeds.formats:
+            template = kind_settings.path_for(fmt)
+            if not template:
+                continue
+            try:
+                template.format_map({"slug": "x", "name": "x"})
+                (kind_settings.title or "").format_map(
+                    {"site": "", "tag": "", "author": "", "name": "", "slug": ""}
+                )
+            except (KeyError, ValueError, IndexError) as exc:
+                report.add(Severity.ERROR, config_file, f"feeds.{kind}: bad template field {exc}")
+                continue
+            if kind != "site" and "{slug}" not in template:
+                report.add(
+                    Severity.ERROR,
+                    config_file,
+                    f"feeds.{kind}.{fmt} = {template!r} must contain {{slug}}, "
+                    f"or every {kind[:-1]} writes the same file",
+                )
+            if template in paths:
+                report.add(
+                    Severity.ERROR,
+                    config_file,
+                    f"feeds.{kind}.{fmt} and {paths[template]} both write {template!r}",
+                )
+            paths[template] = f"feeds.{kind}.{fmt}"
+
+
+def _check_layout(
+    settings: Settings, layout: Layout, report: CheckReport, config_file: str
+) -> None:
+    posts_dir = settings.content_root / layout.posts_dir
+    if not posts_dir.is_dir():
+        report.add(
+            Severity.ERROR,
+            config_file,
+            f"no posts directory at {posts_dir}; set content.root or content.posts",
+        )
+
+
+def _load_all(
+    work: PostWork, stamps: list[files.SourceStamp], report: CheckReport
+) -> list[LoadedPost]:
+    loaded: list[LoadedPost] = []
+    for stamp, outcome in work.load_many(stamps, lambda: None):
+        if isinstance(outcome, ContentError):
+            report.add(Severity.ERROR, outcome.path, outcome.reason, outcome.line)
+            continue
+        loaded.append(outcome)
+        for warning in outcome.warnings:
+            report.add(Severity.WARNING, stamp.rel, warning)
+    return loaded
+
+
+def _check_posts(
+    loaded: list[LoadedPost], registry: AuthorRegistry, layout: Layout, report: CheckReport
+) -> None:
+    by_permalink: dict[str, list[str]] = defaultdict(list)
+    spellings: dict[str, set[str]] = defaultdict(set)
+    unknown: dict[str, list[str]] = defaultdict(list)
+    for lp in loaded:
+        post = lp.post
+        by_permalink[post.permalink].append(post.source)
+        for tag in post.tags:
+            spellings[tag.slug].add(tag.name)
+        for author in post.authors:
+            if len(registry) and not registry.known(author.key):
+                unknown[author.name].append(post.source)
+        if not post.authors:
+            report.add(Severity.WARNING, post.source, "no author: the feeds will credit the site")
+    for name, sources in sorted(unknown.items()):
+        report.add(
+            Severity.WARNING,
+            sources[0],
+            f"author {name!r} (in {len(sources)} post{'s' if len(sources) > 1 else ''}) is not "
+            f"in {layout.authors_file}, so has no social handles",
+        )
+    for permalink, sources in by_permalink.items():
+        if len(sources) > 1:
+            for source in sources:
+                others = ", ".join(s for s in sources if s != source)
+                report.add(Severity.ERROR, source, f"same permalink {permalink} as {others}")
+    for slug, names in spellings.items():
+        distinct = {n.casefold() for n in names}
+        if len(distinct) > 1:
+            report.add(
+                Severity.WARNING,
+                "(tags)",
+                f"tags {sorted(names)} share the slug {slug!r} and so one feed; "
+                "add content.tag_aliases if they are different tags",
+            )
+
+
+def _check_rendering(
+    settings: Settings, work: PostWork, public: list[LoadedPost], report: CheckReport
+) -> None:
+    """Render every public post: unresolvable links, leftover template syntax, feed sizes."""
+    entries = [Entry(lp.post.permalink, lp.post, lp.post.date) for lp in public]
+    by_id = {e.id: lp for e, lp in zip(entries, public, strict=True)}
+    variant = (FeedFormat.ATOM, settings.feeds.content == "full")
+    jobs = [
+        RenderJob(e, (variant,), source=e.post.source, body_format=by_id[e.id].body_format)
+        for e in entries
+    ]
+    sizes: dict[str, int] = {}
+    for result in work.render_many(jobs):
+        source = by_id[result.entry_id].post.source
+        if result.error is not None:
+            report.add(Severity.ERROR, result.error.path, result.error.reason, result.error.line)
+            continue
+        sizes[result.entry_id] = sum(len(p) for p in result.pieces.values())
+        if result.rendered is None:
+            continue
+        for warning in result.rendered.warnings:
+            report.add(Severity.WARNING, source, warning)
+        text = _CODE.sub("", result.rendered.content_html)
+        leftover = next((s for s in TEMPLATE_SYNTAX if s in text), None)
+        if leftover:
+            report.add(
+                Severity.WARNING,
+                source,
+                f"template syntax {leftover!r} appears in the text; feeds show it as written",
+            )
+    _check_sizes(settings, entries, sizes, report)
+
+
+def _check_sizes(
+    settings: Settings, entries: list[Entry], sizes: dict[str, int], report: CheckReport
+) -> None:
+    ordered = planning.newest_first(entries)
+    for feed in planning.plan(ordered, settings):
+        total = sum(sizes.get(e.id, 0) for e in feed.entries)
+        if total <= feed.spec.max_bytes or not feed.spec.outputs:
+            continue
+        name = feed.spec.outputs[0].path
+        biggest = max(feed.entries, key=lambda e: sizes.get(e.id, 0))
+        if sizes.get(biggest.id, 0) > feed.spec.max_bytes:
+            report.add(
+                Severity.WARNING,
+                biggest.post.source,
+                f"this post alone ({sizes[biggest.id]:,} bytes) is over {name}'s max_bytes "
+                f"({feed.spec.max_bytes:,}); the feed will carry it anyway",
+            )
+        else:
+            report.add(
+                Severity.WARNING,
+                name,
+                f"its {len(feed.entries)} newest entries take {total:,} bytes, over max_bytes "
+                f"({feed.spec.max_bytes:,}); the oldest are left out",
+            )

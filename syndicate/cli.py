@@ -1,0 +1,207 @@
+"""The command line: `syndicate init | check | build`.
+
+Exit status: 0 when all went well, 1 when some post or check failed (everything else was still
+done), 2 when the configuration or the command line cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from syndicate import __version__
+from syndicate.config import DEFAULT_CONFIG, Settings, find_config, load_settings
+from syndicate.errors import ConfigError, SyndicateError
+
+
+class Context:
+    def __init__(self, config: str | None, quiet: bool) -> None:
+        self.config_option = config
+        self.quiet = quiet
+
+    @property
+    def config_path(self) -> Path:
+        return find_config(self.config_option, os.environ)
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="syndicate")
+@click.option(
+    "--config",
+    "-c",
+    metavar="PATH",
+    help=f"Config file (else $SYNDICATE_CONFIG, else ./{DEFAULT_CONFIG}).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, quiet: bool) -> None:
+    """Feeds (Atom, RSS, JSON Feed) for a blog's Markdown posts."""
+    ctx.obj = Context(config, quiet)
+
+
+@main.command()
+@click.argument("blog", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Where to write the config (default: --config, else ./{DEFAULT_CONFIG}).",
+)
+@click.option("--url", help="The blog's public address, if the blog does not declare it.")
+@click.option("--title", help="The blog's name, if the blog does not declare it.")
+@click.option("--force", is_flag=True, help="Replace an existing config file.")
+@click.pass_obj
+def init(
+    obj: Context, blog: Path, output: Path | None, url: str | None, title: str | None, force: bool
+) -> None:
+    """Write a commented config file for the blog in BLOG."""
+    from syndicate.scaffold import scaffold
+
+    target = output or obj.config_path
+    with _handled():
+        if target.exists() and not force:
+            raise ConfigError(f"{target} already exists; pass --force to replace it")
+        result = scaffold(blog, target.parent, url=url, title=title)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.text, encoding="utf-8")
+    _say(obj, f"Wrote {target} for the {result.layout} blog {result.title!r} at {result.url}")
+    hint = f" --config {target}" if target != DEFAULT_CONFIG else ""
+    _say(obj, f"Next: syndicate{hint} check, then syndicate{hint} build")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report on stdout.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def check(obj: Context, as_json: bool, strict: bool) -> None:
+    """Validate the config and every post; name each bad file and why."""
+    from syndicate.check import check as run_check
+    from syndicate.clock import SystemClock
+
+    with _handled(as_json):
+        settings = obj.settings()
+        report = run_check(settings, SystemClock())
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for finding in report.findings:
+            click.echo(finding.render(), err=True)
+        _say(
+            obj,
+            f"{report.posts} posts ({report.public} public): "
+            f"{report.errors} errors, {report.warnings} warnings",
+        )
+    failed = report.errors > 0 or (strict and report.warnings > 0)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read every post and remake every feed (files still change only if their bytes do).",
+)
+@click.option(
+    "--links", is_flag=True, help='Print the <link rel="alternate"> tags of the site feeds.'
+)
+@click.pass_obj
+def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
+    """Write all feeds; only what changed since the last build is redone."""
+    from syndicate.app import open_builder
+    from syndicate.feeds.discovery import link_tags
+
+    with _handled(as_json):
+        settings = obj.settings()
+        with (
+            _progress(enabled=not (as_json or obj.quiet)) as progress,
+            open_builder(settings, progress=progress) as builder,
+        ):
+            report = builder.build(full=full)
+            tags = link_tags(settings)
+    for error in report.errors:
+        click.echo(f"{error}", err=True)
+    if as_json:
+        summary = report.to_json()
+        summary["output"] = str(settings.output_dir)
+        summary["links"] = tags
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _say(
+            obj,
+            f"{report.public} public posts, {len(report.changes)} changes; "
+            f"{len(report.written)} of {report.feeds} feed files written to {settings.output_dir} "
+            f"in {report.seconds:.2f}s",
+        )
+        if report.errors:
+            _say(
+                obj,
+                f"{len(report.errors)} posts could not be read (see above); "
+                "`syndicate check` explains more",
+            )
+        if links:
+            for tag in tags:
+                click.echo(tag["html"])
+    sys.exit(1 if report.errors else 0)
+
+
+def _say(obj: Context, message: str) -> None:
+    if not obj.quiet:
+        click.echo(message, err=True)
+
+
+@contextmanager
+def _handled(as_json: bool = False) -> Iterator[None]:
+    """Turn our errors into a one-line message and exit status 2, never a traceback."""
+    try:
+        yield
+    except SyndicateError as error:
+        if as_json:
+            click.echo(json.dumps({"error": str(error)}))
+        click.echo(f"syndicate: {error}", err=True)
+        sys.exit(2)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not (enabled and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        yield _RichProgress(bar)
+
+
+class _RichProgress:
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+        self._task: Any = None
+
+    def phase(self, name: str, total: int) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(name, total=total)
+
+    def advance(self, count: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, count)

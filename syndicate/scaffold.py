@@ -1,0 +1,234 @@
+"""`syndicate init`: a commented config file for an existing blog.
+
+It detects the layout and reads what the blog declares about itself; everything else gets the
+defaults, written out with a comment saying what each setting does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicate.content.layouts import LAYOUTS, detect, resolve
+from syndicate.content.siteinfo import read_site_info
+from syndicate.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Scaffold:
+    layout: str
+    title: str
+    url: str
+    description: str
+    language: str | None
+    id_template: str
+    id_note: str
+    feed_paths: dict[str, dict[str, str]]  # kind → format → path template
+    text: str
+
+
+def scaffold(
+    blog: Path, config_dir: Path, *, url: str | None = None, title: str | None = None
+) -> Scaffold:
+    """The config text for `blog`, as written into a file in `config_dir`."""
+    if not blog.is_dir():
+        raise ConfigError(f"{blog} is not a directory")
+    layout = detect(blog)
+    if layout is None:
+        raise ConfigError(
+            f"{blog} does not look like a Middleman, Jekyll or Hugo blog (no source/blog, _posts "
+            "or content directory); write the config by hand, see the README"
+        )
+    info = read_site_info(blog, layout)
+    site_url = url or info.url or "https://blog.example.org/"
+    site_title = title or info.title or blog.resolve().name
+    id_template, id_note = _id_scheme(layout, info.secure)
+    paths = _feed_paths(layout)
+    relative = Path(os.path.relpath(blog.resolve(), config_dir.resolve()))
+    climbs = sum(1 for part in relative.parts if part == "..")
+    root = (relative if climbs <= 2 else blog.resolve()).as_posix()
+    resolved = resolve(blog, layout)
+    text = TEMPLATE.format(
+        title=_q(site_title),
+        url=_q(site_url),
+        description=_q(info.description or ""),
+        language=f"language = {_q(info.language)}" if info.language else '# language = "en"',
+        author=f"author = {_q(info.author)}" if info.author else f"# author = {_q(site_title)}",
+        root=_q(root),
+        layout=_q(layout),
+        posts=_q(resolved.posts_dir),
+        permalink=_q(resolved.permalink),
+        image_base=_image_base(resolved.image_base),
+        id_template=_q(id_template),
+        id_note=id_note,
+        **{
+            f"{kind}_{fmt}": _q(path)
+            for kind, formats in paths.items()
+            for fmt, path in formats.items()
+        },
+    )
+    return Scaffold(
+        layout,
+        site_title,
+        site_url,
+        info.description or "",
+        info.language,
+        id_template,
+        id_note,
+        paths,
+        text,
+    )
+
+
+def _q(value: str) -> str:
+    """A TOML basic string."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _image_base(value: str | None) -> str:
+    if value:
+        return f"image_base = {_q(value)}"
+    return '# image_base = "images/"'
+
+
+def _id_scheme(layout: str, secure: bool | None) -> tuple[str, str]:
+    if layout == "middleman":
+        scheme = "https" if secure else "http"
+        return (
+            f"{scheme}://{{host}}/{{path}}",
+            "# Middleman's feed template used each post's permalink as its id; this keeps those\n"
+            f"# ids (with {scheme}://, as data/site.yml declares) so subscribers see no old post\n"
+            "# again. For a blog without an old feed, the default tag: URIs are better.",
+        )
+    if layout == "hugo":
+        return (
+            "{permalink}",
+            "# Hugo's RSS template uses each page's permalink as its guid; this keeps those.",
+        )
+    return (
+        "tag:{host},{date}:/{path}",
+        "# Ids are tag: URIs (RFC 4151), minted once per post and never changed. A blog moving\n"
+        '# from another feed generator can keep that generator\'s ids, e.g. "{permalink}".',
+    )
+
+
+def _feed_paths(layout: str) -> dict[str, dict[str, str]]:
+    prefix = "blog/" if layout == "middleman" else ""
+    tag_dir = "tag" if layout == "middleman" else "tags"
+    author_dir = "author" if layout == "middleman" else "authors"
+    site_name = "feed" if layout != "hugo" else "index"
+    return {
+        "site": {
+            "atom": f"{prefix}{site_name}.xml",
+            "rss": f"{prefix}{site_name}.rss",
+            "json": f"{prefix}{site_name}.json",
+        },
+        "tags": {
+            fmt: f"{prefix}{tag_dir}/{{slug}}.{ext}"
+            for fmt, ext in (("atom", "xml"), ("rss", "rss"), ("json", "json"))
+        },
+        "authors": {
+            fmt: f"{prefix}{author_dir}/{{slug}}.{ext}"
+            for fmt, ext in (("atom", "xml"), ("rss", "rss"), ("json", "json"))
+        },
+    }
+
+
+assert set(LAYOUTS) == {"middleman", "jekyll", "hugo"}
+
+TEMPLATE = """\
+# syndicate configuration. Relative paths are relative to this file. Every setting but
+# site.url is optional: the values shown are the defaults, or what `syndicate init` found
+# in the blog. The README's "Configuration" section describes each one.
+
+[site]
+title = {title}
+# Required: the blog's public address. Every link in the feeds starts here.
+url = {url}
+description = {description}
+{language}
+# Credited by the feeds when a post names no author.
+{author}
+# icon = "https://blog.example.org/favicon.png"
+# logo = "https://blog.example.org/logo.png"
+
+[content]
+# The blog's directory, its generator ("auto", "middleman", "jekyll" or "hugo"), and where
+# its posts are under it.
+root = {root}
+layout = {layout}
+posts = {posts}
+# The authors registry (name and handles per author) is found where the generator keeps it.
+# authors = "data/authors.yml"
+# Fields: year month day hour minute second slug title categories section filename.
+permalink = {permalink}
+# Where relative Markdown image paths point (Middleman's images directory).
+{image_base}
+# The time zone of dates written without one.
+timezone = "UTC"
+# A post's summary is what comes before the first marker; without one, its first paragraph.
+summary_markers = ["READMORE", "<!--more-->"]
+# Frontmatter fields whose values are tags (a Hugo blog may add "categories").
+tag_fields = ["tags"]
+
+[content.tag_aliases]
+# Another spelling = the tag it means. Tags already ignore case ("RDO" is "rdo").
+# "open stack" = "OpenStack"
+
+[identity]
+{id_note}
+# Fields: host date year path permalink slug.
+id_template = {id_template}
+# The share of words an edit must change (at least 3, at most 20) to count as an update.
+significant_change = 0.02
+
+[feeds]
+# Where feed files are written.
+output = "../public"
+formats = ["atom", "rss", "json"]
+# Entries per feed, and a size no feed grows past (the oldest entries are left out).
+limit = 20
+max_bytes = 1000000
+# "full" content in each entry, or only the "summary".
+content = "full"
+# WebSub hubs announced in every feed, e.g. ["https://pubsubhubbub.appspot.com/"].
+hubs = []
+
+# One feed for the whole site, one per tag and one per author. Each kind can be switched off,
+# and can set its own title, limit, max_bytes and content. Paths are under feeds.output;
+# "" leaves a format out. `page` is the HTML page a feed mirrors, relative to site.url.
+[feeds.site]
+enabled = true
+title = "{{site}}"
+atom = {site_atom}
+rss = {site_rss}
+json = {site_json}
+
+[feeds.tags]
+enabled = true
+title = "{{site}}: {{tag}}"
+atom = {tags_atom}
+rss = {tags_rss}
+json = {tags_json}
+
+[feeds.authors]
+enabled = true
+title = "{{site}}: posts by {{author}}"
+atom = {authors_atom}
+rss = {authors_rss}
+json = {authors_json}
+
+[build]
+# Processes that read and render posts; 0 means one per core.
+workers = 0
+# Flush each feed file to disk before it replaces the old one (slower; survives power cuts).
+fsync = false
+
+[store]
+# The ledger (ids and history, never to be lost): any SQLAlchemy URL.
+url = "sqlite:///syndicate.db"
+# Rendered posts, rebuilt when missing: safe to delete.
+cache = "syndicate-cache.sqlite"
+"""
