@@ -83,7 +83,7 @@ class Ledger:
 
     def records(self) -> dict[int, Record]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(*_RECORD_COLUMNS)).tuples().all()
+            rows = conn.execute(select(*_RECORD_COLUMNS)).all()
         return {row[0]: _record(*row) for row in rows}
 
     def feeds(self) -> dict[str, FeedRecord]:

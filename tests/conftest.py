@@ -1,0 +1,125 @@
+"""Shared fixtures: real blogs in temporary directories, real databases, a clock that obeys."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from syndicate.app import open_builder
+from syndicate.build.builder import BuildReport
+from syndicate.clock import FixedClock
+from syndicate.config import Settings, parse_settings
+
+REPO = Path(__file__).resolve().parents[1]
+CORPORA = Path(os.environ.get("SYNDICATE_CORPORA", REPO.parent / "shared" / "corpora"))
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class Blog:
+    """A Middleman-style blog under `root`, written file by file by a test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.posts = root / "source" / "blog"
+        self.posts.mkdir(parents=True)
+        self.state = root.parent / "state"
+
+    def post(self, name: str, meta: Mapping[str, Any] | None = None, body: str = "Some text.",
+             *, raw: str | bytes | None = None) -> Path:
+        """Write source/blog/NAME: YAML frontmatter from `meta` and `body`, or `raw` as is."""
+        path = self.posts / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if raw is not None:
+            data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        else:
+            front = yaml.safe_dump(dict(meta or {"title": "A post"}), sort_keys=False, allow_unicode=True)
+            data = f"---\n{front}---\n\n{textwrap.dedent(body).strip()}\n".encode()
+        path.write_bytes(data)
+        return path
+
+    def authors(self, registry: Mapping[str, Mapping[str, str]]) -> None:
+        (self.root / "data").mkdir(exist_ok=True)
+        (self.root / "data" / "authors.yml").write_text(yaml.safe_dump(dict(registry)), "utf-8")
+
+    def settings(self, extra: str = "", *, url: str = "https://blog.example.org/") -> Settings:
+        """Settings for this blog: state and output beside it, plus `extra` TOML appended."""
+        self.state.mkdir(exist_ok=True)
+        text = textwrap.dedent(f"""
+            [site]
+            title = "Example"
+            url = "{url}"
+            [content]
+            root = "{self.root}"
+            [feeds]
+            output = "{self.state / 'public'}"
+            [build]
+            workers = 1
+            [store]
+            url = "sqlite:///{self.state / 'ledger.db'}"
+            cache = "{self.state / 'cache.sqlite'}"
+        """)
+        return parse_settings(_merge_toml(text, textwrap.dedent(extra)), file="test.toml",
+                              base_dir=self.state)
+
+    @property
+    def output(self) -> Path:
+        return self.state / "public"
+
+
+def _merge_toml(base: str, extra: str) -> str:
+    """`extra` sections override `base` ones with the same header (good enough for tests)."""
+    import tomllib
+
+    merged = tomllib.loads(base)
+    for section, values in tomllib.loads(extra).items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section].update(values)
+        else:
+            merged[section] = values
+    return _dump_toml(merged)
+
+
+def _dump_toml(data: Mapping[str, Any], prefix: str = "") -> str:
+    import json
+
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((f"{prefix}{key}", value))
+        else:
+            lines.append(f"{json.dumps(key)} = {json.dumps(value)}")
+    out = "\n".join(lines) + "\n"
+    for name, table in tables:
+        out += f"\n[{name}]\n" + _dump_toml(table, f"{name}.")
+    return out
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Blog:
+    return Blog(tmp_path / "blog")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def build(settings: Settings, clock: FixedClock, *, full: bool = False) -> BuildReport:
+    """One build with fresh stores, as `syndicate build` would run it."""
+    with open_builder(settings, clock=clock) as builder:
+        return builder.build(full=full)
+
+
+@pytest.fixture
+def corpora() -> Iterator[Path]:
+    if not (CORPORA / "rdo").is_dir() or not (CORPORA / "osas").is_dir():
+        pytest.skip(f"the shared corpora are not at {CORPORA}")
+    yield CORPORA
