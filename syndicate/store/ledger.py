@@ -93,9 +93,8 @@ class Ledger:
 
     def state(self) -> dict[str, str]:
         with self._engine.connect() as conn:
-            return dict(
-                conn.execute(select(schema.state.c.key, schema.state.c.value)).tuples().all()
-            )
+            rows = conn.execute(select(schema.state.c.key, schema.state.c.value)).all()
+        return {key: value for key, value in rows}
 
     def save(
         self,
