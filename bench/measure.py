@@ -1,0 +1,106 @@
+"""Run one command and measure it: wall time, peak RSS of its largest process, peak PSS of its tree.
+
+Peak RSS comes from the kernel (wait4's ru_maxrss covers the child and every descendant it
+waited for, so it is the largest single process). A process tree's memory is not the sum of
+its RSS: syndicate's forked workers share most pages with their parent. So a thread also
+samples /proc/<pid>/smaps_rollup for the child and its descendants every INTERVAL seconds and
+keeps the largest sum of PSS, which divides each shared page among the processes sharing it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+INTERVAL = 0.02  # seconds between PSS samples
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    wall: float  # seconds, from just before the fork to just after the child is reaped
+    max_rss_kb: int  # largest single process in the tree (ru_maxrss)
+    peak_pss_kb: int  # largest sampled sum of PSS over the tree; 0 when nothing was sampled
+    samples: int
+    returncode: int
+
+
+def run(command: list[str], *, cwd: Path, stdout: Path, stderr: Path) -> Measurement:
+    """Run COMMAND in CWD with its output in files (a pipe could fill up and block it)."""
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        )
+        sampler = _PssSampler(process.pid)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        sampler.stop()
+    process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+    return Measurement(
+        wall=wall,
+        max_rss_kb=int(usage.ru_maxrss),
+        peak_pss_kb=sampler.peak_kb,
+        samples=sampler.samples,
+        returncode=process.returncode,
+    )
+
+
+class _PssSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self._pid = pid
+        self._done = threading.Event()
+        self.peak_kb = 0
+        self.samples = 0
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            total = sum(_pss_kb(pid) for pid in tree(self._pid))
+            if total:
+                self.samples += 1
+                self.peak_kb = max(self.peak_kb, total)
+            self._done.wait(INTERVAL)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def tree(root: int) -> list[int]:
+    """ROOT and its descendants, from /proc/<pid>/task/<tid>/children (each thread's children)."""
+    found = [root]
+    for pid in found:  # grows while it is walked: a breadth-first search
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            except OSError:
+                continue
+            found.extend(int(child) for child in text.split())
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's PSS in KB; 0 once it has exited (a zombie has no memory to report)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def settle(pause: float) -> None:
+    """Let the previous run's writes and deletes reach the disk before the next run starts."""
+    os.sync()
+    time.sleep(pause)
