@@ -53,6 +53,7 @@ def scaffold(
     text = TEMPLATE.format(
         title=_q(site_title),
         url=_q(site_url),
+        url_base=site_url if site_url.endswith("/") else site_url + "/",
         description=_q(info.description or ""),
         language=f"language = {_q(info.language)}" if info.language else '# language = "en"',
         author=f"author = {_q(info.author)}" if info.author else f"# author = {_q(site_title)}",
@@ -96,10 +97,11 @@ def _image_base(value: str | None) -> str:
 def _id_scheme(layout: str, secure: bool | None) -> tuple[str, str]:
     if layout == "middleman":
         scheme = "https" if secure else "http"
+        why = "declares ssl: true" if secure else "does not declare ssl: true"
         return (
             f"{scheme}://{{host}}/{{path}}",
             "# Middleman's feed template used each post's permalink as its id; this keeps those\n"
-            f"# ids (with {scheme}://, as data/site.yml declares) so subscribers see no old post\n"
+            f"# ids ({scheme}://, since data/site.yml {why}) so subscribers see no old post\n"
             "# again. For a blog without an old feed, the default tag: URIs are better.",
         )
     if layout == "hugo":
@@ -151,8 +153,8 @@ description = {description}
 {language}
 # Credited by the feeds when a post names no author.
 {author}
-# icon = "https://blog.example.org/favicon.png"
-# logo = "https://blog.example.org/logo.png"
+# icon = "{url_base}favicon.png"
+# logo = "{url_base}logo.png"
 
 [content]
 # The blog's directory, its generator ("auto", "middleman", "jekyll" or "hugo"), and where
@@ -181,7 +183,8 @@ tag_fields = ["tags"]
 {id_note}
 # Fields: host date year path permalink slug.
 id_template = {id_template}
-# The share of words an edit must change (at least 3, at most 20) to count as an update.
+# How much of a post an edit must change to count as an update: this share of its words,
+# but never fewer than 3 words (a typo fix) and never more than 20 (an added paragraph).
 significant_change = 0.02
 
 [feeds]

@@ -31,15 +31,23 @@ class Blog:
         self.posts.mkdir(parents=True)
         self.state = root.parent / "state"
 
-    def post(self, name: str, meta: Mapping[str, Any] | None = None, body: str = "Some text.",
-             *, raw: str | bytes | None = None) -> Path:
+    def post(
+        self,
+        name: str,
+        meta: Mapping[str, Any] | None = None,
+        body: str = "Some text.",
+        *,
+        raw: str | bytes | None = None,
+    ) -> Path:
         """Write source/blog/NAME: YAML frontmatter from `meta` and `body`, or `raw` as is."""
         path = self.posts / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if raw is not None:
             data = raw.encode("utf-8") if isinstance(raw, str) else raw
         else:
-            front = yaml.safe_dump(dict(meta or {"title": "A post"}), sort_keys=False, allow_unicode=True)
+            front = yaml.safe_dump(
+                dict(meta or {"title": "A post"}), sort_keys=False, allow_unicode=True
+            )
             data = f"---\n{front}---\n\n{textwrap.dedent(body).strip()}\n".encode()
         path.write_bytes(data)
         return path
@@ -58,15 +66,16 @@ class Blog:
             [content]
             root = "{self.root}"
             [feeds]
-            output = "{self.state / 'public'}"
+            output = "{self.state / "public"}"
             [build]
             workers = 1
             [store]
-            url = "sqlite:///{self.state / 'ledger.db'}"
-            cache = "{self.state / 'cache.sqlite'}"
+            url = "sqlite:///{self.state / "ledger.db"}"
+            cache = "{self.state / "cache.sqlite"}"
         """)
-        return parse_settings(_merge_toml(text, textwrap.dedent(extra)), file="test.toml",
-                              base_dir=self.state)
+        return parse_settings(
+            _merge_toml(text, textwrap.dedent(extra)), file="test.toml", base_dir=self.state
+        )
 
     @property
     def output(self) -> Path:

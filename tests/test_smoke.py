@@ -5,14 +5,22 @@ from __future__ import annotations
 import json
 
 import feedparser
-from syndicate.clock import FixedClock
 
+from syndicate.clock import FixedClock
 from tests.conftest import Blog, build
 
 
 def test_a_post_reaches_its_feeds(blog: Blog, clock: FixedClock) -> None:
-    blog.post("2024-05-01-hello.html.md", {"title": "Hello", "author": "ana", "tags": "News, Feeds",
-                                           "date": "2024-05-01 10:00:00 UTC"}, "Hello **world**.")
+    blog.post(
+        "2024-05-01-hello.html.md",
+        {
+            "title": "Hello",
+            "author": "ana",
+            "tags": "News, Feeds",
+            "date": "2024-05-01 10:00:00 UTC",
+        },
+        "Hello **world**.",
+    )
     report = build(blog.settings(), clock)
     assert report.errors == []
     site = feedparser.parse((blog.output / "feed.xml").read_bytes())

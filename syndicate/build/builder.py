@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from syndicate import __version__
@@ -250,7 +250,8 @@ class Builder:
             old_text = f"{before.post.title} {html_to_text(baseline)}"
             new_text = f"{record.post.title} {html_to_text(rendered.content_html)}"
             if old and is_significant(old_text, new_text, share):
-                record = _with_updated(record, max(now, record.post.date).astimezone(UTC), result)
+                moment = result.unique_updated(max(now, record.post.date))
+                record = _with_updated(record, moment, result)
                 baseline = rendered.content_html
             fresh[pk] = CachedRender(self._render_key(record), rendered, baseline)
         return fresh
@@ -275,7 +276,8 @@ class Builder:
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
         planned = planning.plan(entries, self.settings, keep=keep)
         by_entry = {r.entry_id: r for r in self._records.values()}
-        versions = {e.id: by_entry[e.id].source_hash for e in entries}
+        # A post is a function of its bytes, its path and the content settings (in the facts).
+        versions = {e.id: f"{by_entry[e.id].source_hash}|{by_entry[e.id].source}" for e in entries}
         facts = self._facts()
         jobs = stale_jobs(planned, self._feeds, versions, facts, self._out, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
@@ -362,7 +364,7 @@ class Builder:
             logo=site.logo,
             id_template=self.settings.identity.id_template,
             fingerprint=digest(
-                self.settings.model_dump_json(exclude={"store", "build"}) + __version__
+                self.settings.model_dump_json(exclude={"store", "build"}) + self._content_fp
             ),
         )
 

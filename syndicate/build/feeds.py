@@ -102,6 +102,7 @@ class FeedAssembler:
         self._known = known
         self._jobs = list(jobs)
         self._missing: list[int] = []
+        self._done = [False] * len(self._jobs)
         self._waiting: dict[tuple[str, Variant], list[int]] = defaultdict(list)
         self._uses: dict[tuple[str, Variant], int] = defaultdict(int)
         self._pieces: dict[tuple[str, Variant], bytes] = {}
@@ -134,13 +135,14 @@ class FeedAssembler:
                     self._write(index)
 
     def finish(self) -> None:
-        """Write the outputs still waiting (some entry could not be made): without it."""
-        for index, missing in enumerate(self._missing):
-            if missing > 0:
-                self._missing[index] = 0
+        """Write the outputs still waiting: those with no entries, and those where some entry
+        could not be made (they go out without it)."""
+        for index in range(len(self._jobs)):
+            if not self._done[index]:
                 self._write(index)
 
     def _write(self, index: int) -> None:
+        self._done[index] = True
         job = self._jobs[index]
         feed, output = job.feed, job.output
         variant = _variant(job)

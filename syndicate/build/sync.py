@@ -44,6 +44,18 @@ class SyncResult:
     errors: list[ContentError] = field(default_factory=list)
     edited: dict[int, Record] = field(default_factory=dict)  # pk → record before a content edit
     read: int = 0
+    taken_updated: set[datetime] = field(default_factory=set)  # every `updated` in the ledger
+
+    def unique_updated(self, moment: datetime) -> datetime:
+        """`moment` in UTC to the second, moved on until no other post was updated then.
+
+        Feed readers (and the W3C validator) want no two entries updated at the same instant.
+        """
+        moment = moment.astimezone(UTC).replace(microsecond=0)
+        while moment in self.taken_updated:
+            moment += timedelta(seconds=1)
+        self.taken_updated.add(moment)
+        return moment
 
 
 Loader = Callable[[SourceStamp], LoadedPost]
@@ -90,7 +102,7 @@ class _Sync:
         self.now = now
         self.template = id_template
         self.taken_ids = {r.entry_id for r in records.values()}
-        self.taken_updated = {r.updated for r in records.values()}
+        self.result.taken_updated = {r.updated for r in records.values()}
         self.next_pk = max(records, default=0) + 1
         self.unmatched: list[tuple[SourceStamp, LoadedPost]] = []
 
@@ -127,7 +139,7 @@ class _Sync:
         content_changed = old.content_hash != loaded.content_hash
         updated = old.updated
         if post.declared_updated and post.declared_updated != old.post.declared_updated:
-            updated = self._unique(max(post.declared_updated, post.date))
+            updated = self.result.unique_updated(max(post.declared_updated, post.date))
         new = replace(
             old,
             source=stamp.rel,
@@ -174,7 +186,7 @@ class _Sync:
             body_format=loaded.body_format,
             post=post,
             first_seen=self.now,
-            updated=self._unique(max(post.declared_updated or post.date, post.date)),
+            updated=self.result.unique_updated(max(post.declared_updated or post.date, post.date)),
             post_json=loaded.post_json,
         )
         self.next_pk += 1
@@ -195,14 +207,6 @@ class _Sync:
         )
         self.taken_ids.add(entry_id)
         return entry_id
-
-    def _unique(self, moment: datetime) -> datetime:
-        """Feed readers (and the W3C validator) want no two entries updated at the same instant."""
-        moment = moment.astimezone(UTC)
-        while moment in self.taken_updated:
-            moment += timedelta(seconds=1)
-        self.taken_updated.add(moment)
-        return moment
 
     def _store(self, record: Record) -> None:
         self.result.records[record.pk] = record

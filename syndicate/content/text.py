@@ -45,8 +45,20 @@ def digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+# Generators print titles unescaped, so `<code>yum</code>` in a title is markup to drop, while
+# `<news>` or `a < b` are words the author meant.
+_TITLE_TAG = re.compile(
+    r"</?(?:a|abbr|b|br|cite|code|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|"
+    r"sup|time|u|var)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
+
+
 def plain_title(raw: str) -> str:
-    """A title as plain text: any HTML tags removed and entities decoded, spaces collapsed."""
-    if "<" in raw or "&" in raw:
-        raw = html.unescape(_TAG.sub("", raw))
+    """A title as plain text: inline HTML tags removed, entities decoded, spaces collapsed."""
+    if "<" in raw:
+        raw = _TITLE_TAG.sub("", raw)
+    if "&" in raw and _ENTITY.search(raw):
+        raw = html.unescape(raw)
     return collapse_space(strip_xml_unsafe(raw))

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event, select
@@ -71,6 +72,8 @@ class Ledger:
             engine = create_engine(url)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+                if engine.url.database and engine.url.database != ":memory:":
+                    Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
             schema.metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the ledger at {url}: {exc}") from exc
@@ -94,7 +97,7 @@ class Ledger:
     def state(self) -> dict[str, str]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(schema.state.c.key, schema.state.c.value)).all()
-        return {key: value for key, value in rows}
+        return {str(key): str(value) for key, value in rows}
 
     def save(
         self,
