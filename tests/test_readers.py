@@ -96,7 +96,7 @@ def test_reader_subscribes_and_gets_304_when_nothing_changed(
             client.add_feed(server.url(path))
         client.update_feeds(scheduled=False)
         for path in FEEDS:
-            got = [e.title for e in client.get_entries(feed=server.url(path))]
+            got = [e.title or "" for e in client.get_entries(feed=server.url(path))]
             assert sorted(got) == ["First & foremost <news>", "Second"]
             feed = client.get_feed(server.url(path))
             assert feed.last_exception is None
