@@ -1,0 +1,171 @@
+"""The command line as a newcomer meets it: init, check, build, errors that say what to do."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicate.cli import main
+from tests.conftest import REPO, Blog
+
+
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "SYNDICATE_CONFIG"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(blog: Blog, tmp_path: Path) -> Path:
+    blog.authors({"ana": {"name": "Ana Lima"}})
+    (blog.root / "data" / "site.yml").write_text(
+        "name: Harbour Notes\ndomain: notes.example.org\nssl: true\n"
+    )
+    blog.post(
+        "2024-05-01-hello.html.md",
+        {"title": "Hello", "author": "ana", "tags": "News", "date": "2024-05-01 10:00:00 UTC"},
+        "Hello **world**.",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+def test_init_check_build_as_a_newcomer_would(project: Path, blog: Blog) -> None:
+    init = run(["init", str(blog.root)], project)
+    assert init.returncode == 0, init.stderr
+    assert "middleman blog 'Harbour Notes' at https://notes.example.org/" in init.stderr
+    config = (project / "config" / "syndicate.toml").read_text()
+    assert 'id_template = "https://{host}/{path}"' in config
+    assert 'atom = "blog/feed.xml"' in config and 'atom = "blog/tag/{slug}.xml"' in config
+
+    check = run(["check"], project)
+    assert check.returncode == 0, check.stderr
+    assert "1 posts (1 public): 0 errors, 0 warnings" in check.stderr
+
+    built = run(["build", "--json"], project)
+    assert built.returncode == 0, built.stderr
+    summary = json.loads(built.stdout)
+    assert summary["posts"]["public"] == 1
+    assert "blog/feed.xml" in summary["feeds"]["written"]
+    assert summary["links"][0]["href"] == "https://notes.example.org/blog/feed.xml"
+    assert (project / "public" / "blog" / "tag" / "news.rss").is_file()
+
+    again = run(["build"], project)
+    assert again.returncode == 0
+    assert "0 of 9 feed files written" in again.stderr
+
+
+def test_init_refuses_to_overwrite(project: Path, blog: Blog) -> None:
+    assert run(["init", str(blog.root)], project).returncode == 0
+    second = run(["init", str(blog.root)], project)
+    assert second.returncode == 2
+    assert "already exists; pass --force" in second.stderr
+
+
+def test_init_says_what_it_cannot_recognise(tmp_path: Path) -> None:
+    (tmp_path / "nothing").mkdir()
+    result = run(["init", str(tmp_path / "nothing")], tmp_path)
+    assert result.returncode == 2
+    assert "does not look like a Middleman, Jekyll or Hugo blog" in result.stderr
+
+
+def test_config_is_found_from_option_then_environment_then_default(
+    project: Path, blog: Blog
+) -> None:
+    run(["init", str(blog.root), "--output", "elsewhere/site.toml"], project)
+    missing = run(["check"], project)
+    assert missing.returncode == 2
+    assert "config/syndicate.toml: no such file" in missing.stderr
+    assert run(["--config", "elsewhere/site.toml", "check"], project).returncode == 0
+    assert run(["check"], project, {"SYNDICATE_CONFIG": "elsewhere/site.toml"}).returncode == 0
+
+
+def test_config_errors_name_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[site]\ntitle = "X"\nurl = "https://x.org/"\n\n[feeds]\nlimit = "ten"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "build"])
+    assert result.exit_code == 2
+    assert f"{config}:6: feeds.limit: " in result.output
+    assert "valid integer" in result.output
+
+
+def test_unknown_settings_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[site]\nurl = "https://x.org/"\ntitel = "typo"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert result.exit_code == 2
+    assert f"{config}:3: site.titel: unknown setting" in result.output
+
+
+def test_check_names_bad_files_and_fails(project: Path, blog: Blog) -> None:
+    run(["init", str(blog.root)], project)
+    blog.post("2024-05-02-broken.html.md", raw="---\ntitle: Broken\ndate: someday\n---\nText\n")
+    blog.post("notes.html.md", raw="---\ntitle: Undated\n---\nText\n")
+    result = run(["check", "--json"], project)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    reasons = {f["file"]: f["message"] for f in report["findings"] if f["severity"] == "error"}
+    assert "bad date" in reasons["source/blog/2024-05-02-broken.html.md"]
+    assert "no date" in reasons["source/blog/notes.html.md"]
+
+
+def test_build_reports_a_bad_post_and_builds_the_rest(project: Path, blog: Blog) -> None:
+    run(["init", str(blog.root)], project)
+    blog.post(
+        "2024-05-02-broken.html.md", raw=b"---\ntitle: Broken\n---\n\xff\xfe\x00 binary\x00\x00"
+    )
+    result = run(["build"], project)
+    assert result.returncode == 1
+    assert "source/blog/2024-05-02-broken.html.md" in result.stderr
+    assert (project / "public" / "blog" / "feed.xml").is_file()
+
+
+def test_links_prints_autodiscovery_tags(project: Path, blog: Blog) -> None:
+    run(["init", str(blog.root)], project)
+    result = run(["build", "--links"], project)
+    assert result.stdout.splitlines() == [
+        '<link rel="alternate" type="application/atom+xml" title="Harbour Notes (Atom)" '
+        'href="https://notes.example.org/blog/feed.xml">',
+        '<link rel="alternate" type="application/rss+xml" title="Harbour Notes (RSS)" '
+        'href="https://notes.example.org/blog/feed.rss">',
+        '<link rel="alternate" type="application/feed+json" title="Harbour Notes (JSON Feed)" '
+        'href="https://notes.example.org/blog/feed.json">',
+    ]
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("syndicate, version ")
+
+
+def test_the_repository_config_builds_the_example(tmp_path: Path) -> None:
+    result = run(["--config", str(REPO / "config" / "syndicate.toml"), "check", "--strict"], REPO)
+    assert result.returncode == 0, result.stderr
+
+
+def test_init_reproduces_the_repository_config(tmp_path: Path) -> None:
+    target = tmp_path / "config" / "syndicate.toml"
+    shipped = (REPO / "config" / "syndicate.toml").read_text()
+    result = run(["init", str(REPO / "examples" / "blog"), "--output", str(target)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = target.read_text().replace(
+        f'root = "{(REPO / "examples" / "blog").as_posix()}"', 'root = "../examples/blog"'
+    )
+    assert text == shipped

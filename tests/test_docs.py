@@ -1,0 +1,43 @@
+"""Documentation that cannot drift: every setting and command is in the README."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from syndicate.cli import main
+from syndicate.config import FeedKindSettings, Settings
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text("utf-8")
+
+
+def settings_keys() -> list[str]:
+    keys = []
+    for section, field in Settings.model_fields.items():
+        if field.exclude:
+            continue
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name, inner in model.model_fields.items():
+            if inner.annotation is FeedKindSettings:
+                continue  # documented once, as …name rows
+            keys.append(f"{section}.{inner.alias or name}")
+    keys += [f"…{field.alias or name}" for name, field in FeedKindSettings.model_fields.items()]
+    return keys
+
+
+def test_every_setting_is_documented() -> None:
+    missing = [key for key in settings_keys() if f"`{key}`" not in README]
+    assert missing == []
+
+
+def test_every_command_is_documented() -> None:
+    assert main.commands
+    missing = [name for name in main.commands if f"syndicate {name}" not in README]
+    assert missing == []
+
+
+def test_the_readme_starts_with_the_two_commands() -> None:
+    blocks = README.split("```")
+    assert "syndicate build" in blocks[1] and "pip install -e ." in blocks[1]
+    assert "pytest" in blocks[3] and "'.[test]'" in blocks[3]
