@@ -146,9 +146,18 @@ def _decode_legacy(path: str, data: bytes) -> tuple[str, str]:
             return text, f"{strays} byte(s) were not UTF-8; read them as Windows-1252"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is not None and best.encoding in _LEGACY and best.chaos < 0.2:
-        return str(best), f"file is not UTF-8; decoded it as {best.encoding} (convert it to UTF-8)"
+    # Only the encodings we accept compete: left to itself the detector names Baltic or Asian
+    # code pages for plain French or German text and the file would be refused.
+    matches = from_bytes(data, cp_isolation=sorted(_LEGACY))
+    best = matches.best()
+    if best is not None and best.chaos < 0.2:
+        name = best.encoding
+        western = next((m for m in matches if "cp1252" in m.could_be_from_charset), None)
+        if western is not None and western.chaos <= best.chaos:
+            # Latin-1 and Windows-1252 text scores no worse as Central European (crêpe read as
+            # crępe); on a tie the far commoner Western encoding is the right reading.
+            best, name = western, "cp1252"
+        return str(best), f"file is not UTF-8; decoded it as {name} (convert it to UTF-8)"
     guess = f" (best guess: {best.encoding})" if best is not None else ""
     raise EncodingError(
         path,
