@@ -82,15 +82,19 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
 
 _PLAIN_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*$")
 _UNSAFE_START = frozenset("-?:,[]{}#&*!|>'\"%@`.+~")
-_BOOLEANS = {
-    "true": True,
-    "True": True,
-    "TRUE": True,
-    "false": False,
-    "False": False,
-    "FALSE": False,
+# Characters YAML refuses outright or reads as line breaks: only its parser can say what they do.
+_NOT_PLAIN_TEXT = re.compile(
+    "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# YAML's own constructors for the plain scalars it types; other tags are left to the parser.
+_TYPED = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")}
+_CONSTRUCTORS = {
+    tag: construct
+    for tag, construct in yaml.constructor.SafeConstructor.yaml_constructors.items()
+    if tag in _TYPED
 }
-_NULLS = {"null", "Null", "NULL", "~"}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_REFUSED = object()
 
 
 def plain_mapping(fm: str) -> dict[str, Any] | None:
@@ -98,18 +102,22 @@ def plain_mapping(fm: str) -> dict[str, Any] | None:
 
     Most posts' frontmatter is that simple, and reading it here costs a fifth of a YAML parse.
     Anything YAML could read differently (quotes, lists, blocks, comments, flow style, values
-    with `: ` or ` #`) is left to the YAML parser. Values stay strings apart from the
-    booleans and nulls, which is what every field syndicate reads accepts: dates and numbers
-    are parsed by their readers, the same way whether YAML typed them or not.
+    with `: ` or ` #`) is left to the YAML parser. Plain values are typed by YAML's own rules
+    (so `0`, `1.10` and `2015-05-21` come out as YAML would give them) and any other value
+    stays a string: the result is always what the YAML parser would return.
     """
+    if _NOT_PLAIN_TEXT.search(fm):
+        return None
     data: dict[str, Any] = {}
     for line in fm.split("\n"):
-        if not line.strip():
+        if not line.strip(" "):  # blank to YAML: no tab, and a no-break space is text
             continue
         match = _PLAIN_LINE.match(line)
         if match is None:
             return None
         key, value = match.group(1), match.group(2)
+        if _typed(key) != key:
+            return None  # `true:` or `null:` is not a string key
         if not value:
             data[key] = None
             continue
@@ -125,11 +133,22 @@ def plain_mapping(fm: str) -> dict[str, Any] | None:
             or "\t" in value
         ):
             return None
-        if value in _NULLS:
-            data[key] = None
-        else:
-            data[key] = _BOOLEANS.get(value, value)
+        typed = _typed(value)
+        if typed is _REFUSED:
+            return None
+        data[key] = typed
     return data
+
+
+def _typed(scalar: str) -> Any:
+    """A plain scalar as YAML's resolvers type it, or _REFUSED for a type we do not build."""
+    for tag, pattern in _Yaml12Loader.yaml_implicit_resolvers.get(scalar[0], ()):
+        if pattern.match(scalar):
+            construct = _CONSTRUCTORS.get(tag)
+            if construct is None:
+                return _REFUSED  # `<<` (merge) or `=` (value): the parser decides
+            return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, scalar))
+    return scalar
 
 
 def _simply_quoted(value: str) -> bool:
