@@ -248,7 +248,7 @@ def _check_rendering(
     settings: Settings, work: PostWork, public: list[LoadedPost], report: CheckReport
 ) -> None:
     """Render every public post: unresolvable links, leftover template syntax, feed sizes."""
-    entries = [Entry(lp.post.permalink, lp.post, lp.post.date) for lp in public]
+    entries = [Entry(lp.post.source, lp.post, lp.post.date) for lp in public]  # ids: unique here
     by_id = {e.id: lp for e, lp in zip(entries, public, strict=True)}
     variant = (FeedFormat.ATOM, settings.feeds.content == "full")
     jobs = [

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from syndicate.errors import ConfigError
 
@@ -97,23 +104,25 @@ class FeedKindSettings(_Section):
         return {"atom": self.atom, "rss": self.rss, "json": self.json_}[fmt]
 
 
-def _site_feeds() -> FeedKindSettings:
-    return FeedKindSettings(title="{site}", atom="feed.xml", rss="feed.rss", json="feed.json")
+_KIND_DEFAULTS = {
+    "site": {"title": "{site}", "atom": "feed.xml", "rss": "feed.rss", "json": "feed.json"},
+    "tags": {
+        "title": "{site}: {tag}",
+        "atom": "tag/{slug}.xml",
+        "rss": "tag/{slug}.rss",
+        "json": "tag/{slug}.json",
+    },
+    "authors": {
+        "title": "{site}: posts by {author}",
+        "atom": "author/{slug}.xml",
+        "rss": "author/{slug}.rss",
+        "json": "author/{slug}.json",
+    },
+}
 
 
-def _tag_feeds() -> FeedKindSettings:
-    return FeedKindSettings(
-        title="{site}: {tag}", atom="tag/{slug}.xml", rss="tag/{slug}.rss", json="tag/{slug}.json"
-    )
-
-
-def _author_feeds() -> FeedKindSettings:
-    return FeedKindSettings(
-        title="{site}: posts by {author}",
-        atom="author/{slug}.xml",
-        rss="author/{slug}.rss",
-        json="author/{slug}.json",
-    )
+def _kind_defaults(kind: str) -> FeedKindSettings:
+    return FeedKindSettings.model_validate(_KIND_DEFAULTS[kind])
 
 
 class FeedSettings(_Section):
@@ -123,9 +132,17 @@ class FeedSettings(_Section):
     max_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     content: Literal["full", "summary"] = "full"
     hubs: tuple[str, ...] = ()
-    site: FeedKindSettings = Field(default_factory=_site_feeds)
-    tags: FeedKindSettings = Field(default_factory=_tag_feeds)
-    authors: FeedKindSettings = Field(default_factory=_author_feeds)
+    site: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("site"))
+    tags: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("tags"))
+    authors: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("authors"))
+
+    @field_validator("site", "tags", "authors", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+        """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""
+        if isinstance(value, Mapping):
+            return {**_KIND_DEFAULTS[info.field_name or ""], **value}
+        return value
 
 
 class BuildSettings(_Section):

@@ -1,0 +1,87 @@
+"""Loading the config: defaults, relative paths, environment values, errors with file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import find_config, load_settings, locate_key, parse_settings
+from syndicate.errors import ConfigError
+
+MINIMAL = '[site]\nurl = "https://x.org"\n'
+
+
+def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
+    settings = parse_settings(MINIMAL, file="c.toml", base_dir=tmp_path)
+    assert settings.site.url == "https://x.org/"
+    assert settings.feeds.tags.atom == "tag/{slug}.xml"
+    assert settings.output_dir == (tmp_path / "public").resolve()
+    assert settings.store_url == f"sqlite:///{(tmp_path / 'syndicate.db').resolve()}"
+
+
+def test_a_partial_kind_table_keeps_the_other_defaults(tmp_path: Path) -> None:
+    settings = parse_settings(
+        MINIMAL + "[feeds.tags]\nlimit = 5\n", file="c.toml", base_dir=tmp_path
+    )
+    assert settings.feeds.tags.limit == 5
+    assert (
+        settings.feeds.tags.rss == "tag/{slug}.rss" and settings.feeds.tags.title == "{site}: {tag}"
+    )
+
+
+def test_environment_values_are_substituted(tmp_path: Path) -> None:
+    text = MINIMAL + '[store]\nurl = "${DB_URL}"\n'
+    settings = parse_settings(
+        text, file="c.toml", base_dir=tmp_path, environ={"DB_URL": "sqlite:///:memory:"}
+    )
+    assert settings.store_url == "sqlite:///:memory:"
+    with pytest.raises(
+        ConfigError, match=r"c.toml:4: store.url: environment variable DB_URL is not set"
+    ):
+        parse_settings(text, file="c.toml", base_dir=tmp_path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[site]\ntitle = "x"\n', r"c.toml:1: site.url: required setting is missing"),
+        (
+            '[site]\nurl = "blog.example.org"\n',
+            r"c.toml:2: site.url: must be an absolute http\(s\) URL",
+        ),
+        (
+            MINIMAL + '[content]\ntimezone = "Mars/Olympus"\n',
+            r"c.toml:4: content.timezone: unknown time zone",
+        ),
+        (
+            MINIMAL + "[feeds]\nlimit = 0\n",
+            r"c.toml:4: feeds.limit: Input should be greater than or equal to 1",
+        ),
+        (MINIMAL + "[feeds.tags]\nlimt = 3\n", r"c.toml:4: feeds.tags.limt: unknown setting"),
+        (MINIMAL + "[feeds\n", r"c.toml:3: not valid TOML"),
+    ],
+)
+def test_errors_say_file_line_key_and_what_is_expected(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings(text, file="c.toml", base_dir=tmp_path, environ={})
+
+
+def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="syndicate init"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_find_config_order() -> None:
+    assert find_config("a.toml", {"SYNDICATE_CONFIG": "b.toml"}) == Path("a.toml")
+    assert find_config(None, {"SYNDICATE_CONFIG": "b.toml"}) == Path("b.toml")
+    assert find_config(None, {}) == Path("config/syndicate.toml")
+
+
+def test_locate_key_finds_dotted_and_nested_keys() -> None:
+    text = '[site]\nurl = "x"\n\n[feeds.tags]\n# comment\nlimit = 3\n\n[feeds]\n"max_bytes" = 9\n'
+    assert locate_key(text, ("feeds", "tags", "limit")) == 6
+    assert locate_key(text, ("feeds", "max_bytes")) == 9
+    assert locate_key(text, ("feeds", "tags", "missing")) == 4
