@@ -1,0 +1,86 @@
+"""`syndicate init` for each generator: a config that builds the blog as the blog builds itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from syndicate.clock import FixedClock
+from syndicate.config import parse_settings
+from syndicate.errors import ConfigError
+from syndicate.scaffold import scaffold
+from tests.conftest import NOW, build
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+
+
+def built_links(blog: Path, config_dir: Path) -> list[str]:
+    result = scaffold(blog, config_dir)
+    settings = parse_settings(result.text, file="syndicate.toml", base_dir=config_dir)
+    build(settings, FixedClock(NOW))
+    site_feed = next((config_dir.parent / "public").rglob("feed.xml"), None) or next(
+        (config_dir.parent / "public").rglob("index.xml")
+    )
+    return [e.link for e in feedparser.parse(site_feed.read_bytes()).entries]
+
+
+def test_jekyll(tmp_path: Path) -> None:
+    blog = tmp_path / "site"
+    write(
+        blog / "_config.yml",
+        "title: Tinker Log\nurl: https://tinker.example.org\nbaseurl: /log\n"
+        "permalink: pretty\nlang: en-GB\nauthor: Jo\n",
+    )
+    write(
+        blog / "_posts" / "2024-02-03-first-light.md",
+        "---\ntitle: First light\ncategories: [Astro, Night]\ntags: optics glass\n---\nHello.\n",
+    )
+    write(blog / "_drafts" / "unfinished.md", "---\ntitle: Not yet\n---\nDraft.\n")
+    result = scaffold(blog, tmp_path / "config")
+    assert result.layout == "jekyll" and result.title == "Tinker Log"
+    assert result.url == "https://tinker.example.org/log/" and result.language == "en-GB"
+    assert built_links(blog, tmp_path / "config") == [
+        "https://tinker.example.org/log/astro/night/2024/02/03/first-light/"
+    ]
+    tag = tmp_path / "public" / "tags" / "optics.xml"
+    assert [e.title for e in feedparser.parse(tag.read_bytes()).entries] == ["First light"]
+
+
+def test_hugo_with_bundles_and_toml_frontmatter(tmp_path: Path) -> None:
+    blog = tmp_path / "site"
+    write(
+        blog / "hugo.toml",
+        'baseURL = "https://garden.example.org/"\ntitle = "Garden"\n'
+        '[permalinks]\nposts = "/:year/:month/:slug/"\n',
+    )
+    write(blog / "content" / "posts" / "_index.md", "---\ntitle: Posts\n---\n")
+    write(
+        blog / "content" / "posts" / "tomatoes" / "index.md",
+        '+++\ntitle = "Tomatoes"\ndate = 2024-04-01T08:00:00Z\ntags = ["Veg"]\n+++\n'
+        "![a](tomato.jpg)\n",
+    )
+    write(
+        blog / "content" / "posts" / "later.md",
+        "---\ntitle: Later\ndate: 2024-04-02\ndraft: true\n---\nSoon.\n",
+    )
+    result = scaffold(blog, tmp_path / "config")
+    assert result.layout == "hugo" and result.id_template == "{permalink}"
+    assert built_links(blog, tmp_path / "config") == [
+        "https://garden.example.org/2024/04/tomatoes/"
+    ]
+    feed = feedparser.parse(next((tmp_path / "public").rglob("index.xml")).read_bytes())
+    assert feed.entries[0].id == "https://garden.example.org/2024/04/tomatoes/"
+    assert (
+        'src="https://garden.example.org/2024/04/tomatoes/tomato.jpg"'
+        in feed.entries[0].content[0].value
+    )
+
+
+def test_unknown_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not look like"):
+        scaffold(tmp_path, tmp_path)
