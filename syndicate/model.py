@@ -101,13 +101,13 @@ class Rendered:
     warnings: tuple[str, ...] = ()
 
 
-class FeedKind(enum.Enum):
+class FeedKind(enum.StrEnum):  # str-based: hashing is then C-level, and feeds hash these a lot
     SITE = "site"
     TAG = "tag"
     AUTHOR = "author"
 
 
-class FeedFormat(enum.Enum):
+class FeedFormat(enum.StrEnum):
     ATOM = "atom"
     RSS = "rss"
     JSON = "json"

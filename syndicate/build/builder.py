@@ -133,6 +133,7 @@ class Builder:
         self._feeds = ledger.feeds()
         self._state = ledger.state()
         self._content_fp = self._content_fingerprint()
+        self._render_fp = digest(self._content_fp + RENDERER_VERSION)
 
     def _registry(self) -> AuthorRegistry:
         if not self.layout.authors_file:
@@ -225,11 +226,9 @@ class Builder:
         return planning.newest_first(Entry(r.entry_id, r.post, r.updated) for r in public)
 
     def _render_key(self, record: Record) -> str:
-        return digest(
-            f"{record.source_hash}|{record.post.permalink}|{record.post.summary}|"
-            f"{self.settings.site.url}|{self.layout.image_base}|"
-            f"{self.settings.content.summary_markers}|{RENDERER_VERSION}"
-        )
+        """What a rendering was made from: the post (its bytes, path and the content settings)
+        and the renderer's version."""
+        return f"{record.source_hash}|{record.source}|{self._render_fp}"
 
     def _settle_edits(
         self, result: SyncResult, now: datetime, work: PostWork
@@ -276,8 +275,12 @@ class Builder:
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
         planned = planning.plan(entries, self.settings, keep=keep)
         by_entry = {r.entry_id: r for r in self._records.values()}
-        # A post is a function of its bytes, its path and the content settings (in the facts).
-        versions = {e.id: f"{by_entry[e.id].source_hash}|{by_entry[e.id].source}" for e in entries}
+        # An entry is a function of the post's bytes, its path, the content settings (in the
+        # facts) and its `updated`.
+        versions = {
+            e.id: f"{by_entry[e.id].source_hash}|{by_entry[e.id].source}|{e.updated.timestamp()}"
+            for e in entries
+        }
         facts = self._facts()
         jobs = stale_jobs(planned, self._feeds, versions, facts, self._out, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
