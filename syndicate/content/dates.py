@@ -100,11 +100,20 @@ def _iso(text: str) -> datetime | None:
 
 
 def _dateutil(text: str) -> datetime:
+    import warnings
+
     from dateutil import parser
 
     zones = {name: int(hours * 3600) for name, hours in _ZONES.items()}
     try:
-        return parser.parse(text, tzinfos=zones)
+        with warnings.catch_warnings():
+            # dateutil ignores a zone name it does not know, leaving the time hours off.
+            warnings.simplefilter("error", parser.UnknownTimezoneWarning)
+            return parser.parse(text, tzinfos=zones)
+    except parser.UnknownTimezoneWarning:
+        raise DateError(
+            f"{text!r} names a time zone we do not know; write its offset, like +02:00"
+        ) from None
     except (ValueError, OverflowError, parser.ParserError):
         raise DateError(
             f"{text!r} is not a date we can read; write it like 2024-05-21 14:30:00 +02:00"

@@ -57,9 +57,10 @@ class PostLoader:
 
     def load(self, rel: str, data: bytes) -> LoadedPost:
         """The post in `data` (the bytes of `rel`); raises ContentError naming file and reason."""
-        text, warnings = files.decode(rel, data)
+        text, decoded = files.decode(rel, data)
         meta, body = frontmatter.split(rel, text)
-        post = self._post(rel, meta, list(warnings))
+        warnings = list(decoded)  # _post adds its own (a date differing from the file name's)
+        post = self._post(rel, meta, warnings)
         fmt = files.body_format(rel) or "markdown"
         return LoadedPost(
             post=post,
