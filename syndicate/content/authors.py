@@ -72,7 +72,8 @@ def _items(value: object) -> list[object]:
     if isinstance(value, list | tuple):
         out: list[object] = []
         for item in value:
-            out.extend(_items(item) if isinstance(item, str) else [item])
+            # A blank list entry (`- ` in YAML) is None: no author, not one named 'None'.
+            out.extend(_items(item) if isinstance(item, str) or item is None else [item])
         return out
     return [value]
 
