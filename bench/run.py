@@ -101,6 +101,7 @@ def main() -> None:
         report["incremental"] = incremental
     else:
         notes.append(f"incremental: skipped, --sizes does not include {args.incremental_size}")
+    facts["load average after (1, 5, 15 min)"] = _load()
     path = _save(report, args.results)
     print(render_report(facts, corpora, incremental, notes, args.repeat))
     print(f"\nRaw results: {path}")
@@ -162,8 +163,12 @@ def machine_facts() -> dict[str, Any]:
         "pelican": _version("pelican"),
         "markdown (Pelican's)": _version("markdown"),
         # Other work on this small machine skews timings; the load shows whether there was any.
-        "load average (1, 5, 15 min)": os.getloadavg(),
+        "load average before (1, 5, 15 min)": _load(),
     }
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _git_state() -> str:
@@ -368,6 +373,7 @@ def run_cold(tool: Tool, pause: float, logs: Path) -> dict[str, Any]:
 
 def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
     logs.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]  # kept with the run: a high one explains an outlier
     stem = tool.name.split()[0] + ("-rss" if tool.name == SYN_RSS else "")
     stdout, stderr = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
     result = measure.run(tool.command, cwd=tool.cwd, stdout=stdout, stderr=stderr)
@@ -380,6 +386,7 @@ def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
         "peak_pss_kb": result.peak_pss_kb,
         "pss_samples": result.samples,
         "files": _count_files(tool.output),
+        "load_before": load,
     }
     if tool.reports_json:
         summary = json.loads(stdout.read_text("utf-8"))
@@ -463,9 +470,9 @@ def render_report(
 
 def _cold_table(corpora: list[Corpus]) -> list[str]:
     lines = [
-        "| size | posts | tool | feed files | wall s | x Hugo | max RSS MB | tree PSS MB "
-        "| build s (in-process) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| size | posts | tool | feed files | wall s | wall s min..max | x Hugo | max RSS MB "
+        "| tree PSS MB | build s (in-process) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for corpus in corpora:
         hugo = _median(corpus.runs.get(HUGO, []), "wall")
@@ -476,7 +483,7 @@ def _cold_table(corpora: list[Corpus]) -> list[str]:
             seconds = f"{_median(runs, 'seconds'):.2f}" if tool.reports_json else "-"
             lines.append(
                 f"| {corpus.label} | {len(corpus.posts)} | {tool.name} | "
-                f"{int(_median(runs, 'files'))} | {wall:.2f} | {ratio} | "
+                f"{int(_median(runs, 'files'))} | {wall:.2f} | {_spread(runs)} | {ratio} | "
                 f"{_median(runs, 'max_rss_kb') / 1024:.0f} | "
                 f"{_median(runs, 'peak_pss_kb') / 1024:.0f} | {seconds} |"
             )
@@ -511,6 +518,11 @@ def _phase_medians(runs: list[dict[str, Any]]) -> str:
         f"{name} {statistics.median(run['phases'].get(name, 0.0) for run in runs):.3f}"
         for name in names
     )
+
+
+def _spread(runs: list[dict[str, Any]]) -> str:
+    walls = [run["wall"] for run in runs]
+    return f"{min(walls):.2f}..{max(walls):.2f}" if walls else "-"
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
