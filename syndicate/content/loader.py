@@ -85,7 +85,10 @@ class PostLoader:
         slug = name_slug
         if self._layout.slug_from_frontmatter and meta.get("slug"):
             slug = str(meta["slug"]).strip("/ ")
-        categories = split_tags(meta.get("categories", meta.get("category")))
+        categories = split_tags(  # Jekyll's `categories: a b` is two, like its tags
+            meta.get("categories", meta.get("category")),
+            whitespace=self._layout.tags_split_on_space,
+        )
         return Post(
             source=rel,
             slug=slug,
