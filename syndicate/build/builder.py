@@ -11,7 +11,7 @@ rest is bookkeeping in this process.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from syndicate import __version__
 from syndicate.build import sync as sync_step
 from syndicate.build.feeds import FeedAssembler, SiteFacts, stale_jobs
-from syndicate.build.sync import Change, SyncResult
+from syndicate.build.sync import Change, LedgerIndex, SyncResult
 from syndicate.build.workers import PostWork, RenderJob, RenderResult
 from syndicate.clock import Clock
 from syndicate.config import Settings
@@ -32,7 +32,7 @@ from syndicate.content.text import digest, html_to_text
 from syndicate.errors import ContentError
 from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
-from syndicate.model import Entry, FeedKind, Rendered
+from syndicate.model import Entry, FeedKind, FeedSpec, Rendered
 from syndicate.store.cache import CachedRender, RenderCache
 from syndicate.store.ledger import FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant
@@ -129,7 +129,11 @@ class Builder:
         self._out = output
         self._clock = clock
         self._progress = progress or NoProgress()
-        self._records = ledger.records()
+        self._index = LedgerIndex(ledger.records())
+        self._entries: dict[int, tuple[Record, Entry]] = {}  # reused while a record is unchanged
+        self._specs: dict[tuple[FeedKind, str, str], FeedSpec] = {}
+        self._feed_versions: dict[tuple[FeedKind, str], tuple[tuple[Entry, ...], str]] = {}
+        self._by_entry: dict[str, Record] = {}
         self._feeds = ledger.feeds()
         self._state = ledger.state()
         self._content_fp = self._content_fingerprint()
@@ -155,7 +159,7 @@ class Builder:
 
     @property
     def records(self) -> Mapping[int, Record]:
-        return self._records
+        return self._index.records
 
     def scan(self) -> list[files.SourceStamp]:
         stamps = files.scan(
@@ -166,19 +170,39 @@ class Builder:
         )
         return [s for s in stamps if self.loader.accepts(s.rel)]
 
-    def build(self, *, full: bool = False) -> BuildReport:
-        """Bring every feed up to date with the posts on disk."""
+    def build(self, *, full: bool = False, changed: Iterable[str] | None = None) -> BuildReport:
+        """Bring every feed up to date with the posts on disk.
+
+        `changed` lists the source paths (relative to the blog) known to have changed since
+        the last build, as a file watcher reports them; without it the posts directory is
+        scanned. A failed build leaves nothing half-done in memory: the next one starts from
+        the ledger again.
+        """
+        try:
+            return self._build(full=full, changed=None if full else changed)
+        except BaseException:
+            self._index = LedgerIndex(self._ledger.records())
+            self._feeds = self._ledger.feeds()
+            self._entries.clear()
+            self._feed_versions.clear()
+            raise
+
+    def _build(self, *, full: bool, changed: Iterable[str] | None) -> BuildReport:
         started = time.perf_counter()
         now = self._clock.now()
         report = BuildReport()
         work = PostWork(self.root, self.loader, self.renderer, self.settings.build.workers)
-        stamps = self.scan()
-        report.scanned = len(stamps)
+        reload_all = full or self._stale_content()
+        if changed is None or reload_all:
+            stamps, gone = self.scan(), None
+            report.scanned = len(stamps)
+        else:
+            stamps, gone = self._stat(changed)
+            report.scanned = len(self._index.by_source) + len(stamps) - len(gone)
         lap = report.lap("scan", started)
-        result = self._sync(stamps, work, now, reload_all=full or self._stale_content())
+        result = self._sync(stamps, gone, work, now, reload_all=reload_all)
         lap = report.lap("read", lap)
         fresh = self._settle_edits(result, now, work)
-        self._records = result.records
         report.read, report.changes, report.errors = result.read, result.changes, result.errors
         report.warnings = [
             (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
@@ -198,11 +222,28 @@ class Builder:
     def _stale_content(self) -> bool:
         return self._state.get("content_fingerprint") != self._content_fp
 
+    def _stat(self, changed: Iterable[str]) -> tuple[list[files.SourceStamp], list[str]]:
+        """Stamps of the changed paths that exist as posts; the known ones that are gone."""
+        stamps, gone = [], []
+        for rel in sorted(set(changed)):
+            stamp = files.stamp(self.root, rel)
+            if stamp is not None and self.loader.accepts(rel):
+                stamps.append(stamp)
+            elif rel in self._index.by_source:
+                gone.append(rel)
+        return stamps, gone
+
     def _sync(
-        self, stamps: list[files.SourceStamp], work: PostWork, now: datetime, *, reload_all: bool
+        self,
+        stamps: list[files.SourceStamp],
+        gone: list[str] | None,
+        work: PostWork,
+        now: datetime,
+        *,
+        reload_all: bool,
     ) -> SyncResult:
-        known = {r.source: r for r in self._records.values() if r.source is not None}
-        to_read = [s for s in stamps if reload_all or _moved(known.get(s.rel), s)]
+        index = self._index
+        to_read = [s for s in stamps if reload_all or _moved(index.at(s.rel), s)]
         self._progress.phase("reading posts", len(to_read))
         outcomes = dict(work.load_many(to_read, self._progress.advance))
 
@@ -213,17 +254,48 @@ class Builder:
             return outcome
 
         return sync_step.sync(
-            self._records,
+            index,
             stamps,
             load,
             now=now,
             id_template=self.settings.identity.id_template,
             reload_all=reload_all,
+            gone=gone,
         )
 
     def _public_entries(self, now: datetime) -> list[Entry]:
-        public = sync_step.public_records(self._records.values(), now)
-        return planning.newest_first(Entry(r.entry_id, r.post, r.updated) for r in public)
+        entries = []
+        for record in self._index.records.values():
+            if record.source is None or not record.post.is_public(now):
+                continue
+            known = self._entries.get(record.pk)
+            if known is None or known[0] is not record:
+                known = (record, Entry(record.entry_id, record.post, record.updated))
+                self._entries[record.pk] = known
+            entries.append(known[1])
+        return planning.newest_first(entries)
+
+    def _versions(self, feed: planning.PlannedFeed) -> str:
+        """What a feed's entries are made from besides the settings: per entry its id, the
+        post's bytes and path, and its `updated`. Kept while the feed lists the same entries."""
+        cached = self._feed_versions.get((feed.spec.kind, feed.spec.key))
+        if cached is not None and cached[0] == feed.entries:  # same Entry objects: unchanged
+            return cached[1]
+        lines = []
+        for entry in feed.entries:
+            record = self._by_entry.get(entry.id)
+            source = f"{record.source_hash}|{record.source}" if record else ""
+            lines.append(f"{entry.id}|{source}|{entry.updated.timestamp()}")
+        text = "\n".join(lines)
+        self._feed_versions[(feed.spec.kind, feed.spec.key)] = (feed.entries, text)
+        return text
+
+    def _spec(self, settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
+        """Feed specs only depend on the settings, which a Builder never changes: keep them."""
+        spec = self._specs.get((kind, key, name))
+        if spec is None:
+            spec = self._specs[(kind, key, name)] = planning.feed_spec(settings, kind, key, name)
+        return spec
 
     def _render_key(self, record: Record) -> str:
         """What a rendering was made from: the post (its bytes, path and the content settings)
@@ -240,7 +312,7 @@ class Builder:
         cached = self._cache.get_many(list(result.edited))
         share = self.settings.identity.significant_change
         for pk, before in result.edited.items():
-            record = result.records[pk]
+            record = result.index.records[pk]
             rendered = self._render_now(result.loaded[pk], record, work)
             if rendered is None:
                 continue
@@ -249,7 +321,7 @@ class Builder:
             old_text = f"{before.post.title} {html_to_text(baseline)}"
             new_text = f"{record.post.title} {html_to_text(rendered.content_html)}"
             if old and is_significant(old_text, new_text, share):
-                moment = result.unique_updated(max(now, record.post.date))
+                moment = result.index.unique_updated(max(now, record.post.date))
                 record = _with_updated(record, moment, result)
                 baseline = rendered.content_html
             fresh[pk] = CachedRender(self._render_key(record), rendered, baseline)
@@ -273,16 +345,11 @@ class Builder:
         full: bool,
     ) -> list[FeedRecord]:
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
-        planned = planning.plan(entries, self.settings, keep=keep)
-        by_entry = {r.entry_id: r for r in self._records.values()}
-        # An entry is a function of the post's bytes, its path, the content settings (in the
-        # facts) and its `updated`.
-        versions = {
-            e.id: f"{by_entry[e.id].source_hash}|{by_entry[e.id].source}|{e.updated.timestamp()}"
-            for e in entries
-        }
+        planned = planning.plan(entries, self.settings, keep=keep, make_spec=self._spec)
+        by_entry = self._by_entry = {r.entry_id: r for r in self._index.records.values()}
         facts = self._facts()
-        jobs = stale_jobs(planned, self._feeds, versions, facts, self._out, full=full)
+        existing = set() if full else self._out.files()
+        jobs = stale_jobs(planned, self._feeds, self._versions, facts, existing, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
         report.stale = len(jobs)
         assembler = FeedAssembler(
@@ -378,6 +445,5 @@ def _moved(record: Record | None, stamp: files.SourceStamp) -> bool:
 
 def _with_updated(record: Record, moment: datetime, result: SyncResult) -> Record:
     updated = replace(record, updated=moment)
-    result.records[record.pk] = updated
-    result.dirty.append(updated)
+    result.store(updated)
     return updated

@@ -9,7 +9,7 @@ a document is then written only if its bytes differ from the file's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -49,35 +49,28 @@ class SiteFacts:
 def stale_jobs(
     feeds: Sequence[PlannedFeed],
     known: Mapping[str, FeedRecord],
-    versions: Mapping[str, str],
+    versions: Callable[[PlannedFeed], str],
     facts: SiteFacts,
-    output_dir: OutputDir,
+    existing: Container[str],
     *,
     full: bool = False,
 ) -> list[FeedJob]:
-    """The outputs whose inputs changed since they were written (all of them with `full`)."""
+    """The outputs whose inputs changed since they were written (all of them with `full`).
+
+    `versions` describes a feed's entries: everything they are made from besides the
+    settings; `existing` holds the output paths present on disk.
+    """
     jobs = []
     for feed in feeds:
+        head = f"{facts.fingerprint}\n{feed.spec!r}\n"
+        body = versions(feed)
         for output in feed.spec.outputs:
-            signature = _signature(feed, output, versions, facts)
+            signature = digest(f"{head}{output!r}\n{body}".encode())
             record = known.get(output.path)
-            if (
-                full
-                or record is None
-                or record.signature != signature
-                or not output_dir.exists(output.path)
-            ):
+            stale = record is None or record.signature != signature or output.path not in existing
+            if full or stale:
                 jobs.append(FeedJob(feed, output, signature))
     return jobs
-
-
-def _signature(
-    feed: PlannedFeed, output: FeedOutput, versions: Mapping[str, str], facts: SiteFacts
-) -> str:
-    """`versions` holds, per entry id, everything else its entry is made from."""
-    parts = [facts.fingerprint, repr(feed.spec), repr(output)]
-    parts += [f"{e.id}|{versions.get(e.id, '')}" for e in feed.entries]
-    return digest("\n".join(parts).encode("utf-8"))
 
 
 class FeedAssembler:

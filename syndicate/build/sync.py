@@ -35,16 +35,42 @@ class Change:
     content_changed: bool = False
 
 
-@dataclass(slots=True)
-class SyncResult:
-    records: dict[int, Record]  # the whole ledger after the sync
-    dirty: list[Record] = field(default_factory=list)  # records to write back
-    loaded: dict[int, LoadedPost] = field(default_factory=dict)  # posts read in this sync
-    changes: list[Change] = field(default_factory=list)
-    errors: list[ContentError] = field(default_factory=list)
-    edited: dict[int, Record] = field(default_factory=dict)  # pk → record before a content edit
-    read: int = 0
-    taken_updated: set[datetime] = field(default_factory=set)  # every `updated` in the ledger
+class LedgerIndex:
+    """The ledger's posts in memory, with the lookups a sync needs, kept across builds.
+
+    A long-running builder keeps one, so a build that knows which files changed does work in
+    proportion to them rather than to the whole blog.
+    """
+
+    def __init__(self, records: Mapping[int, Record]) -> None:
+        self.records = dict(records)
+        self.by_source = {r.source: r.pk for r in records.values() if r.source is not None}
+        self.orphans = {r.pk for r in records.values() if r.source is None}
+        self.taken_ids = {r.entry_id for r in records.values()}
+        self.taken_updated = {r.updated for r in records.values()}
+        self.next_pk = max(records, default=0) + 1
+
+    def at(self, source: str) -> Record | None:
+        pk = self.by_source.get(source)
+        return self.records[pk] if pk is not None else None
+
+    def put(self, record: Record) -> None:
+        old = self.records.get(record.pk)
+        if (
+            old is not None
+            and old.source is not None
+            and self.by_source.get(old.source) == record.pk
+        ):
+            del self.by_source[old.source]
+        self.records[record.pk] = record
+        if record.source is None:
+            self.orphans.add(record.pk)
+        else:
+            self.orphans.discard(record.pk)
+            self.by_source[record.source] = record.pk
+        self.taken_ids.add(record.entry_id)
+        self.taken_updated.add(record.updated)
+        self.next_pk = max(self.next_pk, record.pk + 1)
 
     def unique_updated(self, moment: datetime) -> datetime:
         """`moment` in UTC to the second, moved on until no other post was updated then.
@@ -58,24 +84,48 @@ class SyncResult:
         return moment
 
 
+@dataclass(slots=True)
+class SyncResult:
+    index: LedgerIndex  # the whole ledger after the sync
+    dirty: list[Record] = field(default_factory=list)  # records to write back
+    loaded: dict[int, LoadedPost] = field(default_factory=dict)  # posts read in this sync
+    changes: list[Change] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+    edited: dict[int, Record] = field(default_factory=dict)  # pk → record before a content edit
+    read: int = 0
+
+    def store(self, record: Record) -> None:
+        self.index.put(record)
+        self.dirty.append(record)
+
+
 Loader = Callable[[SourceStamp], LoadedPost]
 
 
 def sync(
-    records: Mapping[int, Record],
+    index: LedgerIndex,
     stamps: Sequence[SourceStamp],
     load: Loader,
     *,
     now: datetime,
     id_template: str,
     reload_all: bool = False,
+    gone: Iterable[str] | None = None,
 ) -> SyncResult:
-    """Reconcile `records` with `stamps`; `load` reads and parses one file."""
-    state = _Sync(dict(records), now, id_template)
-    by_source = {r.source: r for r in records.values() if r.source is not None}
-    scanned = {s.rel for s in stamps}
+    """Bring `index` up to date with `stamps`; `load` reads and parses one file.
+
+    With `gone` None, `stamps` is a whole scan and every known file missing from it has gone.
+    Otherwise `stamps` are only the files known to have changed, and `gone` those removed.
+    """
+    state = _Sync(index, now, id_template)
+    if gone is None:
+        scanned = {s.rel for s in stamps}
+        gone = [source for source in index.by_source if source not in scanned]
+    vanished = sorted(
+        (r for r in map(index.at, gone) if r is not None), key=lambda r: r.source or ""
+    )
     for stamp in stamps:
-        known = by_source.get(stamp.rel)
+        known = index.at(stamp.rel)
         if (
             not reload_all
             and known
@@ -89,21 +139,16 @@ def sync(
             state.result.errors.append(error)
             continue
         state.accept(stamp, loaded, known)
-    vanished = sorted(
-        (r for s, r in by_source.items() if s not in scanned), key=lambda r: r.source or ""
-    )
     state.settle_moves(vanished)
     return state.result
 
 
 class _Sync:
-    def __init__(self, records: dict[int, Record], now: datetime, id_template: str) -> None:
-        self.result = SyncResult(records=records)
+    def __init__(self, index: LedgerIndex, now: datetime, id_template: str) -> None:
+        self.result = SyncResult(index)
+        self.index = index
         self.now = now
         self.template = id_template
-        self.taken_ids = {r.entry_id for r in records.values()}
-        self.result.taken_updated = {r.updated for r in records.values()}
-        self.next_pk = max(records, default=0) + 1
         self.unmatched: list[tuple[SourceStamp, LoadedPost]] = []
 
     def accept(self, stamp: SourceStamp, loaded: LoadedPost, known: Record | None) -> None:
@@ -115,19 +160,19 @@ class _Sync:
     def settle_moves(self, vanished: list[Record]) -> None:
         """Files that appeared are matched to posts whose files vanished (or went earlier)."""
         pool = [(r.fingerprint, r.pk) for r in vanished]
-        pool += [(r.fingerprint, r.pk) for r in self.result.records.values() if r.source is None]
+        if self.unmatched:
+            pool += [(self.index.records[pk].fingerprint, pk) for pk in sorted(self.index.orphans)]
         for stamp, loaded in self.unmatched:
             match = best_match(_fingerprint(loaded), pool)
             if match is None:
                 self._mint(stamp, loaded)
                 continue
             pool = [(fp, pk) for fp, pk in pool if pk != match]
-            old = self.result.records[match]
+            old = self.index.records[match]
             self._update(old, stamp, loaded, previous_source=old.source or "")
         for record in vanished:
             if any(pk == record.pk for _, pk in pool):
-                gone = replace(record, source=None)
-                self._store(gone)
+                self.result.store(replace(record, source=None))
                 self.result.changes.append(
                     Change(ChangeKind.DELETED, record.pk, record.source or "")
                 )
@@ -139,7 +184,7 @@ class _Sync:
         content_changed = old.content_hash != loaded.content_hash
         updated = old.updated
         if post.declared_updated and post.declared_updated != old.post.declared_updated:
-            updated = self.result.unique_updated(max(post.declared_updated, post.date))
+            updated = self.index.unique_updated(max(post.declared_updated, post.date))
         new = replace(
             old,
             source=stamp.rel,
@@ -156,7 +201,7 @@ class _Sync:
         )
         if post.declared_id and post.declared_id != old.declared_id:
             new = replace(new, entry_id=self._mint_id(loaded, stamp.rel))
-        self._store(new)
+        self.result.store(new)
         self.result.loaded[new.pk] = loaded
         if content_changed and updated == old.updated:
             self.result.edited[new.pk] = old
@@ -174,7 +219,7 @@ class _Sync:
     def _mint(self, stamp: SourceStamp, loaded: LoadedPost) -> None:
         post = loaded.post
         record = Record(
-            pk=self.next_pk,
+            pk=self.index.next_pk,
             entry_id=self._mint_id(loaded, stamp.rel),
             source=stamp.rel,
             declared_id=post.declared_id,
@@ -186,11 +231,10 @@ class _Sync:
             body_format=loaded.body_format,
             post=post,
             first_seen=self.now,
-            updated=self.result.unique_updated(max(post.declared_updated or post.date, post.date)),
+            updated=self.index.unique_updated(max(post.declared_updated or post.date, post.date)),
             post_json=loaded.post_json,
         )
-        self.next_pk += 1
-        self._store(record)
+        self.result.store(record)
         self.result.loaded[record.pk] = loaded
         self.result.changes.append(Change(ChangeKind.NEW, record.pk, stamp.rel))
 
@@ -202,15 +246,11 @@ class _Sync:
             day=post.date.date(),
             slug=post.slug,
             declared=post.declared_id,
-            taken=self.taken_ids,
+            taken=self.index.taken_ids,
             salt=rel,
         )
-        self.taken_ids.add(entry_id)
+        self.index.taken_ids.add(entry_id)
         return entry_id
-
-    def _store(self, record: Record) -> None:
-        self.result.records[record.pk] = record
-        self.result.dirty.append(record)
 
 
 def _fingerprint(loaded: LoadedPost) -> Fingerprint:

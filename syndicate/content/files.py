@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR
 
 from syndicate.content.text import strip_xml_unsafe
 from syndicate.errors import EncodingError
@@ -59,6 +60,18 @@ def scan(
         stamps.append(SourceStamp(prefix + rel, stat.st_mtime_ns, stat.st_size))
     stamps.sort(key=lambda s: s.rel)
     return stamps
+
+
+def stamp(root: Path, rel: str) -> SourceStamp | None:
+    """The stamp of one post source, or None when it is missing or not a post source."""
+    name = rel.rsplit("/", 1)[-1]
+    if is_dropping(name) or not body_format(name):
+        return None
+    try:
+        stat = (root / rel).stat()
+    except OSError:
+        return None
+    return SourceStamp(rel, stat.st_mtime_ns, stat.st_size) if not S_ISDIR(stat.st_mode) else None
 
 
 def _walk(

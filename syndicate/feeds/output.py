@@ -62,5 +62,22 @@ class OutputDir:
             directory.mkdir(parents=True, exist_ok=True)
             self._made.add(directory)
 
+    def files(self) -> set[str]:
+        """Every file under the output directory, as paths relative to it (one walk)."""
+        found: set[str] = set()
+        stack = [(self.root, "")]
+        while stack:
+            directory, prefix = stack.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                else:
+                    found.add(prefix + entry.name)
+        return found
+
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()

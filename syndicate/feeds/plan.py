@@ -8,7 +8,7 @@ on the date are broken by id so the order never depends on the filesystem.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,18 +28,25 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.post.date, e.id), reverse=True)
 
 
+SpecMaker = Callable[[Settings, FeedKind, str, str], FeedSpec]
+
+
 def plan(
-    entries: Sequence[Entry], settings: Settings, keep: Iterable[tuple[FeedKind, str, str]] = ()
+    entries: Sequence[Entry],
+    settings: Settings,
+    keep: Iterable[tuple[FeedKind, str, str]] = (),
+    make_spec: SpecMaker | None = None,
 ) -> list[PlannedFeed]:
     """All feeds for the given public entries (sorted newest first).
 
     `keep` names feeds (kind, key, name) that existed before: a tag or author with no public
     post left still gets its (now empty) feed, so subscribers see no error.
     """
+    make_spec = make_spec or feed_spec
     feeds: list[PlannedFeed] = []
     kinds = settings.feeds
     if kinds.site.enabled:
-        spec = feed_spec(settings, FeedKind.SITE, "", settings.site.title)
+        spec = make_spec(settings, FeedKind.SITE, "", settings.site.title)
         feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), settings.site.title))
     groups = _groups(entries, settings)
     for kind, key, name in keep:
@@ -50,7 +57,7 @@ def plan(
         if not (kinds.tags if kind is FeedKind.TAG else kinds.authors).enabled:
             continue
         name = _most_common(names)
-        spec = feed_spec(settings, kind, key, name)
+        spec = make_spec(settings, kind, key, name)
         feeds.append(PlannedFeed(spec, tuple(members[: spec.limit]), name))
     return feeds
 
