@@ -378,8 +378,10 @@ def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
     stdout, stderr = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
     result = measure.run(tool.command, cwd=tool.cwd, stdout=stdout, stderr=stderr)
     if result.returncode not in tool.ok_codes:
-        tail = stderr.read_text("utf-8", "replace")[-2000:]
-        raise SystemExit(f"{tool.name} exited with {result.returncode}:\n{tail}")
+        # Recorded and reported, not fatal: one crash should not cost the other tools' numbers.
+        tail = stderr.read_text("utf-8", "replace").strip().splitlines()[-1:]
+        _log(f"{tool.name} FAILED with exit status {result.returncode}: {tail}; see {stderr}")
+        return {"failed": result.returncode, "error": tail}
     row: dict[str, Any] = {
         "wall": result.wall,
         "max_rss_kb": result.max_rss_kb,
@@ -482,7 +484,7 @@ def _cold_table(corpora: list[Corpus]) -> list[str]:
             ratio = f"{wall / hugo:.1f}" if hugo else "-"
             seconds = f"{_median(runs, 'seconds'):.2f}" if tool.reports_json else "-"
             lines.append(
-                f"| {corpus.label} | {len(corpus.posts)} | {tool.name} | "
+                f"| {corpus.label} | {len(corpus.posts)} | {_named(tool.name, runs)} | "
                 f"{int(_median(runs, 'files'))} | {wall:.2f} | {_spread(runs)} | {ratio} | "
                 f"{_median(runs, 'max_rss_kb') / 1024:.0f} | "
                 f"{_median(runs, 'peak_pss_kb') / 1024:.0f} | {seconds} |"
@@ -500,19 +502,26 @@ def _incremental_table(incremental: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---|---:|---:|---:|",
     ]
     for name, runs in incremental["runs"].items():
-        syndicate = "seconds" in runs[0]
+        syndicate = any("seconds" in run for run in runs)
         seconds = f"{_median(runs, 'seconds'):.3f}" if syndicate else "-"
         phases = _phase_medians(runs) if syndicate else "-"
         read = f"{int(_median(runs, 'read'))}" if syndicate else "-"
         written = f"{int(_median(runs, 'written'))}" if syndicate else "-"
+        wall, rss = _median(runs, "wall"), _median(runs, "max_rss_kb") / 1024
         lines.append(
-            f"| {name} | {_median(runs, 'wall'):.3f} | {seconds} | {phases} | {read} | "
-            f"{written} | {_median(runs, 'max_rss_kb') / 1024:.0f} |"
+            f"| {_named(name, runs)} | {wall:.3f} | {seconds} | {phases} | {read} | {written} "
+            f"| {rss:.0f} |"
         )
     return lines
 
 
+def _named(name: str, runs: list[dict[str, Any]]) -> str:
+    failed = sum(1 for run in runs if "failed" in run)
+    return f"{name} ({failed} of {len(runs)} runs FAILED)" if failed else name
+
+
 def _phase_medians(runs: list[dict[str, Any]]) -> str:
+    runs = [run for run in runs if "phases" in run]
     names = dict.fromkeys(name for run in runs for name in run["phases"])
     return ", ".join(
         f"{name} {statistics.median(run['phases'].get(name, 0.0) for run in runs):.3f}"
@@ -521,7 +530,7 @@ def _phase_medians(runs: list[dict[str, Any]]) -> str:
 
 
 def _spread(runs: list[dict[str, Any]]) -> str:
-    walls = [run["wall"] for run in runs]
+    walls = [run["wall"] for run in runs if "wall" in run]
     return f"{min(walls):.2f}..{max(walls):.2f}" if walls else "-"
 
 
