@@ -32,19 +32,39 @@ def mark_summary(markdown: str, markers: Sequence[str]) -> str:
     """Replace the first summary separator (READMORE, <!--more-->) with a marker that survives
     rendering as its own block, so the rendered HTML can be split there.
 
-    A comment marker counts anywhere; a word marker only on a line of its own."""
+    A comment marker counts anywhere; a word marker only on a line of its own. Neither counts
+    inside code: a post that shows `<!--more-->` in a code sample keeps its sample."""
+    code: list[tuple[int, int]] | None = None
     for marker in markers:
         if marker not in markdown:
             continue
-        if marker.startswith("<!--"):
-            index = markdown.find(marker)
-            return f"{markdown[:index]}{MORE}{markdown[index + len(marker) :]}"
-        match = _line_pattern(marker).search(markdown)
-        if match:
+        code = _code_ranges(markdown) if code is None else code
+        for match in _marker_pattern(marker).finditer(markdown):
+            if any(start <= match.start() < end for start, end in code):
+                continue
+            if marker.startswith("<!--"):
+                return f"{markdown[: match.start()]}{MORE}{markdown[match.end() :]}"
             return f"{markdown[: match.start()]}\n{MORE}\n{markdown[match.end() :]}"
     return markdown
 
 
+# Fenced code blocks, to their closing fence or the end (a fence opens wherever a line starts
+# with one, even in the middle of a paragraph), and code spans within a line.
+_FENCE = re.compile(
+    r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*(?:\n.*?(?:^[ \t]{0,3}\1[`~]*[ \t]*$|\Z)|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+_SPAN = re.compile(r"(?<!`)(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
+# Indented code: lines indented four columns, at the start or after a blank line.
+_INDENTED = re.compile(r"(?:^|\n[ \t]*\n)(?:(?: {4}|\t)[^\n]*(?:\n|$))+")
+
+
+def _code_ranges(markdown: str) -> list[tuple[int, int]]:
+    return [m.span() for rx in (_FENCE, _SPAN, _INDENTED) for m in rx.finditer(markdown)]
+
+
 @functools.lru_cache(maxsize=16)
-def _line_pattern(marker: str) -> re.Pattern[str]:
+def _marker_pattern(marker: str) -> re.Pattern[str]:
+    if marker.startswith("<!--"):
+        return re.compile(re.escape(marker))
     return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.MULTILINE)
