@@ -71,7 +71,10 @@ def _take_after(child: lxml_html.HtmlElement, tail: str) -> str:
     def apply_here(match: re.Match[str]) -> str:
         glued = match.start() == 0
         parent = child.getparent()
-        target = child if glued or parent is None else parent
+        # After a top-level block (raw HTML followed by `{:.x}`) the block is the child itself;
+        # the parent is then only the fragment's wrapper.
+        top_level = parent is None or parent.getparent() is None
+        target = child if glued or top_level or parent is None else parent
         _merge(target, match.group(1))
         return ""
 
@@ -93,6 +96,8 @@ def _header_id(heading: lxml_html.HtmlElement) -> None:
 
 
 def _merge(element: lxml_html.HtmlElement, spec: str) -> None:
+    if not isinstance(element.tag, str):
+        return  # an IAL after an HTML comment: a comment cannot carry attributes
     spec = spec.strip()
     if spec == "toc":
         _drop_toc(element)
@@ -119,13 +124,18 @@ def _drop_toc(element: lxml_html.HtmlElement) -> None:
 
 
 def _drop_empty_paragraph(element: lxml_html.HtmlElement) -> None:
-    """A paragraph that held only an IAL: the IAL moves to the next block, the paragraph goes."""
+    """A paragraph that held only an IAL: the IAL moves to the next block, the paragraph goes.
+
+    One that held only a definition or an extension (`{::comment}`) goes too: an empty
+    paragraph would open the summary."""
     if element.tag != "p" or len(element) or (element.text or "").strip():
         return
     attrs = dict(element.attrib)
     following = element.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()  # a comment (the summary marker) takes no attributes
     parent = element.getparent()
-    if not attrs or parent is None:
+    if parent is None:
         return
     if following is not None:
         for key, value in attrs.items():

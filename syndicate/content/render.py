@@ -86,5 +86,7 @@ def _fix_dom(raw: str, page_url: str) -> str:
         kramdown.apply(root)
     if embeds.needs_fixing(raw):
         embeds.replace(root, page_url)
-    out: str = lxml_html.tostring(root, encoding="unicode")
-    return out[len("<div>") : -len("</div>")]
+    # The wrapper's children, not the wrapper sliced off: an attribute list that reached the
+    # wrapper would otherwise leave `class="x">` in the text.
+    children = (lxml_html.tostring(child, encoding="unicode") for child in root)
+    return html_lib.escape(root.text or "", quote=False) + "".join(children)
