@@ -44,7 +44,8 @@ def _middleman(data: dict[str, Any]) -> SiteInfo:
     ssl = data.get("ssl")
     return SiteInfo(
         title=_text(data.get("name")),
-        url=f"https://{domain.strip('/')}/" if domain else None,
+        # `domain` is a bare host name, but some sites write it as a URL.
+        url=f"https://{domain.split('://', 1)[-1].strip('/')}/" if domain else None,
         description=_text(data.get("subhead")),
         author=_text(data.get("owner")),
         secure=bool(ssl) if ssl is not None else None,
