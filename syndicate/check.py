@@ -20,6 +20,7 @@ from syndicate.content.authors import AuthorRegistry, load_registry
 from syndicate.content.layouts import Layout, resolve
 from syndicate.content.loader import LoadedPost, PostLoader
 from syndicate.content.render import Renderer
+from syndicate.content.templating import reference_keys
 from syndicate.errors import ConfigError, ContentError
 from syndicate.feeds import plan as planning
 from syndicate.model import Entry, FeedFormat
@@ -106,6 +107,7 @@ def check(settings: Settings, clock: Clock) -> CheckReport:
         site_url=settings.site.url,
         image_dir=layout.image_base,
         summary_markers=settings.content.summary_markers,
+        syntax=layout.template_syntax,
     )
     work = PostWork(settings.content_root, loader, renderer, settings.build.workers)
     stamps = [
@@ -120,12 +122,21 @@ def check(settings: Settings, clock: Clock) -> CheckReport:
     ]
     report.posts = len(stamps)
     loaded = _load_all(work, stamps, report)
+    renderer.set_references(lambda: _references(loaded, layout))
     _check_posts(loaded, registry, layout, report)
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]
     report.public = len(public)
     _check_rendering(settings, work, public, report)
     return report
+
+
+def _references(loaded: list[LoadedPost], layout: Layout) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for lp in loaded:
+        for key in reference_keys(lp.post.source, layout.posts_dir):
+            found.setdefault(key, lp.post.permalink)
+    return found
 
 
 def _check_settings(settings: Settings, report: CheckReport, config_file: str) -> None:

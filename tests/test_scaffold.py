@@ -84,3 +84,21 @@ def test_hugo_with_bundles_and_toml_frontmatter(tmp_path: Path) -> None:
 def test_unknown_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not look like"):
         scaffold(tmp_path, tmp_path)
+
+
+def test_liquid_and_shortcodes_are_expanded_in_feeds(tmp_path: Path) -> None:
+    jekyll = tmp_path / "jekyll"
+    write(jekyll / "_config.yml", "title: J\nurl: https://j.example.org\n")
+    write(jekyll / "_posts" / "2024-01-01-first.md", "---\ntitle: First\n---\nOne.\n")
+    write(
+        jekyll / "_posts" / "2024-01-02-second.md",
+        "---\ntitle: Second\n---\nSee [the first]({% post_url 2024-01-01-first %}).\n\n"
+        "{% highlight python %}\nprint(1)\n{% endhighlight %}\n",
+    )
+    links = built_links(jekyll, tmp_path / "jconfig")
+    assert len(links) == 2
+    feed = feedparser.parse(next((tmp_path / "public").rglob("feed.xml")).read_bytes())
+    second = feed.entries[0].content[0].value
+    assert 'href="https://j.example.org/2024/01/01/first.html"' in second
+    assert '<code class="language-python">' in second or "<code>print(1)" in second
+    assert "{%" not in second

@@ -28,6 +28,7 @@ from syndicate.content.authors import AuthorRegistry, load_registry
 from syndicate.content.layouts import Layout, resolve
 from syndicate.content.loader import LoadedPost, PostLoader
 from syndicate.content.render import Renderer
+from syndicate.content.templating import reference_keys
 from syndicate.content.text import digest, html_to_text
 from syndicate.errors import ContentError
 from syndicate.feeds import plan as planning
@@ -123,6 +124,7 @@ class Builder:
             site_url=settings.site.url,
             image_dir=self.layout.image_base,
             summary_markers=settings.content.summary_markers,
+            syntax=self.layout.template_syntax,
         )
         self._ledger = ledger
         self._cache = cache
@@ -202,6 +204,7 @@ class Builder:
         lap = report.lap("scan", started)
         result = self._sync(stamps, gone, work, now, reload_all=reload_all)
         lap = report.lap("read", lap)
+        self.renderer.set_references(self._references)
         fresh = self._settle_edits(result, now, work)
         report.read, report.changes, report.errors = result.read, result.changes, result.errors
         report.warnings = [
@@ -289,6 +292,15 @@ class Builder:
         text = "\n".join(lines)
         self._feed_versions[(feed.spec.kind, feed.spec.key)] = (feed.entries, text)
         return text
+
+    def _references(self) -> dict[str, str]:
+        """Permalinks by each name posts may use for one another (Liquid's post_url, Hugo's ref)."""
+        found: dict[str, str] = {}
+        for record in sorted(self._index.records.values(), key=lambda r: r.pk):
+            if record.source is not None:
+                for key in reference_keys(record.source, self.layout.posts_dir):
+                    found.setdefault(key, record.post.permalink)
+        return found
 
     def _spec(self, settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
         """Feed specs only depend on the settings, which a Builder never changes: keep them."""

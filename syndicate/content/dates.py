@@ -52,6 +52,7 @@ _ZONES: dict[str, float] = {
 }
 _TRAILING_ZONE = re.compile(r"^(.*?\d)\s*\(?([A-Za-z]{1,5})\)?$")
 _SPACED_OFFSET = re.compile(r"^(.*?\d)\s+([+-]\d{2}):?(\d{2})$")
+_OFFSET_AND_NAME = re.compile(r"^(.*?\d\s*[+-]\d{2}:?\d{2})\s+\(?[A-Za-z]{1,5}\)?$")
 _FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 
 
@@ -73,6 +74,9 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
 
 
 def _parse_text(text: str, zone: tzinfo) -> datetime:
+    both = _OFFSET_AND_NAME.match(text)
+    if both:  # `… +0200 CEST`: the offset says it all; the name only repeats it
+        text = both.group(1)
     parsed = _iso(text)
     if parsed is None:
         spaced = _SPACED_OFFSET.match(text)

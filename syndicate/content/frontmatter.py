@@ -67,7 +67,11 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
         raise FrontmatterError(
             path, f"frontmatter is not valid YAML: {exc.problem}", line=line
         ) from None
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"line (\d+)", str(exc))
+        line = _line_of(text, fm, int(at.group(1)) - 1) if at else 1
+        raise FrontmatterError(path, f"frontmatter is not valid TOML: {exc}", line=line) from None
+    except (yaml.YAMLError, ValueError) as exc:
         raise FrontmatterError(path, f"frontmatter does not parse: {exc}", line=1) from None
     if data is None:
         data = {}

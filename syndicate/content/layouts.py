@@ -30,6 +30,7 @@ class Layout:
     slug_from_frontmatter: bool
     tags_split_on_space: bool
     bundles: bool  # `dir/index.md` is a post named after its directory (Hugo page bundles)
+    template_syntax: str | None = None  # what the generator expands in posts: liquid, shortcodes
 
 
 _MIDDLEMAN = Layout(
@@ -55,6 +56,7 @@ _JEKYLL = Layout(
     slug_from_frontmatter=True,
     tags_split_on_space=True,
     bundles=False,
+    template_syntax="liquid",
 )
 _HUGO = Layout(
     name="hugo",
@@ -67,6 +69,7 @@ _HUGO = Layout(
     slug_from_frontmatter=True,
     tags_split_on_space=False,
     bundles=True,
+    template_syntax="shortcodes",
 )
 LAYOUTS = {layout.name: layout for layout in (_MIDDLEMAN, _JEKYLL, _HUGO)}
 
@@ -200,7 +203,12 @@ def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
     value = by_section.get(section)
     if not isinstance(value, str):
         return None
-    mapping = {"filename": "filename", "contentbasename": "filename", "sections": "section"}
+    mapping = {
+        "filename": "filename",
+        "contentbasename": "filename",
+        "sections": "section",
+        "slug": "slug_or_title",  # Hugo's :slug falls back to the title, not the file name
+    }
     return _colon_fields(value, mapping).lstrip("/")
 
 

@@ -157,19 +157,21 @@ class PostLoader:
         declared = meta.get("permalink") or meta.get("url")
         if isinstance(declared, str) and declared.strip():
             return urls.absolute(self._site_url, declared.strip())
-        section = self._layout.posts_dir.split("/")[-1] if self._layout.name == "hugo" else ""
-        path = urls.expand(
-            self._layout.permalink,
-            date,
-            {
-                "slug": slug,
-                "title": slugify(title),
-                "categories": "/".join(slugify(c) for c in categories),
-                "section": section,
-                "filename": stem,
-            },
-        )
-        return urls.absolute(self._site_url, path)
+        pattern = self._layout.permalink
+        fields = {"slug": slug, "filename": stem}
+        if "{section}" in pattern:
+            fields["section"] = (
+                self._layout.posts_dir.split("/")[-1] if self._layout.name == "hugo" else ""
+            )
+        if "{title}" in pattern:
+            fields["title"] = slugify(title)
+        if "{slug_or_title}" in pattern:  # Hugo's :slug, which falls back to the title
+            fields["slug_or_title"] = (
+                str(meta["slug"]).strip("/ ") if meta.get("slug") else slugify(title)
+            )
+        if "{categories}" in pattern:
+            fields["categories"] = "/".join(slugify(c) for c in categories)
+        return urls.absolute(self._site_url, urls.expand(pattern, date, fields))
 
     def _image(self, meta: Mapping[str, Any]) -> str | None:
         value = meta.get("image") or meta.get("cover") or meta.get("featured_image")

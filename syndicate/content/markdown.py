@@ -17,14 +17,30 @@ _ENGINE = MarkdownIt("commonmark").enable_many(
     ["table", "strikethrough", "autolink_ext", "tasklist", "footnote"]
 )
 MORE = "<!--syndicate-more-->"
+_ALIGN_STYLE = re.compile(r'style="text-align:\s*(left|right|center)"')
+_FOOTNOTE_REF = re.compile(
+    r'<sup class="footnote-ref"><a href="#fn\d+" id="fnref[\d:]+">\[(\d+)\]</a></sup>'
+)
+_FOOTNOTE_BACK = re.compile(r'\s*<a href="#fnref[\d:]+" class="footnote-backref">\u21a9\ufe0e</a>')
 _TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"([^>]*)/?>\s*')
 
 
 def to_html(markdown: str) -> str:
-    """Render Markdown; task-list checkboxes become ☐/☑ since feed readers drop form controls."""
+    """Render Markdown, then adapt what feed readers would lose:
+
+    - task-list checkboxes (form controls readers drop) become ☐/☑;
+    - table column alignment (a style attribute readers and the sanitiser drop) becomes `align`;
+    - footnote references and back-links point at ids that readers strip, so they become plain
+      superscript numbers; the notes stay, numbered, at the end.
+    """
     html: str = _ENGINE.render(markdown)
     if "task-list-item-checkbox" in html:
         html = _TASK_BOX.sub(lambda m: "☑ " if "checked" in m.group(1) else "☐ ", html)
+    if 'style="text-align:' in html:
+        html = _ALIGN_STYLE.sub(r'align="\1"', html)
+    if "footnote-ref" in html:
+        html = _FOOTNOTE_REF.sub(r"<sup>\1</sup>", html)
+        html = _FOOTNOTE_BACK.sub("", html)
     return html
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from syndicate.content import embeds, kramdown
+from syndicate.content import embeds, kramdown, templating
 from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
 from syndicate.content.summary import is_balanced, lead_paragraphs
@@ -19,7 +19,11 @@ _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
 
 
 class Renderer:
-    """Renders bodies for one site. Cheap to call; keep one per process (not thread-safe)."""
+    """Renders bodies for one site. Cheap to call; keep one per process (not thread-safe).
+
+    `syntax` names the template language the blog's generator expands in posts before
+    rendering them: "liquid" (Jekyll), "shortcodes" (Hugo) or None.
+    """
 
     def __init__(
         self,
@@ -27,9 +31,37 @@ class Renderer:
         site_url: str,
         image_dir: str | None = None,
         summary_markers: Sequence[str] = ("READMORE", "<!--more-->"),
+        syntax: str | None = None,
     ) -> None:
         self._sanitizer = Sanitizer((site_url, image_dir) if image_dir else None)
         self._markers = tuple(summary_markers)
+        self._site_url = site_url
+        self._syntax = syntax
+        self._references: Callable[[], Mapping[str, str]] = dict
+        self._known: Mapping[str, str] | None = None
+
+    def set_references(self, references: Callable[[], Mapping[str, str]]) -> None:
+        """Where to find permalinks by the names posts use for each other (see
+        templating.reference_keys); asked only when a post refers to another."""
+        self._references = references
+        self._known = None
+
+    def _resolve(self, reference: str) -> str | None:
+        if self._known is None:
+            self._known = self._references()
+        for key in templating.normalise_reference(reference):
+            if key in self._known:
+                return self._known[key]
+        return None
+
+    def _expand(self, body: str) -> tuple[str, list[str]]:
+        if self._syntax is None or not templating.needs_expanding(body):
+            return body, []
+        if self._syntax == "liquid":
+            out = templating.expand_liquid(body, self._site_url, self._resolve)
+        else:
+            out = templating.expand_shortcodes(body, self._resolve)
+        return out.text, out.warnings
 
     def render(
         self, body: str, body_format: str, page_url: str, summary: str | None = None
@@ -38,12 +70,15 @@ class Renderer:
 
         `summary`, the frontmatter's own summary, replaces the one taken from the body.
         """
+        body, template_warnings = self._expand(body)
         if body_format == "markdown":
             raw = to_html(mark_summary(body, self._markers))
         else:
             raw = _mark_html_summary(body, self._markers)
         if kramdown.needs_fixing(raw) or embeds.needs_fixing(raw):
             raw = _fix_dom(raw, page_url)
+        if "javascript:" in raw.lower():
+            template_warnings.append("a javascript: link or source was removed")
         marked = MORE in raw and _CUT not in raw
         content, problems = self._sanitizer.clean(
             raw.replace(MORE, _CUT, 1) if marked else raw, page_url
@@ -63,7 +98,7 @@ class Renderer:
             content_html=content.strip(),
             summary_html=summary_html.strip(),
             summary_text=summary or html_to_text(summary_html),
-            warnings=tuple(dict.fromkeys(problems)),
+            warnings=tuple(dict.fromkeys([*template_warnings, *problems])),
         )
 
 

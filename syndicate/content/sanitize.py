@@ -8,6 +8,7 @@ no scripts, styles, event handlers, forms or frames, no `javascript:` or `data:`
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import nh3
 
@@ -188,7 +189,7 @@ class Sanitizer:
             return None if attr != "href" else self._page
         if _TEMPLATE.search(value):
             self._problems.append(
-                f"link {value!r} contains template syntax that was never expanded"
+                f"link {unquote(value)!r} contains template syntax that was never expanded"
             )
             return None
         if "\\" in value:

@@ -11,6 +11,8 @@ from syndicate.content.text import digest, strip_xml_unsafe
 from syndicate.model import Tag
 
 _NOT_WORD = re.compile(r"[\W_]+")
+_PLUS = re.compile(r"(?<=[\w+])\+")
+_SHARP = re.compile(r"(?<=\w)#")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -19,6 +21,7 @@ def slugify(text: str) -> str:
 
     Letters outside Latin are kept (`日本` stays `日本`); they are percent-encoded in URLs.
     """
+    text = _PLUS.sub("-plus-", _SHARP.sub("-sharp-", text))  # C++ and C# are not C
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return _NOT_WORD.sub("-", folded).strip("-")

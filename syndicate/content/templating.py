@@ -197,3 +197,30 @@ _SHORTCODES: dict[str, Callable[[list[str], Mapping[str, str], Resolver, Expansi
     "ref": _ref,
     "relref": _ref,
 }
+
+
+def reference_keys(source: str, posts_dir: str) -> set[str]:
+    """The ways a post can be named in `post_url`, `link` or `ref`: its file, with or without
+    its folders and extensions, and a page bundle's folder."""
+    rel = source.removeprefix(posts_dir.rstrip("/") + "/") if posts_dir else source
+    in_content = source.removeprefix("content/")
+    keys = {source, rel, in_content}
+    for path in (source, rel, in_content):
+        folder, _, name = path.rpartition("/")
+        stem = name.split(".")[0]
+        keys.add(f"{folder}/{stem}" if folder else stem)
+        keys.add(name)
+        keys.add(stem)
+        if stem == "index" and folder:  # a Hugo page bundle is named by its folder
+            keys.add(folder)
+            keys.add(folder.rpartition("/")[2])
+    return keys
+
+
+def normalise_reference(reference: str) -> list[str]:
+    """The keys to look a written reference up by, most specific first."""
+    ref = reference.strip().strip("'\"").split("#")[0].lstrip("/")
+    ref = ref.removeprefix("content/")
+    folder, _, name = ref.rpartition("/")
+    stem = name.split(".")[0]
+    return [ref, f"{folder}/{stem}" if folder else stem, stem]

@@ -177,3 +177,9 @@ def test_a_garbage_updated_date_is_an_error(blog: Blog) -> None:
     path = blog.post("2020-01-01-x.html.md", {"title": "N", "updated": "soon"})
     with pytest.raises(PostDataError, match="bad date in updated"):
         load(blog, path)
+
+
+def test_an_offset_followed_by_its_zone_name() -> None:
+    assert parse_date("2015-05-21 11:40:00 +0200 CEST", UTC) == datetime(
+        2015, 5, 21, 9, 40, tzinfo=UTC
+    )

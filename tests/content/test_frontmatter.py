@@ -117,9 +117,10 @@ def test_frontmatter_that_is_a_list_is_an_error() -> None:
         split("p.md", "---\n- a\n- b\n---\n")
 
 
-def test_bad_toml_is_an_error() -> None:
-    with pytest.raises(FrontmatterError, match="does not parse"):
-        split("p.md", "+++\ntitle = \n+++\n")
+def test_bad_toml_is_an_error_with_its_line() -> None:
+    with pytest.raises(FrontmatterError, match="not valid TOML") as caught:
+        split("p.md", "+++\ntitle = 'a'\n\ndate = [broken\n+++\nbody\n")
+    assert caught.value.line == 4
 
 
 def test_frontmatter_errors_survive_pickling() -> None:

@@ -251,11 +251,6 @@ def test_hugo_yaml_config_with_filename_token(hugo: Path) -> None:
     assert post.permalink == "https://blog.example.org/articles/bundle/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Hugo's :slug token falls back to the title when the frontmatter has no slug; "
-    "syndicate uses the file name, so the feed links to a page Hugo never built",
-)
 def test_hugo_slug_token_falls_back_to_the_title(hugo: Path) -> None:
     write(hugo / "hugo.toml", '[permalinks]\nposts = "/:slug/"\n')
     write(

@@ -172,9 +172,16 @@ def test_without_an_image_dir_images_resolve_against_the_page() -> None:
     assert 'src="https://blog.example.org/blog/2024/05/pic.png"' in rendered.content_html
 
 
-def test_footnote_links_point_into_the_post(renderer: Renderer) -> None:
+def test_footnotes_keep_their_numbers_without_dead_links(renderer: Renderer) -> None:
     rendered = renderer.render("Text.[^1]\n\n[^1]: Note.", "markdown", PAGE)
-    assert f'href="{PAGE}#fn1"' in rendered.content_html
+    assert "<p>Text.<sup>1</sup></p>" in rendered.content_html
+    assert "href" not in rendered.content_html
+
+
+def test_table_alignment_survives_as_align(renderer: Renderer) -> None:
+    rendered = renderer.render("| a | b |\n|:-:|--:|\n| 1 | 2 |", "markdown", PAGE)
+    assert '<td align="center">1</td>' in rendered.content_html
+    assert '<td align="right">2</td>' in rendered.content_html
 
 
 def test_warnings_are_reported_once(renderer: Renderer) -> None:
