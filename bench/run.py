@@ -301,8 +301,8 @@ def _syndicate_tool(name: str, blog: Path, home: Path, *, same_as_hugo: bool) ->
 
 
 def syndicate_config(blog: Path, *, same_as_hugo: bool) -> str:
-    # Each [feeds.KIND] table is written out whole: a table replaces the defaults of its kind,
-    # paths included, so `enabled = true` alone would leave that kind with no files.
+    # Each [feeds.KIND] table is written out whole, so the feeds made do not depend on the
+    # defaults of the version measured (before 7776dfe a partial table lost its default paths).
     formats = '["rss"]' if same_as_hugo else '["atom", "rss", "json"]'
     authors = "false" if same_as_hugo else "true"
     return f"""\
@@ -431,8 +431,9 @@ def _add_post(corpus: Corpus, round_: int) -> None:
     newest = max(corpus.posts, key=lambda p: p.date)
     now = datetime.now(UTC)
     stem = f"{now:%Y-%m-%d}-incremental-benchmark-post-{round_ + 1}"
+    author = f"author: {newest.author}\n" if newest.author else ""
     text = (
-        f"---\ntitle: Incremental benchmark post {round_ + 1}\nauthor: {newest.author}\n"
+        f"---\ntitle: Incremental benchmark post {round_ + 1}\n{author}"
         f"date: {now:%Y-%m-%d %H:%M:%S} UTC\ntags: {', '.join(newest.tags)}\n---\n\n"
         f"{newest.body}"
     )
