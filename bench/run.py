@@ -232,13 +232,14 @@ def _script(name: str) -> str:
 def prepare(label: str, work: Path, tools: list[str]) -> Corpus | None:
     """The blog for LABEL, its Hugo and Pelican copies, and the tools' commands."""
     base = work / label
+    blog = base / "blog"
+    _remove(blog)
     if label == "rdo":
         if not RDO.is_dir():
             return None
-        blog = RDO  # read only: every tool writes under `base`
+        # A copy: the incremental case adds posts to its blog, and the corpus is shared.
+        shutil.copytree(RDO, blog)
     else:
-        blog = base / "blog"
-        _remove(blog)
         _log(f"[{label}] generating {GENERATED[label]} posts")
         generate(blog, GENERATED[label])
     posts, skipped = sites.read_middleman(blog)
