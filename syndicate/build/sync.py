@@ -258,7 +258,3 @@ def _fingerprint(loaded: LoadedPost) -> Fingerprint:
     return Fingerprint(
         post.declared_id, loaded.content_hash, title_key(post.title), post.date.date()
     )
-
-
-def public_records(records: Iterable[Record], now: datetime) -> list[Record]:
-    return [r for r in records if r.source is not None and r.post.is_public(now)]
