@@ -33,7 +33,7 @@ def to_html(markdown: str) -> str:
     - footnote references and back-links point at ids that readers strip, so they become plain
       superscript numbers; the notes stay, numbered, at the end.
     """
-    html: str = _ENGINE.render(markdown)
+    html: str = _ENGINE.render(markdown, xhtml=False)  # <br>, as the sanitiser writes it
     if "task-list-item-checkbox" in html:
         html = _TASK_BOX.sub(lambda m: "☑ " if "checked" in m.group(1) else "☐ ", html)
     if 'style="text-align:' in html:
@@ -50,13 +50,15 @@ def mark_summary(markdown: str, markers: Sequence[str]) -> str:
 
     A comment marker counts anywhere; a word marker only on a line of its own. Neither counts
     inside code: a post that shows `<!--more-->` in a code sample keeps its sample."""
-    code: list[tuple[int, int]] | None = None
     for marker in markers:
         if marker not in markdown:
             continue
-        code = _code_ranges(markdown) if code is None else code
         for match in _marker_pattern(marker).finditer(markdown):
-            if any(start <= match.start() < end for start, end in code):
+            # Only the text up to the marker's line end can put it inside code: an open fence
+            # runs on, and a code span closes on its own line.
+            line_end = markdown.find("\n", match.end())
+            head = markdown if line_end < 0 else markdown[:line_end]
+            if any(start <= match.start() < end for start, end in _code_ranges(head)):
                 continue
             if marker.startswith("<!--"):
                 return f"{markdown[: match.start()]}{MORE}{markdown[match.end() :]}"

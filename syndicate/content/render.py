@@ -75,14 +75,20 @@ class Renderer:
             raw = to_html(mark_summary(body, self._markers))
         else:
             raw = _mark_html_summary(body, self._markers)
-        if kramdown.needs_fixing(raw) or embeds.needs_fixing(raw):
+        needs_dom = kramdown.needs_fixing(raw) or embeds.needs_fixing(raw)
+        if needs_dom:
             raw = _fix_dom(raw, page_url)
         if "javascript:" in raw.lower():
             template_warnings.append("a javascript: link or source was removed")
         marked = MORE in raw and _CUT not in raw
-        content, problems = self._sanitizer.clean(
-            raw.replace(MORE, _CUT, 1) if marked else raw, page_url
+        # Markdown without a single `<` cannot hold raw HTML: its rendering needs only its URLs
+        # made absolute (see Sanitizer.absolutize). Anything else goes through the sanitiser.
+        clean = (
+            self._sanitizer.absolutize
+            if body_format == "markdown" and "<" not in body and not needs_dom
+            else self._sanitizer.clean
         )
+        content, problems = clean(raw.replace(MORE, _CUT, 1) if marked else raw, page_url)
         if marked:
             before, _, after = content.partition(_CUT)
             content = before + after
