@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -132,7 +133,8 @@ class Builder:
         self._out = output
         self._clock = clock
         self._progress = progress or NoProgress()
-        self._index = LedgerIndex(ledger.records())
+        with _no_cyclic_gc():
+            self._index = LedgerIndex(ledger.records())
         self._entries: dict[int, tuple[Record, Entry]] = {}  # reused while a record is unchanged
         self._specs: dict[tuple[FeedKind, str, str], FeedSpec] = {}
         self._feed_versions: dict[tuple[FeedKind, str], tuple[tuple[Entry, ...], str]] = {}
@@ -181,21 +183,15 @@ class Builder:
         scanned. A failed build leaves nothing half-done in memory: the next one starts from
         the ledger again.
         """
-        # The build makes and drops a great many short-lived objects but almost no cycles; full
-        # collections over the ledger's objects would cost more than the rest of a small build.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._build(full=full, changed=None if full else changed)
-        except BaseException:
-            self._index = LedgerIndex(self._ledger.records())
-            self._feeds = self._ledger.feeds()
-            self._entries.clear()
-            self._feed_versions.clear()
-            raise
-        finally:
-            if enabled:
-                gc.enable()
+        with _no_cyclic_gc():
+            try:
+                return self._build(full=full, changed=None if full else changed)
+            except BaseException:
+                self._index = LedgerIndex(self._ledger.records())
+                self._feeds = self._ledger.feeds()
+                self._entries.clear()
+                self._feed_versions.clear()
+                raise
 
     def _build(self, *, full: bool, changed: Iterable[str] | None) -> BuildReport:
         started = time.perf_counter()
@@ -459,6 +455,19 @@ class Builder:
                 self.settings.model_dump_json(exclude={"store", "build"}) + self._content_fp
             ),
         )
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Builds and ledger loads make and drop a great many objects but almost no cycles: full
+    collections over the ledger's 100,000s of objects would cost more than a small build."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _moved(record: Record | None, stamp: files.SourceStamp) -> bool:
