@@ -6,9 +6,9 @@ import codecs
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR
+from typing import NamedTuple
 
 from syndicate.content.text import strip_xml_unsafe
 from syndicate.errors import EncodingError
@@ -20,9 +20,8 @@ HTML_SUFFIXES = (".html", ".htm")
 _DROPPING = re.compile(r"^(\.|#)|(~|\.sw[a-p]|\.swx|\.tmp|\.bak|\.orig|\.rej|#)$|^4913$")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStamp:
-    """What a scan learns about a file without reading it."""
+class SourceStamp(NamedTuple):
+    """What a scan learns about a file without reading it. (A tuple: scans make 10,000s.)"""
 
     rel: str  # path relative to the content root, forward slashes
     mtime_ns: int
