@@ -16,10 +16,10 @@ from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content import files, urls
-from syndicate.content.authors import AuthorRegistry, load_registry
-from syndicate.content.layouts import Layout, resolve
-from syndicate.content.loader import LoadedPost, PostLoader
-from syndicate.content.render import Renderer
+from syndicate.content.authors import AuthorRegistry
+from syndicate.content.blog import open_blog
+from syndicate.content.layouts import Layout
+from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.errors import ConfigError, ContentError
 from syndicate.feeds import plan as planning
@@ -85,44 +85,17 @@ def check(settings: Settings, clock: Clock) -> CheckReport:
     if report.errors:
         return report
     try:
-        layout = resolve(
-            settings.content_root,
-            settings.content.layout,
-            posts=settings.content.posts,
-            authors=settings.content.authors,
-            permalink=settings.content.permalink,
-            image_base=settings.content.image_base,
-        )
-        registry = (
-            load_registry(settings.content_root / layout.authors_file)
-            if layout.authors_file
-            else AuthorRegistry()
-        )
+        blog = open_blog(settings)
     except ConfigError as error:
         report.add(Severity.ERROR, error.file or config_file, error.reason, error.line)
         return report
+    layout, registry = blog.layout, blog.authors
     _check_layout(settings, layout, report, config_file)
-    loader = PostLoader(settings, layout, registry)
-    renderer = Renderer(
-        site_url=settings.site.url,
-        image_dir=layout.image_base,
-        summary_markers=settings.content.summary_markers,
-        syntax=layout.template_syntax,
-    )
-    work = PostWork(settings.content_root, loader, renderer, settings.build.workers)
-    stamps = [
-        s
-        for s in files.scan(
-            settings.content_root,
-            layout.posts_dir,
-            recursive=layout.recursive,
-            skip_dirs=layout.skip_dirs,
-        )
-        if loader.accepts(s.rel)
-    ]
+    work = PostWork(blog.root, blog.loader, blog.renderer, settings.build.workers)
+    stamps = blog.scan()
     report.posts = len(stamps)
     loaded = _load_all(work, stamps, report)
-    renderer.set_references(lambda: _references(loaded, layout))
+    blog.renderer.set_references(lambda: _references(loaded, layout))
     _check_posts(loaded, registry, layout, report)
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]

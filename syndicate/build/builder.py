@@ -26,10 +26,9 @@ from syndicate.build.workers import PostWork, RenderJob, RenderResult
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content import files
-from syndicate.content.authors import AuthorRegistry, load_registry
-from syndicate.content.layouts import Layout, resolve
-from syndicate.content.loader import LoadedPost, PostLoader
-from syndicate.content.render import Renderer
+from syndicate.content.blog import open_blog
+from syndicate.content.layouts import Layout
+from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.content.text import digest, html_to_text
 from syndicate.errors import ContentError
@@ -111,23 +110,11 @@ class Builder:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
-        self.root = settings.content_root
-        self.layout: Layout = resolve(
-            self.root,
-            settings.content.layout,
-            posts=settings.content.posts,
-            authors=settings.content.authors,
-            permalink=settings.content.permalink,
-            image_base=settings.content.image_base,
-        )
-        self.authors = self._registry()
-        self.loader = PostLoader(settings, self.layout, self.authors)
-        self.renderer = Renderer(
-            site_url=settings.site.url,
-            image_dir=self.layout.image_base,
-            summary_markers=settings.content.summary_markers,
-            syntax=self.layout.template_syntax,
-        )
+        self.blog = open_blog(settings)
+        self.root = self.blog.root
+        self.layout: Layout = self.blog.layout
+        self.loader = self.blog.loader
+        self.renderer = self.blog.renderer
         self._ledger = ledger
         self._cache = cache
         self._out = output
@@ -144,20 +131,12 @@ class Builder:
         self._content_fp = self._content_fingerprint()
         self._render_fp = digest(self._content_fp + RENDERER_VERSION)
 
-    def _registry(self) -> AuthorRegistry:
-        if not self.layout.authors_file:
-            return AuthorRegistry()
-        return load_registry(self.root / self.layout.authors_file)
-
     def _content_fingerprint(self) -> str:
         """Everything besides a file's bytes that shapes a Post: a change means re-reading all."""
-        registry = ""
-        if self.layout.authors_file:
-            registry = (self.root / self.layout.authors_file).read_text("utf-8", "replace")
         parts = [
             self.settings.model_dump_json(include={"site", "content", "identity"}),
             repr(self.layout),
-            registry,
+            self.blog.registry_text(),
             __version__,
         ]
         return digest("\n".join(parts))
@@ -167,13 +146,7 @@ class Builder:
         return self._index.records
 
     def scan(self) -> list[files.SourceStamp]:
-        stamps = files.scan(
-            self.root,
-            self.layout.posts_dir,
-            recursive=self.layout.recursive,
-            skip_dirs=self.layout.skip_dirs,
-        )
-        return [s for s in stamps if self.loader.accepts(s.rel)]
+        return self.blog.scan()
 
     def build(self, *, full: bool = False, changed: Iterable[str] | None = None) -> BuildReport:
         """Bring every feed up to date with the posts on disk.

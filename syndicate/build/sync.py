@@ -11,6 +11,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
@@ -185,20 +186,7 @@ class _Sync:
         updated = old.updated
         if post.declared_updated and post.declared_updated != old.post.declared_updated:
             updated = self.index.unique_updated(max(post.declared_updated, post.date))
-        new = replace(
-            old,
-            source=stamp.rel,
-            declared_id=post.declared_id,
-            content_hash=loaded.content_hash,
-            title_key=title_key(post.title),
-            source_hash=loaded.source_hash,
-            mtime_ns=stamp.mtime_ns,
-            size=stamp.size,
-            body_format=loaded.body_format,
-            post=post,
-            updated=updated,
-            post_json=loaded.post_json,
-        )
+        new = replace(old, updated=updated, **_file_fields(stamp, loaded))
         if post.declared_id and post.declared_id != old.declared_id:
             new = replace(new, entry_id=self._mint_id(loaded, stamp.rel))
         self.result.store(new)
@@ -221,18 +209,9 @@ class _Sync:
         record = Record(
             pk=self.index.next_pk,
             entry_id=self._mint_id(loaded, stamp.rel),
-            source=stamp.rel,
-            declared_id=post.declared_id,
-            content_hash=loaded.content_hash,
-            title_key=title_key(post.title),
-            source_hash=loaded.source_hash,
-            mtime_ns=stamp.mtime_ns,
-            size=stamp.size,
-            body_format=loaded.body_format,
-            post=post,
             first_seen=self.now,
             updated=self.index.unique_updated(max(post.declared_updated or post.date, post.date)),
-            post_json=loaded.post_json,
+            **_file_fields(stamp, loaded),
         )
         self.result.store(record)
         self.result.loaded[record.pk] = loaded
@@ -251,6 +230,23 @@ class _Sync:
         )
         self.index.taken_ids.add(entry_id)
         return entry_id
+
+
+def _file_fields(stamp: SourceStamp, loaded: LoadedPost) -> dict[str, Any]:
+    """Everything a Record takes from the file it was read from."""
+    post = loaded.post
+    return {
+        "source": stamp.rel,
+        "declared_id": post.declared_id,
+        "content_hash": loaded.content_hash,
+        "title_key": title_key(post.title),
+        "source_hash": loaded.source_hash,
+        "mtime_ns": stamp.mtime_ns,
+        "size": stamp.size,
+        "body_format": loaded.body_format,
+        "post": post,
+        "post_json": loaded.post_json,
+    }
 
 
 def _fingerprint(loaded: LoadedPost) -> Fingerprint:

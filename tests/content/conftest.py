@@ -7,27 +7,14 @@ from pathlib import Path
 import html5lib
 
 from syndicate.config import Settings, parse_settings
-from syndicate.content.authors import AuthorRegistry, load_registry
-from syndicate.content.layouts import resolve
+from syndicate.content.blog import open_blog
 from syndicate.content.loader import LoadedPost, PostLoader
 from tests.conftest import Blog
 
 
 def loader_for(settings: Settings) -> PostLoader:
     """A PostLoader for the blog `settings` describe: layout resolved, registry read."""
-    root = settings.content_root
-    layout = resolve(
-        root,
-        settings.content.layout,
-        posts=settings.content.posts,
-        authors=settings.content.authors,
-        permalink=settings.content.permalink,
-        image_base=settings.content.image_base,
-    )
-    registry = (
-        load_registry(root / layout.authors_file) if layout.authors_file else AuthorRegistry()
-    )
-    return PostLoader(settings, layout, registry)
+    return open_blog(settings).loader
 
 
 def load(blog: Blog, path: Path, extra: str = "") -> LoadedPost:

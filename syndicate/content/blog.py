@@ -1,0 +1,58 @@
+"""One blog, ready to read: its layout, authors registry, post loader and renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicate.config import Settings
+from syndicate.content import files
+from syndicate.content.authors import AuthorRegistry, load_registry
+from syndicate.content.layouts import Layout, resolve
+from syndicate.content.loader import PostLoader
+from syndicate.content.render import Renderer
+
+
+@dataclass(frozen=True, slots=True)
+class Blog:
+    root: Path
+    layout: Layout
+    authors: AuthorRegistry
+    loader: PostLoader
+    renderer: Renderer
+
+    def scan(self) -> list[files.SourceStamp]:
+        """Every post source, sorted by path (Hugo's list pages and editor droppings left out)."""
+        layout = self.layout
+        stamps = files.scan(
+            self.root, layout.posts_dir, recursive=layout.recursive, skip_dirs=layout.skip_dirs
+        )
+        return [s for s in stamps if self.loader.accepts(s.rel)]
+
+    def registry_text(self) -> str:
+        """The authors registry as written: part of what every post is made from."""
+        if not self.layout.authors_file:
+            return ""
+        return (self.root / self.layout.authors_file).read_text("utf-8", "replace")
+
+
+def open_blog(settings: Settings) -> Blog:
+    """The blog `settings` describe; raises ConfigError when its layout or registry is unusable."""
+    root = settings.content_root
+    content = settings.content
+    layout = resolve(
+        root,
+        content.layout,
+        posts=content.posts,
+        authors=content.authors,
+        permalink=content.permalink,
+        image_base=content.image_base,
+    )
+    authors = load_registry(root / layout.authors_file) if layout.authors_file else AuthorRegistry()
+    renderer = Renderer(
+        site_url=settings.site.url,
+        image_dir=layout.image_base,
+        summary_markers=content.summary_markers,
+        syntax=layout.template_syntax,
+    )
+    return Blog(root, layout, authors, PostLoader(settings, layout, authors), renderer)
