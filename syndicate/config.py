@@ -152,6 +152,43 @@ class BuildSettings(_Section):
     fsync: bool = False  # flush each feed file to disk before it replaces the old one
 
 
+class WatchSettings(_Section):
+    poll: bool = False  # poll the posts directory instead of file events (network filesystems)
+    poll_interval: Annotated[float, Field(gt=0)] = 1.0  # seconds between polls when polling
+    debounce: Annotated[float, Field(ge=0)] = 0.05  # seconds to gather a burst of changes
+    rescan: Annotated[float, Field(ge=0)] = (
+        600.0  # seconds between full scans, a safety net; 0 = never
+    )
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+
+
+class SourceSettings(_Section):
+    """A remote feed whose entries become posts (a planet's member blogs)."""
+
+    name: str
+    url: str
+    interval: Annotated[float, Field(ge=10)] = 1800.0  # seconds between polls (jitter added)
+    tags: tuple[str, ...] = ()  # added to every entry's own tags
+    author: str | None = None  # when entries name none
+    include: bool = False  # also list its entries in this site's feeds
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL of a feed")
+        return value
+
+
+class LogSettings(_Section):
+    format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class StoreSettings(_Section):
     url: str = "sqlite:///syndicate.db"  # the ledger: any SQLAlchemy URL
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
@@ -165,6 +202,10 @@ class Settings(_Section):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     build: BuildSettings = Field(default_factory=BuildSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    sources: tuple[SourceSettings, ...] = ()
+    log: LogSettings = Field(default_factory=LogSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args, get_origin
+
 from pydantic import BaseModel
 
 from syndicate.cli import main
@@ -17,11 +19,14 @@ def settings_keys() -> list[str]:
         if field.exclude:
             continue
         model = field.annotation
+        prefix = section
+        if get_origin(model) is tuple:  # an array of tables, such as [[sources]]
+            model, prefix = get_args(model)[0], f"{section}[]"
         assert isinstance(model, type) and issubclass(model, BaseModel)
         for name, inner in model.model_fields.items():
             if inner.annotation is FeedKindSettings:
                 continue  # documented once, as …name rows
-            keys.append(f"{section}.{inner.alias or name}")
+            keys.append(f"{prefix}.{inner.alias or name}")
     keys += [f"…{field.alias or name}" for name, field in FeedKindSettings.model_fields.items()]
     return keys
 

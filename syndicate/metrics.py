@@ -1,0 +1,50 @@
+"""What the daemon counts, for Prometheus (`/metrics`). One registry per daemon, not global,
+so tests and several daemons in one process do not mix their numbers."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.scans = Counter(
+            "syndicate_scans", "Builds run, by trigger", ["trigger"], registry=self.registry
+        )
+        self.build_seconds = Histogram(
+            "syndicate_build_seconds",
+            "Time spent in one build",
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.posts = Gauge("syndicate_posts", "Posts in the feeds (public)", registry=self.registry)
+        self.feeds_written = Counter(
+            "syndicate_feeds_written", "Feed files written", registry=self.registry
+        )
+        self.events = Counter(
+            "syndicate_events",
+            "Publication events recorded, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.hub_pings = Counter(
+            "syndicate_hub_pings",
+            "WebSub hub pings, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.source_polls = Counter(
+            "syndicate_source_polls",
+            "Remote feed polls, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "syndicate_errors", "Errors, by where they happened", ["where"], registry=self.registry
+        )
+        self.last_scan = Gauge(
+            "syndicate_last_successful_scan_timestamp_seconds",
+            "When the last build that completed started (Unix time)",
+            registry=self.registry,
+        )

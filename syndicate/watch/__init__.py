@@ -1,0 +1,1 @@
+"""Noticing change: local files (events or polling) and remote feeds."""

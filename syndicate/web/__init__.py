@@ -1,0 +1,1 @@
+"""The HTTP side: serving feeds, health and metrics."""
