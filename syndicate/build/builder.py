@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from syndicate import __version__
+from syndicate.build import events
 from syndicate.build import sync as sync_step
 from syndicate.build.feeds import FeedAssembler, SiteFacts, stale_jobs
 from syndicate.build.sync import Change, LedgerIndex, SyncResult
@@ -36,7 +37,7 @@ from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
 from syndicate.model import Entry, FeedKind, FeedSpec, Rendered
 from syndicate.store.cache import CachedRender, RenderCache
-from syndicate.store.ledger import FeedRecord, Ledger, Record
+from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant
 
 RENDERER_VERSION = "1"  # bump when rendering changes, so cached renderings are redone
@@ -66,6 +67,7 @@ class BuildReport:
     stale: int = 0  # outputs whose inputs changed
     written: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
     seconds: float = 0.0
@@ -88,6 +90,7 @@ class BuildReport:
                 {"kind": c.kind.value, "source": c.source, "previous": c.previous_source}
                 for c in self.changes
             ],
+            "events": [{"kind": e.kind, "entry_id": e.entry_id} for e in self.events],
             "feeds": {"total": self.feeds, "stale": self.stale, "written": self.written},
             "errors": [{"file": e.path, "line": e.line, "reason": e.reason} for e in self.errors],
             "warnings": [{"file": f, "message": m} for f, m in self.warnings],
@@ -183,11 +186,19 @@ class Builder:
         lap = report.lap("read", lap)
         self.renderer.set_references(self._references)
         fresh = self._settle_edits(result, now, work)
+        baseline = self._state.get("events_baseline") != "done"
+        visible, new_events = events.settle(
+            self._index.records, result.before, now, baseline=baseline
+        )
+        for record in visible:
+            result.store(record)
+        report.events = new_events
         report.read, report.changes, report.errors = result.read, result.changes, result.errors
         report.warnings = [
             (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
         ]
-        self._ledger.save(result.dirty)
+        self._ledger.save(result.dirty, events=new_events, state={"events_baseline": "done"})
+        self._state["events_baseline"] = "done"
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
         report.public = len(entries)
@@ -199,6 +210,18 @@ class Builder:
         report.lap("save", lap)
         report.seconds = time.perf_counter() - started
         return report
+
+    def backfill(self, since: datetime, until: datetime | None = None) -> list[Event]:
+        """Queue `published` events for public posts dated in [since, until] never announced."""
+        queued = events.backfill(
+            self._index.records.values(),
+            self._ledger.announced(),
+            self._clock.now(),
+            since=since,
+            until=until,
+        )
+        self._ledger.save(events=queued)
+        return queued
 
     def _stale_content(self) -> bool:
         return self._state.get("content_fingerprint") != self._content_fp

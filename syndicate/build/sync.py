@@ -94,8 +94,10 @@ class SyncResult:
     errors: list[ContentError] = field(default_factory=list)
     edited: dict[int, Record] = field(default_factory=dict)  # pk → record before a content edit
     read: int = 0
+    before: dict[int, Record | None] = field(default_factory=dict)  # pk → as at the last build
 
     def store(self, record: Record) -> None:
+        self.before.setdefault(record.pk, self.index.records.get(record.pk))
         self.index.put(record)
         self.dirty.append(record)
 

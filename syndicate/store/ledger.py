@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, select
+from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
@@ -37,6 +37,8 @@ class Record:
     first_seen: datetime
     updated: datetime
     post_json: str | None = None  # `post` as stored, when known: saves encoding it again
+    public: bool = False  # in the feeds' eyes at the last build (see build/events.py)
+    published_at: datetime | None = None  # first seen public; None while never
 
     @property
     def fingerprint(self) -> Fingerprint:
@@ -58,6 +60,19 @@ class FeedRecord:
     digest: str
     size: int
     entries: int
+    pinged: str | None = None  # the digest WebSub hubs were last told of
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something subscribers and publishers act on: a post became public, changed, or went."""
+
+    post_pk: int
+    entry_id: str
+    kind: str  # "published", "updated" or "withdrawn"
+    at: datetime
+    backfill: bool = False
+    seq: int | None = None  # given by the ledger when stored
 
 
 class Ledger:
@@ -104,10 +119,14 @@ class Ledger:
         records: Iterable[Record] = (),
         feeds: Iterable[FeedRecord] = (),
         state: Mapping[str, str] | None = None,
+        events: Iterable[Event] = (),
+        sources: Mapping[str, str] | None = None,
     ) -> None:
-        """Upsert records, feed records and state values, all or nothing."""
+        """Upsert records, feed records, state values and source states, and append events,
+        all or nothing: an event is stored exactly when the change that caused it is."""
         rows = [_row(r) for r in records]
         feed_rows = [_feed_row(f) for f in feeds]
+        event_rows = [_event_row(e) for e in events]
         try:
             with self._engine.begin() as conn:
                 _upsert(conn, schema.posts, rows, "pk")
@@ -118,8 +137,40 @@ class Ledger:
                     [{"key": k, "value": v} for k, v in (state or {}).items()],
                     "key",
                 )
+                _upsert(
+                    conn,
+                    schema.sources,
+                    [{"name": k, "state": v} for k, v in (sources or {}).items()],
+                    "name",
+                )
+                if event_rows:
+                    conn.execute(insert(schema.events), event_rows)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the ledger: {exc}") from exc
+
+    def events(self, *, after: int = 0, limit: int | None = None) -> list[Event]:
+        """Stored events in order, those after sequence number `after`."""
+        query = (
+            select(schema.events).where(schema.events.c.seq > after).order_by(schema.events.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_event(row) for row in rows]
+
+    def announced(self) -> set[int]:
+        """Posts with a `published` event stored (announced, or queued for backfill)."""
+        query = (
+            select(schema.events.c.post_pk).where(schema.events.c.kind == "published").distinct()
+        )
+        with self._engine.connect() as conn:
+            return {int(pk) for (pk,) in conn.execute(query).all()}
+
+    def source_states(self) -> dict[str, str]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(schema.sources.c.name, schema.sources.c.state)).all()
+        return {str(name): str(value) for name, value in rows}
 
     def _check_version(self) -> None:
         version = self.state().get("schema_version")
@@ -129,6 +180,26 @@ class Ledger:
             raise StoreError(
                 f"the ledger was written by a newer syndicate (schema {version}); upgrade syndicate"
             )
+        elif int(version) < schema.SCHEMA_VERSION:
+            self._migrate(int(version))
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older ledger up to date, in one transaction."""
+        try:
+            with self._engine.begin() as conn:
+                for step in range(version + 1, schema.SCHEMA_VERSION + 1):
+                    for table, column, kind in schema.MIGRATIONS.get(step, []):
+                        present = {c["name"] for c in inspect(conn).get_columns(table)}
+                        if column not in present:
+                            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+                # Posts the old ledger knew were never marked public: the next build must take
+                # them as already seen, not announce them all again (see build/events.py).
+                state = {"schema_version": str(schema.SCHEMA_VERSION), "events_baseline": "pending"}
+                _upsert(
+                    conn, schema.state, [{"key": k, "value": v} for k, v in state.items()], "key"
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot bring the ledger up to date: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -192,6 +263,8 @@ _RECORD_COLUMNS = [
         "post",
         "first_seen",
         "updated",
+        "public",
+        "published_at",
     )
 ]
 
@@ -210,6 +283,8 @@ def _record(
     post: str,
     first_seen: str,
     updated: str,
+    public: int,
+    published_at: str | None,
 ) -> Record:
     return Record(
         pk,
@@ -226,6 +301,8 @@ def _record(
         datetime.fromisoformat(first_seen),
         datetime.fromisoformat(updated),
         post,
+        bool(public),
+        datetime.fromisoformat(published_at) if published_at else None,
     )
 
 
@@ -244,7 +321,30 @@ def _row(record: Record) -> dict[str, Any]:
         "post": record.post_json or dump_post(record.post),
         "first_seen": _stamp(record.first_seen),
         "updated": _stamp(record.updated),
+        "public": int(record.public),
+        "published_at": _stamp(record.published_at) if record.published_at else None,
     }
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {
+        "post_pk": event.post_pk,
+        "entry_id": event.entry_id,
+        "kind": event.kind,
+        "at": _stamp(event.at),
+        "backfill": int(event.backfill),
+    }
+
+
+def _event(row: Mapping[Any, Any]) -> Event:
+    return Event(
+        post_pk=row["post_pk"],
+        entry_id=row["entry_id"],
+        kind=row["kind"],
+        at=datetime.fromisoformat(row["at"]),
+        backfill=bool(row["backfill"]),
+        seq=row["seq"],
+    )
 
 
 def _feed_row(feed: FeedRecord) -> dict[str, Any]:
@@ -258,4 +358,5 @@ def _feed_row(feed: FeedRecord) -> dict[str, Any]:
         "digest": feed.digest,
         "size": feed.size,
         "entries": feed.entries,
+        "pinged": feed.pinged,
     }

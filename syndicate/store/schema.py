@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# The columns each version added to existing tables, as (table, column, SQL type and default),
+# to bring an older ledger up to date (see Ledger._migrate). New tables are simply created.
+MIGRATIONS = {
+    2: [
+        ("posts", "public", "INTEGER NOT NULL DEFAULT 0"),
+        ("posts", "published_at", "VARCHAR"),
+        ("feeds", "pinged", "VARCHAR"),
+    ],
+}
 
 metadata = MetaData()
 
@@ -24,6 +33,8 @@ posts = Table(
     Column("post", Text, nullable=False),  # the Post as JSON, so unchanged files are not re-read
     Column("first_seen", String, nullable=False),  # RFC 3339, UTC
     Column("updated", String, nullable=False),  # RFC 3339, UTC
+    Column("public", Integer, nullable=False, default=0),  # public at the last build
+    Column("published_at", String, nullable=True),  # when first seen public (RFC 3339, UTC)
 )
 
 feeds = Table(
@@ -38,6 +49,25 @@ feeds = Table(
     Column("digest", String, nullable=False),  # of the bytes written
     Column("size", BigInteger, nullable=False),
     Column("entries", Integer, nullable=False),
+    Column("pinged", String, nullable=True),  # the digest WebSub hubs were last told of
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("post_pk", Integer, nullable=False, index=True),
+    Column("entry_id", String, nullable=False),
+    Column("kind", String, nullable=False),  # published, updated, withdrawn
+    Column("at", String, nullable=False),  # RFC 3339, UTC
+    Column("backfill", Integer, nullable=False, default=0),  # asked for by `syndicate backfill`
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("state", Text, nullable=False),  # JSON: validators, failures, next poll...
 )
 
 state = Table(
