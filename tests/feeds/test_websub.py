@@ -1,8 +1,9 @@
-"""WebSub pings: retries and refusals against a local server that answers what each test
-scripts, over real sockets."""
+"""WebSub pings: a real hub delivers the new feed to a real subscriber; retries and refusals
+against a local server that answers what each test scripts, over real sockets."""
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -11,17 +12,31 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from celery import Celery
+from flask import Flask
+from flask_websub.hub import Hub, SQLite3HubStorage
+from flask_websub.subscriber import (
+    SQLite3SubscriberStorage,
+    SQLite3TempSubscriberStorage,
+    Subscriber,
+)
+from werkzeug.serving import make_server
 
+from syndicate.build.builder import BuildReport
 from syndicate.clock import FixedClock
 from syndicate.feeds.websub import HubPinger, PingResult, settled_topics
 from syndicate.metrics import Metrics
-from tests.conftest import NOW
+from tests.conftest import NOW, Blog, build
+from tests.feedserver import FeedServer, serving
 
 POLL = 0.01  # seconds between a server's checks for shutdown: stopping one takes this long
+POST = {"title": "First", "date": "2024-05-01 10:00:00 UTC"}
 
 # --- a scripted hub: answers each POST with the next reply of its script ---------------------
 
@@ -386,3 +401,139 @@ def test_settings_that_cannot_work_are_refused(client: httpx.Client) -> None:
         pinger(["https://hub.example.org/"], client, attempts=0)
     with pytest.raises(ValueError, match="negative"):
         pinger(["https://hub.example.org/"], client, backoff=-1.0)
+
+
+# --- a real hub: Flask-WebSub's, with a real subscriber ---------------------------------------
+
+
+@contextmanager
+def wsgi(app: Flask) -> Iterator[str]:
+    """Serve `app` with werkzeug on 127.0.0.1 in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hub_app(database: Path) -> Flask:
+    """Flask-WebSub's hub: Celery runs its tasks inline, so a ping is delivered before the hub
+    answers it, and a task's failure becomes the hub's 500 instead of vanishing."""
+    celery = Celery("websub-hub", broker="memory://")
+    celery.conf.update(task_always_eager=True, task_eager_propagates=True)
+    hub = Hub(SQLite3HubStorage(str(database)), celery, REQUEST_TIMEOUT=5)
+    app = Flask("websub-hub")
+    # Read from the app's config, not the Hub's (unlike the Hub's other settings).
+    app.config["PUBLISH_SUPPORTED"] = True
+    app.register_blueprint(hub.build_blueprint(url_prefix="/hub"))
+    return app
+
+
+class Reader:
+    """Flask-WebSub's subscriber: verifies intent, and queues what the hub delivers."""
+
+    def __init__(self, database: Path) -> None:
+        self.subscriber = Subscriber(
+            SQLite3SubscriberStorage(str(database)), SQLite3TempSubscriberStorage(str(database))
+        )
+        self.received: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.subscriber.add_listener(self._on_content)
+        self.app = Flask("websub-subscriber")
+        self.app.register_blueprint(self.subscriber.build_blueprint(url_prefix="/callback"))
+
+    def _on_content(self, topic: str, callback_id: str, body: bytes) -> None:
+        self.received.put((topic, body))
+
+    def subscribe(self, base: str, topic: str, hub: str) -> str:
+        # The callback URL is made with url_for(_external=True): it needs the server's name.
+        self.app.config["SERVER_NAME"] = base.removeprefix("http://")
+        with self.app.app_context():
+            return cast(str, self.subscriber.subscribe(topic_url=topic, hub_url=hub))
+
+    def active(self, callback_id: str) -> dict[str, object]:
+        return cast(dict[str, object], self.subscriber.storage[callback_id])
+
+
+def announce_hub(feeds: FeedServer, hub: str) -> None:
+    """Serve feeds with the Link headers WebSub asks for. Flask-WebSub's hub copies them from
+    the feed's response into what it delivers, and refuses to deliver without them."""
+    base = cast(type[BaseHTTPRequestHandler], feeds._server.RequestHandlerClass)
+
+    def end_headers(self: BaseHTTPRequestHandler) -> None:
+        topic = feeds.url(self.path.lstrip("/"))
+        self.send_header("Link", f'<{hub}>; rel="hub", <{topic}>; rel="self"')
+        base.end_headers(self)
+
+    feeds._server.RequestHandlerClass = type("Linked", (base,), {"end_headers": end_headers})
+
+
+@dataclass
+class WebSub:
+    hub: str
+    feeds: FeedServer
+    reader: Reader
+    reader_url: str
+
+
+@pytest.fixture
+def websub(blog: Blog, tmp_path: Path) -> Iterator[WebSub]:
+    blog.output.mkdir(parents=True)
+    reader = Reader(tmp_path / "subscriber.sqlite")
+    with (
+        wsgi(hub_app(tmp_path / "hub.sqlite")) as hub_base,
+        wsgi(reader.app) as reader_url,
+        serving(blog.output) as feeds,
+    ):
+        yield WebSub(hub_base + "/hub", feeds, reader, reader_url)
+
+
+def rebuilder(blog: Blog, websub: WebSub) -> Callable[[], BuildReport]:
+    settings = blog.settings(f'[feeds]\nhubs = ["{websub.hub}"]', url=websub.feeds.base)
+    return lambda: build(settings, FixedClock(NOW))
+
+
+def test_a_real_hub_delivers_the_changed_feed_to_its_subscriber(
+    blog: Blog, websub: WebSub, client: httpx.Client
+) -> None:
+    announce_hub(websub.feeds, websub.hub)
+    rebuild = rebuilder(blog, websub)
+    blog.post("2024-05-01-first.html.md", POST)
+    rebuild()
+    topic = websub.feeds.url("feed.xml")
+    callback = websub.reader.subscribe(websub.reader_url, topic, websub.hub)
+    assert websub.reader.active(callback)["topic_url"] == topic  # the hub verified our intent
+
+    blog.post("2024-05-02-second.html.md", {"title": "Second", "date": "2024-05-02 09:00:00 UTC"})
+    report = rebuild()
+    changed = [websub.feeds.url(path) for path in report.written]
+    assert topic in changed
+    results = pinger([websub.hub], client).ping(changed)
+
+    assert [r.ok for r in results] == [True] * len(changed)
+    assert {r.status for r in results} == {202}
+    got_topic, body = websub.reader.received.get(timeout=10)
+    assert got_topic == topic
+    assert body == (blog.output / "feed.xml").read_bytes()
+    assert b"<title>Second</title>" in body
+    assert websub.reader.received.empty()  # only the subscribed feed is delivered
+    assert settled_topics(results) == changed
+
+
+def test_a_feed_served_without_link_headers_is_not_delivered(
+    blog: Blog, websub: WebSub, client: httpx.Client
+) -> None:
+    rebuild = rebuilder(blog, websub)
+    blog.post("2024-05-01-first.html.md", POST)
+    rebuild()
+    topic = websub.feeds.url("feed.xml")
+    websub.reader.subscribe(websub.reader_url, topic, websub.hub)
+
+    sleeps = Sleeps()
+    [result] = pinger([websub.hub], client, sleeps, attempts=2).ping([topic])
+
+    assert (result.ok, result.status, result.retryable) == (False, 500, True)
+    assert websub.reader.received.empty()
+    assert websub.feeds.statuses("feed.xml") == [200, 200]  # the hub did fetch it, each time
