@@ -72,10 +72,11 @@ def load(path: Path, rel: str) -> Representation | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a directory opens too; never list one
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
         data = handle.read()
     packed = gzip.compress(data, compresslevel=9, mtime=0)  # mtime=0: same bytes, same ETag
     return Representation(
