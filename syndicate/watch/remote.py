@@ -772,7 +772,9 @@ def _request_headers(client: httpx.Client, state: SourceState) -> dict[str, str]
 def _fetch(client: httpx.Client, url: str, state: SourceState) -> _Response:
     try:
         return _download(client, url, _request_headers(client, state))
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+    # httpx wraps network trouble in its own errors; OSError and ValueError are for what a
+    # hostile answer might still raise below it (a header no codec can read).
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
         raise _Failure(_describe(exc)) from exc
 
 
