@@ -100,14 +100,19 @@ def _dump_toml(data: Mapping[str, Any], prefix: str = "") -> str:
 
     lines: list[str] = []
     tables: list[tuple[str, Mapping[str, Any]]] = []
+    arrays: list[tuple[str, list[Mapping[str, Any]]]] = []
     for key, value in data.items():
         if isinstance(value, Mapping):
             tables.append((f"{prefix}{key}", value))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            arrays.append((f"{prefix}{key}", value))
         else:
             lines.append(f"{json.dumps(key)} = {json.dumps(value)}")
     out = "\n".join(lines) + "\n"
     for name, table in tables:
         out += f"\n[{name}]\n" + _dump_toml(table, f"{name}.")
+    for name, items in arrays:
+        out += "".join(f"\n[[{name}]]\n" + _dump_toml(item, f"{name}.") for item in items)
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,6 +22,7 @@ from syndicate import __version__
 from syndicate.build import events
 from syndicate.build import sync as sync_step
 from syndicate.build.feeds import FeedAssembler, SiteFacts, stale_jobs
+from syndicate.build.remote import RemoteBatch, is_remote, source_prefix, stamp_of, unclaimed
 from syndicate.build.sync import Change, LedgerIndex, SyncResult
 from syndicate.build.workers import PostWork, RenderJob, RenderResult
 from syndicate.clock import Clock
@@ -132,6 +133,10 @@ class Builder:
         self._feeds = ledger.feeds()
         self._state = ledger.state()
         self._content_fp = self._content_fingerprint()
+        self._remote_prefixes = tuple(source_prefix(s.name) for s in settings.sources)
+        self._included_prefixes = tuple(
+            source_prefix(s.name) for s in settings.sources if s.include
+        )
         self._render_fp = digest(self._content_fp + RENDERER_VERSION)
 
     def _content_fingerprint(self) -> str:
@@ -148,20 +153,30 @@ class Builder:
     def records(self) -> Mapping[int, Record]:
         return self._index.records
 
+    @property
+    def feed_records(self) -> Mapping[str, FeedRecord]:
+        return self._feeds
+
     def scan(self) -> list[files.SourceStamp]:
         return self.blog.scan()
 
-    def build(self, *, full: bool = False, changed: Iterable[str] | None = None) -> BuildReport:
-        """Bring every feed up to date with the posts on disk.
+    def build(
+        self,
+        *,
+        full: bool = False,
+        changed: Iterable[str] | None = None,
+        remote: Sequence[RemoteBatch] = (),
+    ) -> BuildReport:
+        """Bring every feed up to date with the posts on disk and the remote entries polled.
 
         `changed` lists the source paths (relative to the blog) known to have changed since
         the last build, as a file watcher reports them; without it the posts directory is
-        scanned. A failed build leaves nothing half-done in memory: the next one starts from
-        the ledger again.
+        scanned. `remote` holds what polls of remote sources found since the last build. A
+        failed build leaves nothing half-done in memory: the next one starts from the ledger.
         """
         with _no_cyclic_gc():
             try:
-                return self._build(full=full, changed=None if full else changed)
+                return self._build(full=full, changed=None if full else changed, remote=remote)
             except BaseException:
                 self._index = LedgerIndex(self._ledger.records())
                 self._feeds = self._ledger.feeds()
@@ -169,26 +184,31 @@ class Builder:
                 self._feed_versions.clear()
                 raise
 
-    def _build(self, *, full: bool, changed: Iterable[str] | None) -> BuildReport:
+    def _build(
+        self, *, full: bool, changed: Iterable[str] | None, remote: Sequence[RemoteBatch]
+    ) -> BuildReport:
         started = time.perf_counter()
         now = self._clock.now()
         report = BuildReport()
         work = PostWork(self.root, self.loader, self.renderer, self.settings.build.workers)
         reload_all = full or self._stale_content()
         if changed is None or reload_all:
-            stamps, gone = self.scan(), None
+            stamps = self.scan()
+            gone = self._gone(stamps)
             report.scanned = len(stamps)
         else:
             stamps, gone = self._stat(changed)
             report.scanned = len(self._index.by_source) + len(stamps) - len(gone)
         lap = report.lap("scan", started)
-        result = self._sync(stamps, gone, work, now, reload_all=reload_all)
+        result = self._sync(stamps, gone, remote, work, now, reload_all=reload_all)
         lap = report.lap("read", lap)
         self.renderer.set_references(self._references)
         fresh = self._settle_edits(result, now, work)
         baseline = self._state.get("events_baseline") != "done"
+        first = _first(remote)
+        quiet = {pk for pk, lp in result.loaded.items() if lp.post.source in first}
         visible, new_events = events.settle(
-            self._index.records, result.before, now, baseline=baseline
+            self._index.records, result.before, now, baseline=baseline, quiet=quiet
         )
         for record in visible:
             result.store(record)
@@ -197,7 +217,17 @@ class Builder:
         report.warnings = [
             (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
         ]
-        self._ledger.save(result.dirty, events=new_events, state={"events_baseline": "done"})
+        self._ledger.save(
+            result.dirty,
+            events=new_events,
+            state={"events_baseline": "done"},
+            sources={batch.name: batch.state for batch in remote},
+            bodies={
+                lp.post.source: lp.body or ""
+                for lp in result.loaded.values()
+                if is_remote(lp.post.source)
+            },
+        )
         self._state["events_baseline"] = "done"
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
@@ -226,6 +256,12 @@ class Builder:
     def _stale_content(self) -> bool:
         return self._state.get("content_fingerprint") != self._content_fp
 
+    def _gone(self, scanned: list[files.SourceStamp]) -> list[str]:
+        """After a full scan: known files not found, and entries of sources no longer set."""
+        found = {stamp.rel for stamp in scanned}
+        local = [s for s in self._index.by_source if s not in found and not is_remote(s)]
+        return local + unclaimed(self._index.by_source, self._remote_prefixes)
+
     def _stat(self, changed: Iterable[str]) -> tuple[list[files.SourceStamp], list[str]]:
         """Stamps of the changed paths that exist as posts; the known ones that are gone."""
         stamps, gone = [], []
@@ -240,7 +276,8 @@ class Builder:
     def _sync(
         self,
         stamps: list[files.SourceStamp],
-        gone: list[str] | None,
+        gone: list[str],
+        remote: Sequence[RemoteBatch],
         work: PostWork,
         now: datetime,
         *,
@@ -249,7 +286,11 @@ class Builder:
         index = self._index
         to_read = [s for s in stamps if reload_all or _moved(index.at(s.rel), s)]
         self._progress.phase("reading posts", len(to_read))
-        outcomes = dict(work.load_many(to_read, self._progress.advance))
+        outcomes: dict[files.SourceStamp, LoadedPost | ContentError] = dict(
+            work.load_many(to_read, self._progress.advance)
+        )
+        for batch in remote:
+            outcomes.update((stamp_of(lp), lp) for lp in batch.posts)
 
         def load(stamp: files.SourceStamp) -> LoadedPost:
             outcome = outcomes[stamp]
@@ -257,9 +298,10 @@ class Builder:
                 raise outcome
             return outcome
 
+        remote_stamps = [stamp_of(lp) for batch in remote for lp in batch.posts]
         return sync_step.sync(
             index,
-            stamps,
+            [*stamps, *remote_stamps],
             load,
             now=now,
             id_template=self.settings.identity.id_template,
@@ -269,9 +311,12 @@ class Builder:
 
     def _public_entries(self, now: datetime) -> list[Entry]:
         entries = []
+        prefixes = self._included_prefixes
         for record in self._index.records.values():
             if record.source is None or not record.post.is_public(now):
                 continue
+            if is_remote(record.source) and not record.source.startswith(prefixes):
+                continue  # a remote source's entries are announced, not listed, unless asked
             known = self._entries.get(record.pk)
             if known is None or known[0] is not record:
                 known = (record, Entry(record.entry_id, record.post, record.updated))
@@ -298,7 +343,7 @@ class Builder:
         """Permalinks by each name posts may use for one another (Liquid's post_url, Hugo's ref)."""
         found: dict[str, str] = {}
         for record in sorted(self._index.records.values(), key=lambda r: r.pk):
-            if record.source is not None:
+            if record.source is not None and not is_remote(record.source):
                 for key in reference_keys(record.source, self.layout.posts_dir):
                     found.setdefault(key, record.post.permalink)
         return found
@@ -406,6 +451,9 @@ class Builder:
         )
         missing = [r.pk for r in records if r.pk not in fresh and r.pk not in result.loaded]
         cached = self._cache.get_many(missing)
+        stored = self._ledger.bodies(
+            r.source for r in records if r.pk in missing and r.source and is_remote(r.source)
+        )
         for record in records:
             key = self._render_key(record)
             entry = Entry(record.entry_id, record.post, record.updated)
@@ -415,7 +463,7 @@ class Builder:
                 yield RenderJob(entry, variants, rendered=hit.rendered)
                 continue
             loaded = result.loaded.get(record.pk)
-            body = loaded.body if loaded else None
+            body = loaded.body if loaded else stored.get(record.source or "")
             body_format = loaded.body_format if loaded else record.body_format
             yield RenderJob(
                 entry, variants, source=record.source, body=body, body_format=body_format
@@ -464,6 +512,11 @@ def _no_cyclic_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _first(remote: Sequence[RemoteBatch]) -> set[str]:
+    """Keys of the entries brought by sources' first polls."""
+    return {lp.post.source for batch in remote if batch.first for lp in batch.posts}
 
 
 def _moved(record: Record | None, stamp: files.SourceStamp) -> bool:

@@ -20,7 +20,7 @@ loses none and repeats none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import replace
 from datetime import datetime
 
@@ -37,8 +37,13 @@ def settle(
     now: datetime,
     *,
     baseline: bool,
+    quiet: Set[int] = frozenset(),
 ) -> tuple[list[Record], list[Event]]:
-    """Records whose `public` flag (or first publication time) must change, and the events."""
+    """Records whose `public` flag (or first publication time) must change, and the events.
+
+    `baseline` (the blog's first build) and `quiet` (the entries of a remote source's first
+    poll) take what is public as already seen: no `published` event for them.
+    """
     changed: list[Record] = []
     events: list[Event] = []
     for pk in _candidates(records, before, now):
@@ -48,7 +53,7 @@ def settle(
         published_at = record.published_at or (now if public else None)
         if public != record.public or published_at != record.published_at:
             changed.append(replace(record, public=public, published_at=published_at))
-        if kind is not None and not (baseline and kind == PUBLISHED):
+        if kind is not None and not ((baseline or pk in quiet) and kind == PUBLISHED):
             events.append(Event(pk, record.entry_id, kind, now))
     return changed, events
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from syndicate.build.remote import is_remote
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
 from syndicate.errors import ContentError
@@ -119,11 +120,12 @@ def sync(
 
     With `gone` None, `stamps` is a whole scan and every known file missing from it has gone.
     Otherwise `stamps` are only the files known to have changed, and `gone` those removed.
+    Remote entries (see build/remote.py) are never gone by being absent from a scan.
     """
     state = _Sync(index, now, id_template)
     if gone is None:
         scanned = {s.rel for s in stamps}
-        gone = [source for source in index.by_source if source not in scanned]
+        gone = [s for s in index.by_source if s not in scanned and not is_remote(s)]
     vanished = sorted(
         (r for r in map(index.at, gone) if r is not None), key=lambda r: r.source or ""
     )
@@ -166,7 +168,9 @@ class _Sync:
         if self.unmatched:
             pool += [(self.index.records[pk].fingerprint, pk) for pk in sorted(self.index.orphans)]
         for stamp, loaded in self.unmatched:
-            match = best_match(_fingerprint(loaded), pool)
+            # A remote entry is known by its key alone: a look-alike among deleted local posts
+            # is another post, whose identity (and announcement) it must not take over.
+            match = None if is_remote(stamp.rel) else best_match(_fingerprint(loaded), pool)
             if match is None:
                 self._mint(stamp, loaded)
                 continue

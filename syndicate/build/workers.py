@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.build.feeds import Variant
+from syndicate.build.remote import is_remote
 from syndicate.content.files import SourceStamp, decode
 from syndicate.content.frontmatter import body_of
 from syndicate.content.loader import LoadedPost, PostLoader
@@ -114,7 +115,12 @@ class PostWork:
             if isinstance(body, ContentError):
                 return RenderResult(job.entry.id, None, False, {}, body)
             post = job.entry.post
-            rendered = self._renderer.render(body, job.body_format, post.permalink, post.summary)
+            # A remote entry's HTML is what its site published: its `{{ }}` and `{% %}` are
+            # text to show, not this blog's template syntax.
+            expand = not is_remote(job.source or post.source)
+            rendered = self._renderer.render(
+                body, job.body_format, post.permalink, post.summary, expand=expand
+            )
             fresh = True
         return RenderResult(
             job.entry.id, rendered, fresh, serialise(job.variants, job.entry, rendered)

@@ -64,13 +64,20 @@ class Renderer:
         return out.text, out.warnings
 
     def render(
-        self, body: str, body_format: str, page_url: str, summary: str | None = None
+        self,
+        body: str,
+        body_format: str,
+        page_url: str,
+        summary: str | None = None,
+        *,
+        expand: bool = True,
     ) -> Rendered:
         """Render `body` (Markdown or HTML) as it belongs to `page_url`.
 
         `summary`, the frontmatter's own summary, replaces the one taken from the body.
+        `expand=False` leaves template syntax (Liquid, shortcodes) as the text it is.
         """
-        body, template_warnings = self._expand(body)
+        body, template_warnings = self._expand(body) if expand else (body, [])
         if body_format == "markdown":
             raw = to_html(mark_summary(body, self._markers))
         else:

@@ -9,7 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, select, text
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
@@ -121,16 +132,21 @@ class Ledger:
         state: Mapping[str, str] | None = None,
         events: Iterable[Event] = (),
         sources: Mapping[str, str] | None = None,
+        bodies: Mapping[str, str] | None = None,
     ) -> None:
-        """Upsert records, feed records, state values and source states, and append events,
-        all or nothing: an event is stored exactly when the change that caused it is."""
+        """Upsert records, feed records, state values, source states and remote bodies, and
+        append events, all or nothing: an event is stored exactly when the change that caused
+        it is, and a source's state (its validators) only with the entries it brought.
+
+        A feed's `pinged` is written when the feed is first stored and otherwise only by
+        `mark_pinged`: the builder's copy of it may be older than the hub worker's."""
         rows = [_row(r) for r in records]
         feed_rows = [_feed_row(f) for f in feeds]
         event_rows = [_event_row(e) for e in events]
         try:
             with self._engine.begin() as conn:
                 _upsert(conn, schema.posts, rows, "pk")
-                _upsert(conn, schema.feeds, feed_rows, "path")
+                _upsert(conn, schema.feeds, feed_rows, "path", keep=("pinged",))
                 _upsert(
                     conn,
                     schema.state,
@@ -143,10 +159,45 @@ class Ledger:
                     [{"name": k, "state": v} for k, v in (sources or {}).items()],
                     "name",
                 )
+                _upsert(
+                    conn,
+                    schema.bodies,
+                    [{"source": k, "body": v} for k, v in (bodies or {}).items()],
+                    "source",
+                )
                 if event_rows:
                     conn.execute(insert(schema.events), event_rows)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the ledger: {exc}") from exc
+
+    def mark_pinged(self, digests: Mapping[str, str]) -> int:
+        """Record that hubs were told of these feed versions (path -> digest); returns how many
+        stuck. Compare-and-set: a feed rewritten since the digest was taken stays due."""
+        rows = [{"path": path, "digest": value} for path, value in digests.items()]
+        if not rows:
+            return 0
+        statement = (
+            update(schema.feeds)
+            .where(schema.feeds.c.path == bindparam("p"), schema.feeds.c.digest == bindparam("d"))
+            .values(pinged=bindparam("d"))
+        )
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(statement, [{"p": r["path"], "d": r["digest"]} for r in rows])
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write the ledger: {exc}") from exc
+        return int(result.rowcount)
+
+    def bodies(self, sources: Iterable[str]) -> dict[str, str]:
+        """The stored bodies of these remote entries (by `Record.source`)."""
+        wanted = list(sources)
+        found: dict[str, str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # SQLite caps bound parameters
+                chunk = wanted[start : start + 500]
+                query = select(schema.bodies).where(schema.bodies.c.source.in_(chunk))
+                found.update({str(s): str(b) for s, b in conn.execute(query).all()})
+        return found
 
     def events(self, *, after: int = 0, limit: int | None = None) -> list[Event]:
         """Stored events in order, those after sequence number `after`."""
@@ -192,6 +243,8 @@ class Ledger:
                         present = {c["name"] for c in inspect(conn).get_columns(table)}
                         if column not in present:
                             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+                if version < 2:  # hubs heard of every feed the old version wrote
+                    conn.execute(text("UPDATE feeds SET pinged = digest WHERE pinged IS NULL"))
                 # Posts the old ledger knew were never marked public: the next build must take
                 # them as already seen, not announce them all again (see build/events.py).
                 state = {"schema_version": str(schema.SCHEMA_VERSION), "events_baseline": "pending"}
@@ -210,8 +263,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _upsert(conn: Any, table: Table, rows: list[dict[str, Any]], key: str) -> None:
-    """Insert or update rows by key in one driver-level executemany.
+def _upsert(
+    conn: Any, table: Table, rows: list[dict[str, Any]], key: str, keep: tuple[str, ...] = ()
+) -> None:
+    """Insert or update rows by key in one driver-level executemany; columns in `keep` are
+    written by an insert but left alone by an update.
 
     `INSERT ... ON CONFLICT DO UPDATE` is spoken by SQLite and PostgreSQL alike; going to the
     driver directly skips per-row work that costs a tenth of a second per 10,000 posts.
@@ -220,7 +276,7 @@ def _upsert(conn: Any, table: Table, rows: list[dict[str, Any]], key: str) -> No
         return
     names = [c.name for c in table.columns]
     style = conn.dialect.paramstyle
-    statement = _upsert_statement(table.name, tuple(names), key, style)
+    statement = _upsert_statement(table.name, tuple(names), key, style, keep)
     if style in ("named", "pyformat"):
         conn.exec_driver_sql(statement, rows)
     else:
@@ -228,7 +284,9 @@ def _upsert(conn: Any, table: Table, rows: list[dict[str, Any]], key: str) -> No
 
 
 @functools.cache
-def _upsert_statement(table: str, names: tuple[str, ...], key: str, style: str) -> str:
+def _upsert_statement(
+    table: str, names: tuple[str, ...], key: str, style: str, keep: tuple[str, ...] = ()
+) -> str:
     marks = {
         "qmark": ["?"] * len(names),
         "format": ["%s"] * len(names),
@@ -236,7 +294,7 @@ def _upsert_statement(table: str, names: tuple[str, ...], key: str, style: str) 
         "named": [f":{n}" for n in names],
         "pyformat": [f"%({n})s" for n in names],
     }[style]
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key and n not in keep)
     return (
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)}) "  # noqa: S608
         f"ON CONFLICT ({key}) DO UPDATE SET {updates}"

@@ -63,6 +63,14 @@ events = Table(
     Column("backfill", Integer, nullable=False, default=0),  # asked for by `syndicate backfill`
 )
 
+bodies = Table(
+    "bodies",
+    metadata,
+    # A remote entry's body: there is no file to read it again from when it must be re-rendered.
+    Column("source", String, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
 sources = Table(
     "sources",
     metadata,
