@@ -210,6 +210,21 @@ class Settings(_Section):
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("sources")
+    @classmethod
+    def _distinct_sources(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        # Entries are keyed by the slug of their source's name: two sources whose names
+        # slug alike would mix their entries.
+        from syndicate.content.tags import slugify
+
+        seen: dict[str, str] = {}
+        for source in sources:
+            key = slugify(source.name) or source.name
+            if key in seen:
+                raise ValueError(f"sources {seen[key]!r} and {source.name!r}: names must differ")
+            seen[key] = source.name
+        return sources
+
     @property
     def content_root(self) -> Path:
         return (self.base_dir / self.content.root).resolve()

@@ -60,6 +60,15 @@ def test_environment_values_are_substituted(tmp_path: Path) -> None:
         ),
         (MINIMAL + "[feeds.tags]\nlimt = 3\n", r"c.toml:4: feeds.tags.limt: unknown setting"),
         (MINIMAL + "[feeds\n", r"c.toml:3: not valid TOML"),
+        (
+            MINIMAL + '[[sources]]\nname = "Planet RDO"\nurl = "https://a.example/feed"\n'
+            '[[sources]]\nname = "planet rdo"\nurl = "https://b.example/feed"\n',
+            r"sources 'Planet RDO' and 'planet rdo': names must differ",
+        ),
+        (
+            MINIMAL + '[[sources]]\nname = "x"\nurl = "ftp://a.example/feed"\n',
+            r"c.toml:5: sources.0.url: must be an http\(s\) URL of a feed",
+        ),
     ],
 )
 def test_errors_say_file_line_key_and_what_is_expected(
