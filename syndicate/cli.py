@@ -156,6 +156,135 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     sys.exit(1 if report.errors else 0)
 
 
+@main.command()
+@click.option("--poll", is_flag=True, default=None, help="Poll the posts instead of file events.")
+@click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
+@click.option("--port", type=int, help="Listen on this port (default: server.port, 8080).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "human", "json"]),
+    default=None,
+    help="Log lines for people or JSON (default: log.format).",
+)
+@click.pass_obj
+def run(
+    obj: Context, poll: bool | None, host: str | None, port: int | None, log_format: str | None
+) -> None:
+    """The daemon: watch the posts, rebuild and serve the feeds, tell hubs; stop with Ctrl-C."""
+    from syndicate import logs
+    from syndicate.daemon import Daemon
+
+    with _handled():
+        settings = _with_overrides(
+            obj.settings(), poll=poll, host=host, port=port, log_format=log_format
+        )
+        logs.setup(settings.log.format, settings.log.level)
+        daemon = Daemon(settings)
+        sys.exit(daemon.run(on_ready=lambda url: _say(obj, _serving_message(settings, url))))
+
+
+@main.command()
+@click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
+@click.option("--port", type=int, help="Listen on this port (default: server.port, 8080).")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Only serve the feeds already built, over HTTP."""
+    from syndicate import logs
+    from syndicate.serve import serve_feeds
+
+    with _handled():
+        settings = _with_overrides(obj.settings(), host=host, port=port)
+        logs.setup(settings.log.format, settings.log.level)
+        serve_feeds(settings, on_ready=lambda url: _say(obj, _serving_message(settings, url)))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """What syndicate knows: posts, feeds, sources, the last build and recent errors."""
+    from syndicate.status import collect, render
+
+    with _handled(as_json):
+        report = collect(obj.settings())
+    click.echo(json.dumps(report, indent=2) if as_json else render(report))
+
+
+@main.command()
+@click.option(
+    "--since", required=True, metavar="DATE", help="Oldest post date to announce (2024-01-31)."
+)
+@click.option("--until", metavar="DATE", help="Newest post date to announce (default: now).")
+@click.pass_obj
+def backfill(obj: Context, since: str, until: str | None) -> None:
+    """Queue announcements of existing posts dated from DATE, for publishers to drip out."""
+    from zoneinfo import ZoneInfo
+
+    from syndicate.app import open_builder
+    from syndicate.content.dates import DateError, parse_date
+
+    with _handled():
+        settings = obj.settings()
+        zone = ZoneInfo(settings.content.timezone)
+        try:
+            start = parse_date(since, zone)
+            end = parse_date(until, zone) if until else None
+        except DateError as exc:
+            raise ConfigError(str(exc)) from None
+        with open_builder(settings) as builder:
+            builder.build()
+            queued = builder.backfill(start, end)
+    _say(obj, f"{len(queued)} posts queued for announcement")
+
+
+@main.group()
+def sources() -> None:
+    """Remote feeds whose entries become posts (a planet's member blogs)."""
+
+
+@sources.command("import")
+@click.argument("planet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--write", is_flag=True, help="Append the sources to the config file.")
+@click.pass_obj
+def sources_import(obj: Context, planet: Path, write: bool) -> None:
+    """Read a Planet Venus configuration (planet.ini) into [[sources]] tables."""
+    from syndicate.watch.planet import append_sources, read_planet, sources_toml
+
+    with _handled():
+        found = read_planet(planet)
+        if write:
+            added = append_sources(obj.config_path, found, planet)
+            _say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
+        else:
+            click.echo(sources_toml(found, planet))
+
+
+def _serving_message(settings: Settings, base: str) -> str:
+    """Where to look: the index page, and the site feeds to give a feed reader."""
+    from syndicate.feeds.plan import feed_spec
+    from syndicate.model import FeedKind
+
+    outputs = feed_spec(settings, FeedKind.SITE, "", "").outputs
+    lines = [f"Serving the feeds of {settings.site.title} at {base}"]
+    lines += [f"  subscribe in a feed reader: {base}{output.path}" for output in outputs]
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def _with_overrides(settings: Settings, **changes: Any) -> Settings:
+    """Settings with command-line options that were given laid over the file's."""
+    watch, server, log = settings.watch, settings.server, settings.log
+    if changes.get("poll") is not None:
+        watch = watch.model_copy(update={"poll": changes["poll"]})
+    if changes.get("host"):
+        server = server.model_copy(update={"host": changes["host"]})
+    if changes.get("port") is not None:
+        server = server.model_copy(update={"port": changes["port"]})
+    if changes.get("log_format"):
+        log = log.model_copy(update={"format": changes["log_format"]})
+    return settings.model_copy(update={"watch": watch, "server": server, "log": log})
+
+
 def _say(obj: Context, message: str) -> None:
     if not obj.quiet:
         click.echo(message, err=True)

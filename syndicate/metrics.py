@@ -40,6 +40,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.http_responses = Counter(
+            "syndicate_http_responses",
+            "HTTP answers, by status",
+            ["status"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "syndicate_errors", "Errors, by where they happened", ["where"], registry=self.registry
         )

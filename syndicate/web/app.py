@@ -83,6 +83,7 @@ def create_app(
     ]
     app = Starlette(routes=routes)
     app.add_middleware(BodylessHead)
+    app.add_middleware(CountResponses, metrics=metrics)
     return app
 
 
@@ -138,6 +139,26 @@ def _metrics(metrics: Metrics) -> Endpoint:
         )
 
     return exposition
+
+
+class CountResponses:
+    """Counts answers by status for /metrics: how many feed polls cost a 304, how many 404s."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self._counter = metrics.http_responses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._counter.labels(status=str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counted)
 
 
 class BodylessHead:

@@ -1,0 +1,79 @@
+"""`syndicate status`: what the ledger says — posts, feeds, sources, events, the last build and
+recent errors. It reads the ledger only, so it works whether or not the daemon runs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from syndicate.config import Settings
+from syndicate.store.ledger import Ledger
+
+
+def collect(settings: Settings) -> dict[str, Any]:
+    ledger = Ledger.open(settings.store_url)
+    try:
+        records = ledger.records()
+        feeds = ledger.feeds()
+        state = ledger.state()
+        events = ledger.events()
+        sources = ledger.source_states()
+    finally:
+        ledger.close()
+    present = [r for r in records.values() if r.source is not None]
+    remote = [r for r in present if r.source and r.source.startswith("sources/")]
+    return {
+        "posts": {
+            "known": len(records),
+            "present": len(present),
+            "public": sum(1 for r in present if r.public),
+            "remote": len(remote),
+        },
+        "feeds": {
+            "files": len(feeds),
+            "bytes": sum(f.size for f in feeds.values()),
+            "not_yet_pinged": sum(
+                1 for f in feeds.values() if settings.feeds.hubs and f.pinged != f.digest
+            ),
+        },
+        "events": {
+            "total": len(events),
+            "by_kind": dict(Counter(e.kind for e in events)),
+            "last": events[-1].at.isoformat() if events else None,
+        },
+        "sources": {
+            source.name: {"url": source.url, **json.loads(sources.get(source.name, "{}"))}
+            for source in settings.sources
+        },
+        "last_build": json.loads(state["last_build"]) if "last_build" in state else None,
+        "last_errors": json.loads(state.get("last_errors", "[]")),
+        "output": str(settings.output_dir),
+        "ledger": settings.store_url,
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    posts, feeds, events = report["posts"], report["feeds"], report["events"]
+    lines = [
+        f"posts:   {posts['public']} public of {posts['present']} present "
+        f"({posts['known']} ever seen, {posts['remote']} from remote sources)",
+        f"feeds:   {feeds['files']} files, {feeds['bytes']:,} bytes in {report['output']}",
+        f"events:  {events['total']} "
+        + (", ".join(f"{k} {v}" for k, v in sorted(events["by_kind"].items())) or "(none)"),
+    ]
+    if feeds["not_yet_pinged"]:
+        lines.append(f"hubs:    {feeds['not_yet_pinged']} feed files not yet announced to hubs")
+    build = report["last_build"]
+    if build:
+        lines.append(
+            f"built:   {build['at']} ({build['trigger']}) in {build['seconds']} s: "
+            f"{build['written']} files written, {len(build['errors'])} posts with errors"
+        )
+    else:
+        lines.append("built:   never (run `syndicate build` or `syndicate run`)")
+    for name, source in report["sources"].items():
+        state = source.get("last_error") or source.get("last_ok") or "never polled"
+        lines.append(f"source:  {name} {source['url']} — {state}")
+    lines += [f"error:   {e['at']} {e['error']}" for e in report["last_errors"][:5]]
+    return "\n".join(lines)
