@@ -44,5 +44,5 @@ def test_every_command_is_documented() -> None:
 
 def test_the_readme_starts_with_the_two_commands() -> None:
     blocks = README.split("```")
-    assert "syndicate build" in blocks[1] and "pip install -e ." in blocks[1]
+    assert "syndicate run" in blocks[1] and "pip install -e ." in blocks[1]
     assert "pytest" in blocks[3] and "'.[test]'" in blocks[3]
