@@ -21,6 +21,8 @@ FORMAT_NAMES = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON:
 _FORMAT_ORDER = list(FeedFormat)
 _SECTIONS = ((FeedKind.SITE, "Site"), (FeedKind.TAG, "Tags"), (FeedKind.AUTHOR, "Authors"))
 
+# Narrow screens stack every row (name, then formats): left to flex-wrap, short names kept
+# their formats beside them and long ones did not, which looked ragged on a phone.
 STYLE = """
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#6e6e73;--line:#d2d2d7;--accent:#0b57d0;
 --chip:#eef3fd}
@@ -43,6 +45,7 @@ gap:.25rem 1rem;padding:.6rem 0;border-bottom:1px solid var(--line)}
 .formats a{font-size:.85rem;text-decoration:none;padding:.1rem .55rem;border-radius:1rem;
 background:var(--chip)}
 .formats a:hover,.formats a:focus{text-decoration:underline}
+@media (max-width:32rem){li{display:block}.formats{margin-top:.35rem}}
 @media (pointer:coarse){.formats a{padding:.3rem .75rem}}
 footer{margin-top:2rem;font-size:.85rem;color:var(--muted)}
 """.strip()
