@@ -1,16 +1,15 @@
-"""A built blog served by the web app: in process through httpx's ASGI transport, and over
-real HTTP by uvicorn on 127.0.0.1 with a log of what real clients asked and got."""
+"""A built blog served by the web app under a real uvicorn on 127.0.0.1, with a log of what the
+real clients (httpx, feedparser, reader, http.client) asked and got."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.clock import FixedClock
@@ -99,23 +98,16 @@ def site(blog: Blog, clock: FixedClock) -> Iterator[Site]:
 
 
 class Client:
-    """A synchronous face on httpx.AsyncClient over httpx.ASGITransport (httpx 0.28's
-    ASGITransport is async only)."""
+    """httpx over a real socket to a BackgroundServer, one kept-alive connection per test."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, server: BackgroundServer) -> None:
+        self.server = server
+        self._http = httpx.Client(base_url=server.url, timeout=10)
 
     def request(
         self, method: str, path: str, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://feeds.test") as c:
-                response = await c.request(method, path, headers=headers)
-                await response.aread()
-                return response
-
-        return asyncio.run(send())
+        return self._http.request(method, path, headers=headers)
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
         return self.request("GET", path, headers)
@@ -123,39 +115,27 @@ class Client:
     def head(self, path: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
         return self.request("HEAD", path, headers)
 
+    def close(self) -> None:
+        self._http.close()
+
+
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[Client]:
+    """`app` under a real uvicorn on 127.0.0.1 (a free port), and an httpx client for it."""
+    with BackgroundServer(app, access_log=False) as server:
+        client = Client(server)
+        try:
+            yield client
+        finally:
+            client.close()
+
 
 @pytest.fixture
-def client(site: Site) -> Client:
-    return Client(site.app)
-
-
-def asgi_get(app: Starlette, raw_path: str) -> int:
-    """GET a path exactly as given (no client normalising `..` away); the status."""
-    messages: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        messages.append(message)
-
-    scope: Scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": raw_path,
-        "raw_path": raw_path.encode("utf-8", "surrogateescape"),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"feeds.test")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("feeds.test", 80),
-    }
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    return int(start["status"])
+def client(live: Live) -> Iterator[Client]:
+    """httpx against the live server (the same one feedparser and reader talk to)."""
+    client = Client(live.server)
+    yield client
+    client.close()
 
 
 @dataclass

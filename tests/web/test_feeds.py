@@ -1,4 +1,4 @@
-"""Feed files over the ASGI transport: types, validators, 304s, HEAD, gzip, links, 404/405."""
+"""Feed files as httpx gets them over HTTP: types, validators, 304s, HEAD, gzip, links, 404/405."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from syndicate.clock import FixedClock
 from syndicate.feeds.output import digest
 from tests.conftest import Blog, build
-from tests.web.conftest import HUBS, Client, Site, write_posts
+from tests.web.conftest import HUBS, Client, Site, serving, write_posts
 
 TYPES = {
     "feed.xml": "application/atom+xml; charset=utf-8",
@@ -181,7 +181,8 @@ def swapped_names(blog: Blog, clock: FixedClock) -> Iterator[Client]:
     settings = blog.settings('[feeds.site]\natom = "feed.rss"\nrss = "feed.xml"\n')
     build(settings, clock)
     site = Site(blog, settings, clock)
-    yield Client(site.app)
+    with serving(site.app) as client:
+        yield client
     site.ledger.close()
 
 

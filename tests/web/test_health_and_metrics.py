@@ -12,6 +12,20 @@ from tests.conftest import NOW
 from tests.web.conftest import Client, Site
 
 RESCAN = 600.0
+FAMILIES = {
+    f"syndicate_{name}"
+    for name in (
+        "scans",
+        "build_seconds",
+        "posts",
+        "feeds_written",
+        "events",
+        "hub_pings",
+        "source_polls",
+        "errors",
+        "last_successful_scan_timestamp_seconds",
+    )
+}
 
 
 def health(client: Client) -> tuple[int, dict[str, object]]:
@@ -97,3 +111,34 @@ def test_metrics_in_openmetrics_when_asked(client: Client) -> None:
     response = client.get("/metrics", {"Accept": "application/openmetrics-text; version=1.0.0"})
     assert response.headers["content-type"].startswith("application/openmetrics-text")
     assert response.text.endswith("# EOF\n")
+
+
+def test_metrics_lists_every_syndicate_family(client: Client, site: Site) -> None:
+    """A dashboard built on these names breaks silently if one goes missing."""
+    site.metrics.build_seconds.observe(0.2)
+    site.metrics.last_scan.set(NOW.timestamp())
+    families = {
+        family.name: family
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+    }
+    assert set(families) >= FAMILIES
+    # The daemon's own registry: no process or platform collectors mixed in.
+    assert all(name.startswith("syndicate_") for name in families)
+    last = families["syndicate_last_successful_scan_timestamp_seconds"]
+    assert [sample.value for sample in last.samples] == [NOW.timestamp()]
+
+
+def test_metrics_count_answers_by_status(client: Client) -> None:
+    """How many polls cost only a 304, and how many asked for something that is not there."""
+    etag = client.get("/feed.xml").headers["etag"]
+    for _ in range(3):
+        client.get("/feed.xml", {"If-None-Match": etag})
+    client.get("/nothing.xml")
+    text = client.get("/metrics").text
+    counts = {
+        sample.labels["status"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "syndicate_http_responses_total"
+    }
+    assert (counts["200"], counts["304"], counts["404"]) == (1, 3, 1)

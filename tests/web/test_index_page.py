@@ -8,10 +8,13 @@ from typing import Any
 import html5lib
 import pytest
 
+from syndicate.clock import FixedClock
 from syndicate.metrics import Metrics
 from syndicate.web.app import SERVING_ONLY, FeedCatalog, create_app
-from tests.conftest import Blog
-from tests.web.conftest import Client, Site
+from tests.conftest import Blog, build
+from tests.web.conftest import Client, Site, serving, write_posts
+
+EVIL = "<script>alert(1)</script> & co"
 
 
 @pytest.fixture
@@ -114,6 +117,27 @@ def test_head_of_the_page(client: Client) -> None:
 
 def test_a_page_with_no_feeds_yet(blog: Blog) -> None:
     app = create_app(blog.settings(), FeedCatalog(), Metrics(), lambda: SERVING_ONLY)
-    response = Client(app).get("/")
+    with serving(app) as client:
+        response = client.get("/")
     assert "No feeds have been built yet." in response.text
     parse(response.text)
+
+
+def test_a_site_title_with_a_script_tag_is_text(blog: Blog, clock: FixedClock) -> None:
+    """The title reaches <title>, <h1>, the site row and every autodiscovery link's title."""
+    write_posts(blog)
+    settings = blog.settings(f"[site]\ntitle = '{EVIL}'\n")
+    build(settings, clock)
+    site = Site(blog, settings, clock)
+    try:
+        with serving(site.app) as client:
+            page = client.get("/").text
+    finally:
+        site.ledger.close()
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    document = parse(page)
+    assert document.find("head/title").text == f"{EVIL}: feeds"
+    assert document.find("body/header/h1").text == EVIL
+    titles = {link.get("title") for link in document.findall("head/link")}
+    assert f"{EVIL} (Atom)" in titles

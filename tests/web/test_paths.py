@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import Client, Live, Site, asgi_get
+from tests.web.conftest import Client, Live, Site
 
 SECRET = b"<feed>secret</feed>"
 
-# As they arrive at the app: percent-decoding is done by the server before routing.
+# Sent as they are: http.client keeps `..`, `.` and `//` that httpx would normalise away.
 DECODED = [
     "/../secret.xml",
     "/../../secret.xml",
@@ -19,9 +19,10 @@ DECODED = [
     "/./feed.xml",
     "/tag/./news.xml",
     "//secret.xml",
+    "//etc/passwd",
+    "/..",
     "/tag//news.xml",
     "/\\..\\secret.xml",
-    "/feed.xml\x00.txt",
 ]
 # As a client sends them.
 ENCODED = [
@@ -45,19 +46,14 @@ def secret(site: Site) -> Path:
     return path
 
 
-@pytest.mark.parametrize("path", DECODED)
-def test_dot_segments_and_odd_paths_are_404_in_process(site: Site, secret: Path, path: str) -> None:
-    assert asgi_get(site.app, path) == 404
-
-
 @pytest.mark.parametrize("path", ENCODED)
-def test_encoded_traversal_is_404_in_process(client: Client, secret: Path, path: str) -> None:
+def test_encoded_traversal_is_404_through_httpx(client: Client, secret: Path, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert SECRET not in response.content
 
 
-@pytest.mark.parametrize("path", [p for p in DECODED if "\x00" not in p] + ENCODED)
+@pytest.mark.parametrize("path", DECODED + ENCODED)
 def test_traversal_is_404_over_http(live: Live, secret: Path, path: str) -> None:
     """Sent byte for byte by http.client, which normalises nothing."""
     conn = http.client.HTTPConnection(live.server.host, live.server.port, timeout=10)
