@@ -11,7 +11,7 @@ import base64
 import hashlib
 from collections.abc import Iterable, Sequence
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from syndicate.config import Settings
 from syndicate.model import FeedFormat, FeedKind
@@ -112,7 +112,7 @@ def _label(feed: Feed) -> str:
 def _discovery(site_feeds: list[Feed]) -> str:
     tags = [
         f'<link rel="alternate" type="{f.format.media_type}" '
-        f'title="{escape(f"{f.title} ({FORMAT_NAMES[f.format]})")}" href="{escape(f.url)}">\n'
+        f'title="{escape(f"{f.title} ({FORMAT_NAMES[f.format]})")}" href="{_href(f)}">\n'
         for feed in site_feeds
         for f in feed
     ]
@@ -126,7 +126,7 @@ def _section(heading: str, feeds: list[Feed]) -> str:
 
 def _item(feed: Feed) -> str:
     links = " ".join(
-        f'<a href="{escape(f.url)}" type="{f.format.media_type}">{FORMAT_NAMES[f.format]}</a>'
+        f'<a href="{_href(f)}" type="{f.format.media_type}">{FORMAT_NAMES[f.format]}</a>'
         for f in feed
     )
     title = escape(feed[0].title)
@@ -134,6 +134,13 @@ def _item(feed: Feed) -> str:
         f'<li><span class="name" title="{title}">{escape(_label(feed))}</span>'
         f'<span class="formats">{links}</span></li>'
     )
+
+
+def _href(file: FeedFile) -> str:
+    """Where this server serves the file, relative to the page: the link works wherever the
+    page is reached (127.0.0.1, the site's domain behind a proxy, a sub-path), while the
+    public address (the feed's rel="self") may not be served yet."""
+    return escape(quote(file.path))
 
 
 def _host(url: str) -> str:
