@@ -12,17 +12,16 @@ from syndicate.content.render import Renderer
 from syndicate.content.tags import TagResolver
 from syndicate.model import Author
 from syndicate.store.codec import load_post
-from syndicate.watch.remote import (
+from syndicate.watch.normalise import (
     MAX_ENTRIES,
     Normalised,
     Normaliser,
-    NotAFeedError,
     is_remote,
     normalise,
-    parse_feed,
     source_key,
     source_prefix,
 )
+from syndicate.watch.parse import NotAFeedError, parse_feed
 from tests.watch.conftest import NOW, feed_bytes, source
 
 ATOM_URL = "https://feeds.example.net/blog/atom.xml"
@@ -346,3 +345,28 @@ def test_encoding_from_the_headers() -> None:
     ).encode("latin-1")
     result = read_rss(data, {"Content-Type": "text/xml; charset=iso-8859-1"})
     assert [p.post.title for p in result.posts] == ["Café"]
+
+
+def test_an_entry_without_id_whose_link_cannot_be_encoded() -> None:
+    """IDNA refuses a 70-letter label: that entry is still known by its link as written, and
+    the others are read (it once failed the whole feed)."""
+    odd = "http://" + "ä" * 70 + ".example/post"
+    result = read_rss(
+        f"<item><title>Odd</title><link>{odd}</link>{PUB}</item>"
+        f"<item><title>Fine</title><guid isPermaLink='false'>fine</guid>{PUB}</item>"
+    )
+    posts = {p.post.title: p.post for p in result.posts}
+    assert posts["Odd"].source == source_key("Example Blog", odd)
+    assert posts["Odd"].permalink == "https://t.example/"  # no usable page: the blog's
+    assert posts["Fine"].declared_id == "fine"
+
+
+def test_json_feed_tags_must_be_a_list() -> None:
+    doc = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+        b'{"id": "1", "title": "A", "tags": "news", "content_text": "x"},'
+        b'{"id": "2", "title": "B", "tags": ["news", 7], "content_text": "y"}]}'
+    )
+    result = normalise(source(T_URL), parse_feed(doc, T_URL), base_url=T_URL, now=NOW)
+    tags = {p.post.title: [t.name for t in p.post.tags] for p in result.posts}
+    assert tags == {"A": [], "B": ["news"]}  # not n, e, w, s

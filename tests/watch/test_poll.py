@@ -360,3 +360,60 @@ def test_jitter_comes_from_the_generator(client: httpx.Client, server: ScriptedS
     assert first.state.next_poll == second.state.next_poll
     assert first.state.next_poll is not None
     assert abs(first.state.next_poll - (NOW + timedelta(minutes=30))) <= timedelta(minutes=3)
+
+
+def test_too_large_without_a_length(client: httpx.Client, server: ScriptedServer) -> None:
+    """No Content-Length to refuse early by: the count of bytes read stops the download."""
+    body = b"<rss>" + b" " * MAX_BYTES
+    url = server.route("/feed.xml", Reply(200, body, RSS, sized=False))
+    outcome = once(client, url)
+    assert outcome.kind is PollKind.FAILED
+    assert outcome.error == "the feed is larger than 10 MiB; not read"
+
+
+def test_a_compression_bomb_is_counted_decoded(
+    client: httpx.Client, server: ScriptedServer
+) -> None:
+    import gzip
+
+    small = gzip.compress(b"<rss>" + b" " * MAX_BYTES)
+    assert len(small) < MAX_BYTES // 100
+    headers = {**RSS, "Content-Encoding": "gzip"}
+    outcome = once(client, server.route("/feed.xml", Reply(200, small, headers)))
+    assert outcome.error == "the feed is larger than 10 MiB; not read"
+
+
+def test_an_entry_keeps_its_key_while_its_id_stays(client: httpx.Client, tmp_path: Path) -> None:
+    feed = tmp_path / "rss.xml"
+    feed.write_bytes(feed_bytes("rss.xml"))
+    with serving(tmp_path) as server:
+        url = server.url("rss.xml")
+        first = once(client, url)
+        feed.write_bytes(feed_bytes("rss.xml").replace(b"Tom &amp;amp; Jerry", b"Tom and Jerry"))
+        second = poll(client, source(url), first.state, NOW + timedelta(hours=1), rng=Midpoint())
+    assert second.kind is PollKind.OK
+    before = {p.post.declared_id: p.post for p in first.posts}
+    after = {p.post.declared_id: p.post for p in second.posts}
+    assert before.keys() == after.keys()
+    assert {i: p.source for i, p in before.items()} == {i: p.source for i, p in after.items()}
+    edited = after["https://rob.example.com/?p=123"]
+    assert edited.title == "Tom and Jerry revisited"
+    assert before["https://rob.example.com/?p=123"].title == "Tom & Jerry revisited"
+
+
+def test_failures_back_off_with_seeded_jitter(client: httpx.Client, refused_url: str) -> None:
+    def delays(seed: int) -> list[timedelta]:
+        rng, state, now, out = random.Random(seed), SourceState(), NOW, []
+        for _ in range(4):
+            state = poll(client, source(refused_url), state, now, rng=rng).state
+            assert state.next_poll is not None
+            out.append(state.next_poll - now)
+            now = state.next_poll
+        return out
+
+    first = delays(11)
+    assert first == delays(11)  # the generator decides the jitter, nothing else
+    assert first == sorted(first)
+    assert len(set(first)) == 4  # 1 h, 2 h, 4 h, 6 h, each ±10 %
+    assert timedelta(minutes=54) <= first[0] <= timedelta(minutes=66)
+    assert first[-1] <= timedelta(hours=6) * 1.1

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicate.config import SourceSettings
-from syndicate.watch.remote import (
+from syndicate.watch.schedule import (
     BACKOFF_CAP,
     JITTER,
     RETRY_AFTER_CAP,
