@@ -47,6 +47,7 @@ _BEHAVIOUR = frozenset(
 _MAPPED = frozenset({"name"})
 _QUIET = frozenset({"feed_timeout"})  # how long Planet waited: polling has its own timeouts
 _PLANET_SECTIONS = frozenset({"planet", "default"})
+_LIST_FORMATS = ("opml", "foaf", "csv", "config")  # Venus's reading lists
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,15 @@ def import_planet(path: Path) -> PlanetImport:
     sources: list[SourceSettings] = []
     notes: dict[str, tuple[str, ...]] = {}
     taken: set[str] = set()
-    for section in _feed_sections(parser):
+    for section in _subscriptions(parser):
         options = {**defaults, **_options(parser, section)}
+        listed = _reading_list(options)
+        if listed:
+            warnings.append(
+                f"[{section.strip()}] skipped: a reading list ({listed}); "
+                "add the feeds it lists to the planet file, or as [[sources]] by hand"
+            )
+            continue
         source = _source(section.strip(), options, taken, warnings)
         if source is None or any(_url_key(s.url) == _url_key(source.url) for s in sources):
             continue
@@ -93,13 +101,34 @@ def import_planet(path: Path) -> PlanetImport:
     return PlanetImport(planet, tuple(sources), tuple(warnings), notes)
 
 
-def _feed_sections(parser: configparser.RawConfigParser) -> list[str]:
-    """Sections named by a URL; the others are the planet itself, its templates, its filters."""
+def _subscriptions(parser: configparser.RawConfigParser) -> list[str]:
+    """Venus's rule: every section but the planet's own, DEFAULT, and those that `[Planet]`
+    names as its templates and filters (any section may add filters of its own)."""
+    named = set(_options(parser, "Planet").get("template_files", "").split())
+    for section in parser.sections():
+        # A filter may carry arguments (`excerpt.py?width=500`); its section is its name.
+        named.update(f.split("?")[0] for f in _options(parser, section).get("filters", "").split())
     return [
         section
         for section in parser.sections()
-        if "://" in section and section.casefold() not in _PLANET_SECTIONS
+        if section.casefold() not in _PLANET_SECTIONS and section.strip() not in named
     ]
+
+
+def _feed_sections(parser: configparser.RawConfigParser) -> list[str]:
+    """The subscriptions that are feeds: an address, and not a list of other feeds."""
+    return [
+        section
+        for section in _subscriptions(parser)
+        if "://" in section and not _reading_list(_options(parser, section))
+    ]
+
+
+def _reading_list(options: Mapping[str, str]) -> str | None:
+    """The format of a reading list (a subscription whose `content_type` says it lists other
+    feeds), or None for a feed."""
+    kind = options.get("content_type", "").casefold()
+    return next((f for f in _LIST_FORMATS if f in kind), None)
 
 
 def _template_variables(parser: configparser.RawConfigParser) -> list[str]:
@@ -125,11 +154,14 @@ def _parse(path: Path) -> configparser.RawConfigParser:
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")  # Planet ran on Python 2: any bytes went
     # Planet read its file with Python 2's parser: no empty lines inside values, `#` and `;`
-    # comments. No interpolation here: `%` in a name or a URL must stay as written. DEFAULT is
-    # read as an ordinary section so that what a feed sets itself can be told from what it
-    # inherits.
+    # comments, and `;` after a space ends a value. No interpolation here: `%` in a name or a
+    # URL must stay as written. DEFAULT is read as an ordinary section so that what a feed
+    # sets itself can be told from what it inherits.
     parser = configparser.RawConfigParser(
-        strict=False, empty_lines_in_values=False, default_section="\0none"
+        strict=False,
+        empty_lines_in_values=False,
+        inline_comment_prefixes=(";",),
+        default_section="\0none",
     )
     try:
         parser.read_string(text, source=str(path))
@@ -213,11 +245,6 @@ def _planet_warnings(
     for key, value in [*planet.items(), *defaults.items()]:
         if key in _BEHAVIOUR and value:
             warnings.append(f"planet-wide {key} = {value} not imported: syndicate has none")
-    if planet.get("reading_lists"):
-        warnings.append(
-            f"reading lists not imported ({planet['reading_lists']}): "
-            "add their feeds to the planet file first, or as [[sources]] by hand"
-        )
     return warnings
 
 

@@ -46,8 +46,8 @@ def test_what_is_not_imported_is_said() -> None:
     assert imported.name == "Planet Example"
     assert imported.warnings == (
         "planet-wide filters = excerpt.py not imported: syndicate has none",
-        "reading lists not imported (https://planet.example.org/members.opml): "
-        "add their feeds to the planet file first, or as [[sources]] by hand",
+        "[https://planet.example.org/members.opml] skipped: a reading list (opml); "
+        "add the feeds it lists to the planet file, or as [[sources]] by hand",
         "[ftp://files.example.org/feed.xml] skipped: not an http(s) address",
         "template variables not imported (syndicate has no templates): face, twitter",
     )
@@ -191,3 +191,43 @@ def test_planet_rdo() -> None:
     assert text.startswith("# Remote sources from Planet RDO (planet-rdo.ini)\n")
     tables = tomllib.loads(text)["sources"]
     assert [SourceSettings.model_validate(t) for t in tables] == list(sources)
+
+
+@pytest.mark.corpus
+def test_planet_rdo_appended_to_the_example_config(tmp_path: Path) -> None:
+    if not RDO.is_file():
+        pytest.skip(f"no Planet RDO configuration at {RDO}")
+    from syndicate.config import load_settings
+    from tests.conftest import REPO
+
+    config = tmp_path / "syndicate.toml"
+    original = (REPO / "config" / "syndicate.toml").read_bytes()
+    config.write_bytes(original)
+    sources = read_planet(RDO)
+    assert append_sources(config, sources, RDO) == 43
+    text = config.read_bytes()
+    assert text.startswith(original)  # the file's own lines, byte for byte
+    assert b"# Remote sources from Planet RDO (planet-rdo.ini)" in text[len(original) :]
+    assert load_settings(config).sources == tuple(sources)
+    assert append_sources(config, sources, RDO) == 0
+    assert config.read_bytes() == text
+
+
+def test_subscriptions_are_what_venus_says(tmp_path: Path) -> None:
+    """Every section but [Planet], [DEFAULT] and the filters and templates it names is a
+    subscription; one that is no http(s) address is said to be skipped, not lost quietly."""
+    path = tmp_path / "planet.ini"
+    path.write_text(
+        "[Planet]\nname = P\nfilters = strip.sed?x=1\n"
+        "[strip.sed]\nx = 1\n"
+        "[feeds.example.org/rss]\nname = No scheme\n"
+        "[https://a.example/feed]\nname = A ; Python 2 ended a value here\nfilters = f.py\n"
+        "[f.py]\nwidth = 1\n",
+        encoding="utf-8",
+    )
+    imported = import_planet(path)
+    assert [(s.name, s.url) for s in imported.sources] == [("A", "https://a.example/feed")]
+    assert imported.warnings == (
+        "planet-wide filters = strip.sed?x=1 not imported: syndicate has none",
+        "[feeds.example.org/rss] skipped: not an http(s) address",
+    )
