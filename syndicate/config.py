@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from syndicate.errors import ConfigError
+from syndicate.publish.accounts import AccountSettings, PublishSettings
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = Path("config") / "syndicate.toml"
@@ -205,6 +206,8 @@ class Settings(_Section):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     sources: tuple[SourceSettings, ...] = ()
+    accounts: tuple[AccountSettings, ...] = ()
+    publish: PublishSettings = Field(default_factory=PublishSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
@@ -224,6 +227,17 @@ class Settings(_Section):
                 raise ValueError(f"sources {seen[key]!r} and {source.name!r}: names must differ")
             seen[key] = source.name
         return sources
+
+    @field_validator("accounts")
+    @classmethod
+    def _distinct_accounts(
+        cls, accounts: tuple[AccountSettings, ...]
+    ) -> tuple[AccountSettings, ...]:
+        names = [a.name for a in accounts]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two accounts are named {name!r}: names must differ")
+        return accounts
 
     @property
     def content_root(self) -> Path:

@@ -1,0 +1,1 @@
+"""Publishing posts to social networks: composing, routing, timing, the outbox, publishers."""

@@ -1,0 +1,133 @@
+"""The `[[accounts]]` and `[publish]` settings: where posts go, which ones, how they read and
+when they go out. Credentials are never written in the config: each is a reference, `env:NAME`
+or `file:PATH`, resolved only when a publisher is made (publish/credentials.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Network = Literal["x", "mastodon", "bluesky", "slack", "discord", "matrix", "webhook"]
+NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky", "slack", "discord", "matrix", "webhook")
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(
+    r"^(?:(?P<d1>[a-z]{3})(?:-(?P<d2>[a-z]{3}))?\s+)?(?P<h1>\d{1,2}):(?P<m1>\d{2})-(?P<h2>\d{1,2}):(?P<m2>\d{2})$"
+)
+_CREDENTIAL = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimingSettings(_Section):
+    delay: Annotated[float, Field(ge=0)] = (
+        300.0  # seconds after publication: a quick fix lands first
+    )
+    windows: tuple[str, ...] = ()  # e.g. "mon-fri 09:00-18:00" in `timezone`; none = any time
+    timezone: str = "UTC"
+    min_gap: Annotated[float, Field(ge=0)] = 0.0  # seconds between two posts of this account
+    daily_cap: Annotated[int, Field(ge=1)] | None = None  # posts per day (in `timezone`)
+
+    @field_validator("windows")
+    @classmethod
+    def _valid_windows(cls, windows: tuple[str, ...]) -> tuple[str, ...]:
+        for window in windows:
+            parse_window(window)
+        return windows
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+        return value
+
+
+class AccountSettings(_Section):
+    """One account on one network."""
+
+    name: str  # unique; names the account in the outbox, logs and commands
+    network: Network
+    enabled: bool = True
+    # Where: Mastodon's instance, Bluesky's PDS (https://bsky.social), Matrix's homeserver,
+    # or X's API base (https://api.x.com). Webhook URLs are secrets: they go in credentials.
+    server: str | None = None
+    handle: str | None = None  # Bluesky handle; X user name (used to find recent posts)
+    room: str | None = None  # Matrix room id
+    credentials: dict[str, str] = Field(default_factory=dict)  # name -> env:NAME | file:PATH
+    # Which posts: by tag and author (slugs or names, case-insensitive); empty = all.
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    include_authors: tuple[str, ...] = ()
+    exclude_authors: tuple[str, ...] = ()
+    # How it reads: {title} {summary} {url} {hashtags} {author} {author_handle}.
+    template: str | None = None  # the network's default when unset
+    hashtags: tuple[str, ...] = ()  # always added, e.g. "RDOCommunity"
+    tag_hashtags: dict[str, str] = Field(default_factory=dict)  # tag -> hashtag; "" drops it
+    max_hashtags: Annotated[int, Field(ge=0)] = 3  # tags turned into hashtags, at most
+    visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
+    timing: TimingSettings = Field(default_factory=TimingSettings)
+
+    @field_validator("credentials")
+    @classmethod
+    def _references_only(cls, values: dict[str, str]) -> dict[str, str]:
+        for key, value in values.items():
+            if not _CREDENTIAL.match(value):
+                raise ValueError(
+                    f"credentials.{key}: write env:NAME or file:PATH, never the secret itself"
+                )
+        return values
+
+    @model_validator(mode="after")
+    def _where(self) -> AccountSettings:
+        if self.network == "mastodon" and not self.server:
+            raise ValueError(
+                f"account {self.name!r}: a Mastodon account needs server = instance URL"
+            )
+        if self.network == "matrix" and not (self.server and self.room):
+            raise ValueError(f"account {self.name!r}: a Matrix account needs server and room")
+        return self
+
+
+class PublishSettings(_Section):
+    dry_run: bool = False  # compose and schedule, never send
+    lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed delivery stays claimed
+    max_attempts: Annotated[int, Field(ge=1)] = 12  # transient failures before a delivery fails
+
+
+def parse_window(text: str) -> tuple[frozenset[int], int, int]:
+    """`mon-fri 09:00-18:00` -> (weekdays 0-6, start minute, end minute). No days = every day;
+    an end before the start runs past midnight."""
+    match = _WINDOW.match(" ".join(text.casefold().split()))
+    if match is None:
+        raise ValueError(f"window {text!r}: write e.g. 'mon-fri 09:00-18:00' or '08:30-20:00'")
+    days = frozenset(range(7))
+    if match["d1"]:
+        first = _day(match["d1"], text)
+        last = _day(match["d2"], text) if match["d2"] else first
+        days = frozenset((first + i) % 7 for i in range((last - first) % 7 + 1))
+    start = _minute(int(match["h1"]), int(match["m1"]), text)
+    end = _minute(int(match["h2"]), int(match["m2"]), text)
+    if start == end:
+        raise ValueError(f"window {text!r} is empty")
+    return days, start, end
+
+
+def _day(name: str, text: str) -> int:
+    if name not in _DAYS:
+        raise ValueError(f"window {text!r}: unknown day {name!r} (mon, tue, ... sun)")
+    return _DAYS.index(name)
+
+
+def _minute(hour: int, minute: int, text: str) -> int:
+    if hour > 24 or minute > 59 or (hour == 24 and minute):
+        raise ValueError(f"window {text!r}: no such time {hour:02d}:{minute:02d}")
+    return hour * 60 + minute

@@ -1,0 +1,152 @@
+"""What every publisher shares: the message it is given, the receipt it returns, the errors
+it raises, and the protocol it implements.
+
+A publisher is an edge: it turns one composed Message into one remote post, with the network's
+own idempotency mechanism keyed by the delivery (`key`), and classifies every failure into one
+of the errors below, so the outbox decides what happens next without knowing the network.
+
+    PublishError              the send did not happen, or may not have
+     ├── RateLimitedError          429: try again at `until` (the network's reset time)
+     ├── TransientError       5xx, timeouts, refused or dropped connections: back off, retry
+     │    └── AmbiguousError  the request may have reached the network: find() before a resend
+     ├── AuthError            401/403: the account's credentials or permissions are wrong: pause
+     ├── RejectedError        the network refuses this message (422, too long...): fail it
+     └── DuplicateError       the network says it already has this post (X's 403): reconcile
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from syndicate.clock import Clock
+from syndicate.errors import SyndicateError
+from syndicate.publish.accounts import AccountSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of `Message.text`, in Python string indices (code points), end exclusive: a
+    link (`target` is the full URL, even when the text shows it shortened), a hashtag (`target`
+    is the tag without `#`) or a mention (`target` is the handle)."""
+
+    start: int
+    end: int
+    kind: str  # "link", "tag" or "mention"
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One post as an account will publish it: the exact text, and what a link card needs."""
+
+    text: str
+    url: str  # the post's permalink
+    title: str
+    description: str  # plain-text summary, for link cards
+    image: str | None = None  # absolute URL of the post's lead image, for link cards
+    language: str | None = None  # BCP 47, when the post says
+    spans: tuple[Span, ...] = ()
+    length: int = 0  # as the network counts it
+    limit: int = 0  # the network's limit for this account
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the network answered: its id for the post and a link to it, when it gives one."""
+
+    remote_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextRules:
+    """How a network counts a post's length: the composer fits text to these."""
+
+    network: str
+    limit: int  # characters, weighted characters or graphemes, as `counting` says
+    counting: str  # "x" (twitter-text weighted), "chars" (code points) or "graphemes"
+    url_length: int | None  # every URL counts as this many, or None when URLs count as written
+    shortens_links: bool = False  # the text may show a shortened URL (Bluesky link facets)
+
+
+class StateStore(Protocol):
+    """A little durable state per account (a Bluesky session, X's user id), kept in the
+    ledger's `state` table, so a restart does not log in again."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """All a publisher factory is given. `secrets` holds the resolved credentials (never
+    logged, never stored); `server` is the account's server with the network's default."""
+
+    account: AccountSettings
+    secrets: Mapping[str, str]
+    clock: Clock
+    state: StateStore
+    timeout: float = 30.0  # seconds per network operation
+
+
+class Factory(Protocol):
+    def __call__(self, context: Context) -> Publisher: ...
+
+
+class Publisher(Protocol):
+    """One account on one network. Implementations hold their HTTP client and session."""
+
+    def rules(self) -> TextRules:
+        """The account's text rules (Mastodon reads its instance's limits)."""
+        ...
+
+    def send(self, message: Message, key: str) -> Receipt:
+        """Publish `message` once. `key` is stable for the delivery: a network that has an
+        idempotency mechanism keys it with this, so a resend after a crash is not a second
+        post. Raises a PublishError on failure."""
+        ...
+
+    def find(self, message: Message, key: str) -> Receipt | None:
+        """After an ambiguous failure or a crash mid-send: the post this delivery made, if the
+        network has it, else None (then sending again is safe)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PublishError(SyndicateError):
+    """A send that did not happen, or may not have; `reason` is for people."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class RateLimitedError(PublishError):
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+class TransientError(PublishError):
+    """Worth retrying after a backoff: the network or the connection failed."""
+
+
+class AmbiguousError(TransientError):
+    """The request may have been applied (a timeout or dropped connection after sending)."""
+
+
+class AuthError(PublishError):
+    """The credentials are missing, wrong or lack permission: the account is paused."""
+
+
+class RejectedError(PublishError):
+    """The network refuses this message for good; retrying the same text cannot help."""
+
+
+class DuplicateError(PublishError):
+    """The network already has this text from this account (X's duplicate-content 403)."""
