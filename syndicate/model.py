@@ -157,3 +157,52 @@ class Entry:
     id: str
     post: Post
     updated: datetime
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # queued; its time is not planned yet
+    SCHEDULED = "scheduled"  # planned: goes out at `due`
+    SENDING = "sending"  # claimed by a worker, which is talking to the network
+    SENT = "sent"
+    FAILED = "failed"  # given up on; `last_error` says why; `outbox retry` re-queues it
+    SKIPPED = "skipped"  # never to be sent: withdrawn post, cancelled, skip in frontmatter
+    PAUSED = "paused"  # its account is paused
+
+
+QUEUED = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED})
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One post for one account: a row of the outbox."""
+
+    id: int
+    post_pk: int
+    entry_id: str
+    account: str
+    status: DeliveryStatus
+    published_at: datetime
+    created: datetime
+    updated: datetime
+    due: datetime | None = None
+    attempts: int = 0
+    not_before: datetime | None = None
+    uncertain: bool = False
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    text: str | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What the outbox knows of an account beyond its settings."""
+
+    account: str
+    paused: bool = False
+    reason: str | None = None
+    since: datetime | None = None
+    not_before: datetime | None = None  # a rate limit's reset

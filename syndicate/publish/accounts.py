@@ -101,6 +101,7 @@ class PublishSettings(_Section):
     dry_run: bool = False  # compose and schedule, never send
     lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed delivery stays claimed
     max_attempts: Annotated[int, Field(ge=1)] = 12  # transient failures before a delivery fails
+    retry_base: Annotated[float, Field(gt=0)] = 60.0  # seconds before the first retry; doubles
 
 
 def parse_window(text: str) -> tuple[frozenset[int], int, int]:

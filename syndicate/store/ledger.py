@@ -110,10 +110,27 @@ class Ledger:
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """Shared with the outbox (store/outbox.py), which keeps its tables in the same database."""
+        return self._engine
+
     def records(self) -> dict[int, Record]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(*_RECORD_COLUMNS)).all()
         return {row[0]: _record(*row) for row in rows}
+
+    def records_of(self, pks: Iterable[int]) -> dict[int, Record]:
+        """Only these posts' records (the outbox needs a handful, not the whole blog)."""
+        wanted = sorted(set(pks))
+        found: dict[int, Record] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # SQLite caps bound parameters
+                query = select(*_RECORD_COLUMNS).where(
+                    schema.posts.c.pk.in_(wanted[start : start + 500])
+                )
+                found.update({row[0]: _record(*row) for row in conn.execute(query).all()})
+        return found
 
     def feeds(self) -> dict[str, FeedRecord]:
         with self._engine.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 SCHEMA_VERSION = 2
 # The columns each version added to existing tables, as (table, column, SQL type and default),
@@ -83,4 +83,41 @@ state = Table(
     metadata,
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # The outbox: one row per (post, account), ever. An edit never makes a second one.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_pk", Integer, nullable=False),
+    Column("entry_id", String, nullable=False),
+    Column("account", String, nullable=False, index=True),
+    # pending, scheduled, sending, sent, failed, skipped, paused
+    Column("status", String, nullable=False, index=True),
+    Column("published_at", String, nullable=False),  # the event's time: timing counts from it
+    Column("created", String, nullable=False),
+    Column("updated", String, nullable=False),
+    Column("due", String, nullable=True),  # when it goes out, as last planned
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", String, nullable=True),  # after a failure: the retry's earliest time
+    Column("uncertain", Integer, nullable=False, default=0),  # the last try may have posted
+    Column("lease_owner", String, nullable=True),
+    Column("lease_until", String, nullable=True),
+    Column("text", Text, nullable=True),  # the exact text, once composed for sending
+    Column("remote_id", String, nullable=True),
+    Column("remote_url", String, nullable=True),
+    Column("sent_at", String, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("post_pk", "account", name="one_delivery_per_post_and_account"),
+)
+
+account_states = Table(
+    "account_states",
+    metadata,
+    Column("account", String, primary_key=True),
+    Column("paused", Integer, nullable=False, default=0),
+    Column("reason", Text, nullable=True),  # why it is paused, for people
+    Column("since", String, nullable=True),
+    Column("not_before", String, nullable=True),  # a rate limit's reset: nothing goes out before
 )

@@ -1,0 +1,306 @@
+"""The outbox worker: takes new events in, plans each account's queue, and sends what is due,
+each delivery exactly once.
+
+Exactly once, across crashes: a delivery is claimed (status `sending`, with a lease) before the
+network is called and marked `sent` after. A delivery found still `sending` after its lease
+ran out, or whose worker on this host is gone, may or may not have been posted: the publisher's
+`find()` (the network's own idempotency record) is asked first, and only a delivery the
+network does not have is sent again, with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from syndicate.clock import Clock
+from syndicate.config import Settings
+from syndicate.logs import fields
+from syndicate.model import QUEUED, Delivery, DeliveryStatus
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import (
+    AmbiguousError,
+    AuthError,
+    DuplicateError,
+    Message,
+    Publisher,
+    PublishError,
+    RateLimitedError,
+    Receipt,
+    RejectedError,
+)
+from syndicate.publish.intake import intake
+from syndicate.publish.messages import message_for
+from syndicate.publish.pool import PublisherPool
+from syndicate.publish.timing import plan
+from syndicate.store.cache import RenderCache
+from syndicate.store.ledger import Ledger
+from syndicate.store.outbox import Outbox
+
+log = logging.getLogger("syndicate.publish")
+
+BACKOFF_CAP = 3600.0  # seconds: a failing network is tried at least hourly
+_EVENT_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt at one delivery came to, for logs, metrics and the CLI."""
+
+    delivery: Delivery
+    result: str  # sent, retry, failed, paused, skipped, lost (another worker took it over)
+    detail: str = ""
+
+
+def delivery_key(delivery: Delivery) -> str:
+    """Stable for the delivery: the idempotency key every network mechanism is keyed by."""
+    return hashlib.sha256(f"{delivery.account}\n{delivery.entry_id}".encode()).hexdigest()[:32]
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        outbox: Outbox,
+        pool: PublisherPool,
+        *,
+        clock: Clock,
+        cache: RenderCache | None = None,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.outbox = outbox
+        self.pool = pool
+        self.clock = clock
+        self.cache = cache
+        self.rng = rng or random.Random()
+        self.owner = owner or worker_id()
+        self.on_outcome = on_outcome
+        self.accounts: Mapping[str, AccountSettings] = {a.name: a for a in settings.accounts}
+
+    # -- one pass ----------------------------------------------------------------------------
+
+    def run_once(self) -> datetime | None:
+        """Take events in, plan, send everything due; the next time something falls due."""
+        self.take_events()
+        self.replan()
+        for delivery in self.due():
+            self.attempt(delivery)
+        return self.next_due()
+
+    def take_events(self) -> int:
+        """Queue deliveries for events not taken in yet; how many events were read."""
+        cursor = self.outbox.cursor()
+        events = self.ledger.events(after=cursor, limit=_EVENT_BATCH)
+        read = 0
+        while events:
+            read += len(events)
+            records = self.ledger.records_of(e.post_pk for e in events)
+            paused = {name: s.paused for name, s in self.outbox.accounts().items()}
+            self.outbox.take(
+                intake(events, records, self.settings.accounts, paused, cursor), self.clock.now()
+            )
+            cursor = self.outbox.cursor()
+            events = self.ledger.events(after=cursor, limit=_EVENT_BATCH)
+        return read
+
+    def replan(self) -> dict[int, datetime]:
+        """Plan every account's queue (a pure function of the outbox and the clock) and store it."""
+        now = self.clock.now()
+        states = self.outbox.accounts()
+        dues: dict[int, datetime] = {}
+        queued = self.outbox.select(statuses=QUEUED)
+        since = now - timedelta(days=2)  # covers a daily cap in any time zone, and the last gap
+        for name, account in self.accounts.items():
+            queue = [d for d in queued if d.account == name]
+            if not queue:
+                continue
+            sent = [
+                d.sent_at
+                for d in self.outbox.select(statuses=[DeliveryStatus.SENT], account=name)
+                if d.sent_at is not None and d.sent_at >= since
+            ]
+            state = states.get(name)
+            not_before = state.not_before if state is not None else None
+            dues.update(plan(queue, sent, account.timing, now, not_before=not_before))
+        changed = {i: t for i, t in dues.items() if _due_of(queued, i) != t}
+        self.outbox.plan(changed, now)
+        return dues
+
+    def due(self) -> list[Delivery]:
+        """Scheduled deliveries whose time has come, then abandoned claims, in due order."""
+        now = self.clock.now()
+        ready = [
+            d
+            for d in self.outbox.select(statuses=[DeliveryStatus.SCHEDULED])
+            if d.due is not None and d.due <= now and d.account in self.accounts
+        ]
+        ready.sort(key=lambda d: (d.due or now, d.id))
+        return self.abandoned() + ready
+
+    def abandoned(self) -> list[Delivery]:
+        """Claims whose worker is gone: the lease ran out, or it was a process of this host
+        that no longer runs (a crash: no need to wait out the lease)."""
+        now = self.clock.now()
+        return [
+            d
+            for d in self.outbox.select(statuses=[DeliveryStatus.SENDING])
+            if (d.lease_until is not None and d.lease_until <= now) or _dead_here(d.lease_owner)
+        ]
+
+    def next_due(self) -> datetime | None:
+        times = [
+            d.due for d in self.outbox.select(statuses=[DeliveryStatus.SCHEDULED]) if d.due
+        ] + [d.lease_until for d in self.outbox.select(statuses=[DeliveryStatus.SENDING])
+             if d.lease_until]  # fmt: skip
+        return min(times, default=None)
+
+    # -- one delivery --------------------------------------------------------------------------
+
+    def attempt(self, seen: Delivery) -> Outcome:
+        now = self.clock.now()
+        until = now + timedelta(seconds=self.settings.publish.lease)
+        claimed = self.outbox.claim(seen, self.owner, now, until)
+        if claimed is None:
+            return self._report(Outcome(seen, "lost", "taken by another worker"))
+        uncertain = seen.status is DeliveryStatus.SENDING or claimed.uncertain
+        return self._report(self._deliver(claimed, uncertain=uncertain))
+
+    def _deliver(self, claimed: Delivery, *, uncertain: bool) -> Outcome:
+        account = self.accounts[claimed.account]
+        record = self.ledger.records_of([claimed.post_pk]).get(claimed.post_pk)
+        now = self.clock.now()
+        if record is None or not record.public:
+            self.outbox.cancel_claimed(claimed, "post withdrawn", now)
+            return Outcome(claimed, "skipped", "post withdrawn")
+        try:
+            publisher = self.pool.get(account)
+            message = message_for(
+                claimed.post_pk, record.post, account, publisher.rules(), self.cache
+            )
+            if uncertain and (found := publisher.find(message, delivery_key(claimed))):
+                return self._sent(claimed, found, "found after an interrupted send")
+            composed = self.outbox.compose(claimed, message.text)
+            if composed is None:
+                return Outcome(claimed, "lost", "taken by another worker")
+            return self._send(publisher, composed, message)
+        except PublishError as error:
+            return self._failed(claimed, error)
+
+    def _send(self, publisher: Publisher, claimed: Delivery, message: Message) -> Outcome:
+        try:
+            receipt = publisher.send(message, delivery_key(claimed))
+        except DuplicateError as error:
+            found = publisher.find(message, delivery_key(claimed))
+            if found is not None:
+                return self._sent(claimed, found, "the network already had it")
+            return self._give_up(claimed, f"{error.reason}; not among the account's recent posts")
+        except PublishError as error:
+            return self._failed(claimed, error)
+        except Exception as error:  # a publisher bug must not lose the delivery: retry it
+            log.exception("publisher failed", extra=fields(account=claimed.account))
+            return self._retry(claimed, AmbiguousError(f"unexpected error: {error!r}"))
+        return self._sent(claimed, receipt, "")
+
+    def _failed(self, claimed: Delivery, error: PublishError) -> Outcome:
+        now = self.clock.now()
+        if isinstance(error, RateLimitedError):
+            self.outbox.rate_limited(claimed.account, error.until)
+            self.outbox.retry_later(
+                claimed, error.until, error.reason, now, uncertain=False, count=False
+            )
+            return Outcome(claimed, "retry", f"rate limited until {error.until.isoformat()}")
+        if isinstance(error, AuthError):
+            self.pool.forget(claimed.account)
+            self.outbox.pause(claimed.account, error.reason, now)
+            self.outbox.hold(claimed, error.reason, now)
+            log.error("account paused", extra=fields(account=claimed.account, reason=error.reason))
+            return Outcome(claimed, "paused", error.reason)
+        if isinstance(error, RejectedError):
+            return self._give_up(claimed, error.reason)
+        return self._retry(claimed, error)
+
+    def _retry(self, claimed: Delivery, error: PublishError) -> Outcome:
+        now = self.clock.now()
+        if claimed.attempts + 1 >= self.settings.publish.max_attempts:
+            return self._give_up(claimed, f"{error.reason} (after {claimed.attempts + 1} tries)")
+        wait = self.backoff(claimed.attempts)
+        self.outbox.retry_later(
+            claimed,
+            now + timedelta(seconds=wait),
+            error.reason,
+            now,
+            uncertain=isinstance(error, AmbiguousError),
+        )
+        return Outcome(claimed, "retry", f"{error.reason}; again in {wait:.0f} s")
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential with full jitter around it, so many deliveries do not retry in step."""
+        base = self.settings.publish.retry_base * 2**attempts
+        return float(min(BACKOFF_CAP, base) * self.rng.uniform(0.5, 1.5))
+
+    def _give_up(self, claimed: Delivery, reason: str) -> Outcome:
+        self.outbox.give_up(claimed, reason, self.clock.now())
+        log.error("delivery failed", extra=fields(account=claimed.account, reason=reason))
+        return Outcome(claimed, "failed", reason)
+
+    def _sent(self, claimed: Delivery, receipt: Receipt, detail: str) -> Outcome:
+        if not self.outbox.sent(claimed, receipt, self.clock.now()):
+            # The lease ran out mid-send and another worker took over: it will find this post.
+            return Outcome(claimed, "lost", "lease lost while sending")
+        return Outcome(claimed, "sent", detail or (receipt.url or receipt.remote_id))
+
+    def _report(self, outcome: Outcome) -> Outcome:
+        level = logging.INFO if outcome.result in ("sent", "skipped") else logging.WARNING
+        log.log(
+            level,
+            f"delivery {outcome.result}",
+            extra=fields(
+                id=outcome.delivery.id,
+                account=outcome.delivery.account,
+                entry=outcome.delivery.entry_id,
+                detail=outcome.detail,
+            ),
+        )
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return outcome
+
+
+def _due_of(queued: list[Delivery], delivery_id: int) -> datetime | None:
+    for delivery in queued:
+        if delivery.id == delivery_id:
+            return delivery.due if delivery.status is DeliveryStatus.SCHEDULED else None
+    return None
+
+
+def _dead_here(owner: str | None) -> bool:
+    """Whether `owner` (host:pid) names a process of this host that has exited."""
+    if owner is None:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

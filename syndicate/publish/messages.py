@@ -1,0 +1,28 @@
+"""A delivery's post -> the Message its account would send, with the account's text rules."""
+
+from __future__ import annotations
+
+from syndicate.model import Post
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Message, TextRules
+from syndicate.publish.compose import compose
+from syndicate.store.cache import RenderCache
+
+
+def summary_of(post_pk: int, post: Post, cache: RenderCache | None) -> str:
+    """The rendered plain-text summary; the frontmatter's when the cache has none."""
+    if cache is not None:
+        cached = cache.get_many([post_pk]).get(post_pk)
+        if cached is not None and cached.rendered.summary_text:
+            return cached.rendered.summary_text
+    return post.summary or ""
+
+
+def message_for(
+    post_pk: int,
+    post: Post,
+    account: AccountSettings,
+    rules: TextRules,
+    cache: RenderCache | None,
+) -> Message:
+    return compose(post, summary_of(post_pk, post, cache), account, rules)
