@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth1
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from syndicate import __version__
 from syndicate.publish.base import (
     AmbiguousError,
     AuthError,
@@ -38,11 +39,11 @@ from syndicate.publish.base import (
     TextRules,
     TransientError,
 )
+from syndicate.publish.counting import DEFAULT_RULES
 
 DEFAULT_SERVER = "https://api.x.com"
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client.request's fixed host
 CREDENTIALS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-RULES = TextRules("x", 280, "x", 23)
 RATE_WINDOW = timedelta(minutes=15)  # X's rate-limit window, for a 429 that names no reset
 RECENT = 100  # posts find() reads back: the most one page of X's user timeline holds
 USER_ID = "x.user_id"  # state keys: the account's numeric id and its user name
@@ -64,6 +65,7 @@ class XPublisher:
         self._context = context
         keys = _credentials(context.account.name, context.secrets)
         self._client = tweepy.Client(**keys)
+        self._client.user_agent = f"syndicate/{__version__} {self._client.user_agent}"
         server = (context.account.server or DEFAULT_SERVER).rstrip("/")
         auth = OAuth1(
             keys["consumer_key"],
@@ -74,7 +76,7 @@ class XPublisher:
         self._client.session.mount(TWEEPY_HOST + "/", _Rebase(server, auth, context.timeout))
 
     def rules(self) -> TextRules:
-        return RULES
+        return DEFAULT_RULES["x"]
 
     def send(self, message: Message, key: str) -> Receipt:
         # `key` has nowhere to go: X's duplicate-content check is what stops a second post.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,26 +23,28 @@ from syndicate.publish.base import (
     RateLimitedError,
     RejectedError,
     Span,
+    StateStore,
     TransientError,
 )
+from syndicate.publish.pool import LedgerState
 from syndicate.publish.x import comparable, make, message_text_with_links
+from syndicate.store.ledger import Ledger
 from tests.peers.x_api import Fault, XApiPeer, XCredentials, free_port
 
 USER_ID = "1501234567890123456"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class MemoryState:
-    """The StateStore protocol over a dict: the ledger's table is not what is tested here."""
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    yield opened
+    opened.close()
 
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
 
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
+@pytest.fixture
+def state(ledger: Ledger) -> StateStore:
+    return LedgerState(ledger.engine, "blog-x")
 
 
 @pytest.fixture
@@ -59,18 +62,18 @@ def peer(credentials: XCredentials) -> Iterator[XApiPeer]:
 def context(
     server: str,
     secrets: dict[str, str],
+    state: StateStore,
     *,
     handle: str | None = None,
     timeout: float = 30.0,
-    state: MemoryState | None = None,
 ) -> Context:
     account = AccountSettings(name="blog-x", network="x", server=server, handle=handle)
-    return Context(account, secrets, FixedClock(NOW), state or MemoryState(), timeout)
+    return Context(account, secrets, FixedClock(NOW), state, timeout)
 
 
 @pytest.fixture
-def publisher(peer: XApiPeer, credentials: XCredentials) -> Iterator[Publisher]:
-    made = make(context(peer.url, credentials.secrets()))
+def publisher(peer: XApiPeer, credentials: XCredentials, state: StateStore) -> Iterator[Publisher]:
+    made = make(context(peer.url, credentials.secrets(), state))
     yield made
     made.close()
 
@@ -104,9 +107,9 @@ def test_a_post_is_created_with_a_valid_signature(peer: XApiPeer, publisher: Pub
 
 
 def test_the_receipt_links_to_the_post_under_the_handle(
-    peer: XApiPeer, credentials: XCredentials
+    peer: XApiPeer, credentials: XCredentials, state: StateStore
 ) -> None:
-    publisher = make(context(peer.url, credentials.secrets(), handle="@syndicatetest"))
+    publisher = make(context(peer.url, credentials.secrets(), state, handle="@syndicatetest"))
     try:
         receipt = publisher.send(message(), "post-1/blog-x")
     finally:
@@ -115,10 +118,10 @@ def test_the_receipt_links_to_the_post_under_the_handle(
 
 
 def test_a_wrong_secret_is_an_auth_error_and_posts_nothing(
-    peer: XApiPeer, credentials: XCredentials
+    peer: XApiPeer, credentials: XCredentials, state: StateStore
 ) -> None:
     wrong = replace(credentials, consumer_secret=credentials.consumer_secret[::-1])
-    publisher = make(context(peer.url, wrong.secrets()))
+    publisher = make(context(peer.url, wrong.secrets(), state))
     try:
         with pytest.raises(AuthError, match="401"):
             publisher.send(message(), "post-1/blog-x")
@@ -128,12 +131,14 @@ def test_a_wrong_secret_is_an_auth_error_and_posts_nothing(
     assert [r.signed for r in peer.received] == [False]
 
 
-def test_missing_credentials_are_named(peer: XApiPeer, credentials: XCredentials) -> None:
+def test_missing_credentials_are_named(
+    peer: XApiPeer, credentials: XCredentials, state: StateStore
+) -> None:
     secrets = credentials.secrets()
     del secrets["access_token_secret"]
     secrets["consumer_key"] = ""
     with pytest.raises(AuthError, match="consumer_key, access_token_secret"):
-        make(context(peer.url, secrets))
+        make(context(peer.url, secrets, state))
 
 
 def test_a_429_waits_until_xs_reset(peer: XApiPeer, publisher: Publisher) -> None:
@@ -171,8 +176,10 @@ def test_a_server_error_is_transient(peer: XApiPeer, publisher: Publisher, statu
     assert publisher.send(message(), "post-1/blog-x").remote_id == peer.tweets[0].id
 
 
-def test_a_refused_connection_is_transient_not_ambiguous(credentials: XCredentials) -> None:
-    publisher = make(context(f"http://127.0.0.1:{free_port()}", credentials.secrets()))
+def test_a_refused_connection_is_transient_not_ambiguous(
+    credentials: XCredentials, state: StateStore
+) -> None:
+    publisher = make(context(f"http://127.0.0.1:{free_port()}", credentials.secrets(), state))
     try:
         with pytest.raises(TransientError) as caught:
             publisher.send(message(), "post-1/blog-x")
@@ -206,16 +213,19 @@ def test_a_dropped_connection_before_posting_finds_nothing(
     assert publisher.find(message(), "post-1/blog-x") is None
 
 
-def test_a_read_timeout_is_ambiguous(peer: XApiPeer, credentials: XCredentials) -> None:
-    publisher = make(context(peer.url, credentials.secrets(), timeout=1.0))
+def test_a_read_timeout_is_ambiguous(
+    peer: XApiPeer, credentials: XCredentials, publisher: Publisher, state: StateStore
+) -> None:
+    impatient = make(context(peer.url, credentials.secrets(), state, timeout=1.0))
     peer.fail_next(Fault("hold"))
     try:
         with pytest.raises(AmbiguousError, match="in time"):
-            publisher.send(message(), "post-1/blog-x")
-        peer.release()
-        found = publisher.find(message(), "post-1/blog-x")
+            impatient.send(message(), "post-1/blog-x")
     finally:
-        publisher.close()
+        impatient.close()
+    peer.release()
+
+    found = publisher.find(message(), "post-1/blog-x")
     assert found is not None
     assert found.remote_id == peer.tweets[0].id
 
@@ -253,10 +263,11 @@ def test_find_returns_none_when_the_post_is_absent(peer: XApiPeer, publisher: Pu
     assert publisher.find(message(), "post-1/blog-x") is None
 
 
-def test_the_user_id_is_asked_once_and_kept(peer: XApiPeer, credentials: XCredentials) -> None:
-    state = MemoryState()
+def test_the_user_id_is_asked_once_and_kept(
+    peer: XApiPeer, credentials: XCredentials, state: StateStore
+) -> None:
     for _ in range(2):
-        publisher = make(context(peer.url, credentials.secrets(), state=state))
+        publisher = make(context(peer.url, credentials.secrets(), state))
         try:
             publisher.find(message(), "post-1/blog-x")
         finally:
@@ -264,7 +275,7 @@ def test_the_user_id_is_asked_once_and_kept(peer: XApiPeer, credentials: XCreden
 
     assert len(peer.requests_to("GET", "/2/users/me")) == 1
     assert len(peer.requests_to("GET", f"/2/users/{USER_ID}/tweets")) == 2
-    assert state.values["x.user_id"] == USER_ID
+    assert state.get("x.user_id") == USER_ID
 
 
 def test_an_empty_post_is_rejected(peer: XApiPeer, publisher: Publisher) -> None:
