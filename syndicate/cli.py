@@ -334,3 +334,13 @@ class _RichProgress:
     def advance(self, count: int = 1) -> None:
         if self._task is not None:
             self._bar.advance(self._task, count)
+
+
+def _publishing_commands() -> None:
+    from syndicate import cli_publish
+
+    for command in cli_publish.COMMANDS:
+        main.add_command(command)
+
+
+_publishing_commands()

@@ -38,6 +38,8 @@ from syndicate.hubs import HubWorker
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.polling import SourcePoller
+from syndicate.publish.service import make_dispatcher
+from syndicate.publishing import PublishWorker, count_outcome
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger, Record
 from syndicate.watch.local import LocalWatcher
@@ -151,6 +153,7 @@ class Daemon:
         self._http = make_client()
         self.hubs = self._hub_worker()
         self.poller = self._source_poller()
+        self.publisher = self._publish_worker()
         app = create_app(settings, self.feeds, self.metrics, self._health, clock=self.clock)
         self.server = BackgroundServer(app, settings.server.host, settings.server.port)
 
@@ -179,6 +182,8 @@ class Daemon:
             self.poller.start()
         if self.hubs is not None:
             self.hubs.start()
+        if self.publisher is not None:
+            self.publisher.wake()
         log.info(
             "syndicate is running",
             extra=fields(url=self.url, feeds=str(self.settings.output_dir)),
@@ -204,6 +209,8 @@ class Daemon:
 
     def _shutdown(self) -> None:
         self.watcher.stop()
+        if self.publisher is not None:
+            self.publisher.stop()  # the send under way ends first: no delivery left in doubt
         self.scheduler.shutdown(wait=False)
         self._http.close()  # a poll under way ends now; it is polled again after a restart
         self.loop.stop()  # the build under way finishes first
@@ -239,6 +246,8 @@ class Daemon:
         self.feeds.replace(files_from_ledger(self.settings, self.builder.feed_records.values()))
         if report.written and self.hubs is not None:
             self.hubs.wake()
+        if report.events and self.publisher is not None:
+            self.publisher.wake()
         self._record(report, trigger)
         self._schedule_wakeup()
 
@@ -323,6 +332,24 @@ class Daemon:
             schedule=self._schedule_job,
             clock=self.clock,
             metrics=self.metrics,
+        )
+
+    def _publish_worker(self) -> PublishWorker | None:
+        if not self.settings.accounts:
+            return None
+        dispatcher = make_dispatcher(
+            self.settings,
+            self.ledger,
+            self.cache,
+            self.clock,
+            on_outcome=count_outcome(self.metrics),
+        )
+        return PublishWorker(
+            dispatcher,
+            self._schedule_job,
+            self.clock,
+            self.metrics,
+            dry_run=self.settings.publish.dry_run,
         )
 
     def _schedule_job(self, job_id: str, when: datetime, job: Callable[[], None]) -> None:

@@ -46,6 +46,12 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.deliveries = Counter(
+            "syndicate_deliveries",
+            "Attempts to publish a post to an account, by result",
+            ["account", "result"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "syndicate_errors", "Errors, by where they happened", ["where"], registry=self.registry
         )

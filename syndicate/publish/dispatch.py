@@ -94,13 +94,26 @@ class Dispatcher:
 
     # -- one pass ----------------------------------------------------------------------------
 
-    def run_once(self) -> datetime | None:
+    def run_once(self, stop: Callable[[], bool] = lambda: False) -> datetime | None:
         """Take events in, plan, send everything due; the next time something falls due."""
         self.take_events()
         self.replan()
-        for delivery in self.due():
-            self.attempt(delivery)
+        self.send_due(stop)
+        self.replan()  # failures went back to the queue with their retry times
         return self.next_due()
+
+    def send_due(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Attempt each due delivery, unless its account was paused or rate limited by an
+        earlier one of this pass."""
+        for delivery in self.due():
+            if stop():
+                return
+            state = self.outbox.accounts().get(delivery.account)
+            if state is not None and (
+                state.paused or (state.not_before and state.not_before > self.clock.now())
+            ):
+                continue
+            self.attempt(delivery)
 
     def take_events(self) -> int:
         """Queue deliveries for events not taken in yet; how many events were read."""

@@ -1,0 +1,200 @@
+"""The publishing commands: preview, publish, outbox, export, digest."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+
+from syndicate.cli import Context, _handled, _say
+from syndicate.errors import ConfigError
+
+_SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@click.command()
+@click.argument("post", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.pass_obj
+def preview(obj: Context, post: str | None, as_json: bool) -> None:
+    """Per account: the exact text for POST, its length / limit, and when it would go out.
+
+    POST is a file (or the end of its path), an entry id, a permalink or words of the title;
+    the newest public post by default."""
+    from syndicate.publish.preview import find_post
+    from syndicate.publish.preview import preview as make_preview
+    from syndicate.publish.service import open_publishing
+
+    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+        record = find_post(dispatcher.ledger.records(), post)
+        if record is None:
+            raise ConfigError(f"no post matches {post!r}" if post else "no public post yet")
+        items = make_preview(dispatcher, record)
+    if as_json:
+        click.echo(json.dumps({"post": record.entry_id, "accounts": [i.to_json() for i in items]}))
+        return
+    click.echo(f"{record.post.title}  ({record.source or record.entry_id})")
+    if not items:
+        click.echo("  no accounts are configured: add [[accounts]] to the config")
+    for item in items:
+        click.echo(f"\n[{item.account}] {item.network}: {item.status}")
+        if item.text is None:
+            click.echo(f"  not for this account: {item.note}")
+            continue
+        click.echo("  " + item.text.replace("\n", "\n  "))
+        when = item.when.isoformat(timespec="minutes") if item.when else "-"
+        length = f"{item.length} / {item.limit}" if item.length else f"limit {item.limit}"
+        click.echo(f"  length {length}; {'sent' if item.status == 'sent' else 'goes out'} {when}")
+        if item.note:
+            click.echo(f"  note: {item.note}")
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Show what is due, send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.pass_obj
+def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
+    """One pass of the outbox: take new posts in, send what is due."""
+    from syndicate.publish.messages import message_for
+    from syndicate.publish.preview import account_rules
+    from syndicate.publish.service import open_publishing
+
+    report: list[dict[str, object]] = []
+    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+        dispatcher.take_events()
+        dispatcher.replan()
+        due = dispatcher.due()
+        dry = dry_run or dispatcher.settings.publish.dry_run
+        for delivery in due:
+            if dry:
+                account = dispatcher.accounts[delivery.account]
+                record = dispatcher.ledger.records_of([delivery.post_pk])[delivery.post_pk]
+                rules, _ = account_rules(dispatcher, account.name)
+                message = message_for(record.pk, record.post, account, rules, dispatcher.cache)
+                report.append({"id": delivery.id, "account": delivery.account,
+                               "result": "would send", "text": message.text})  # fmt: skip
+            else:
+                outcome = dispatcher.attempt(delivery)
+                report.append({"id": delivery.id, "account": delivery.account,
+                               "result": outcome.result, "detail": outcome.detail})  # fmt: skip
+        upcoming = dispatcher.next_due()
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry, "deliveries": report}))
+    else:
+        for row in report:
+            click.echo(f"#{row['id']} {row['account']}: {row['result']} {row.get('detail', '')}")
+            if "text" in row:
+                click.echo("  " + str(row["text"]).replace("\n", "\n  "))
+        nothing = "nothing was due" if not report else f"{len(report)} deliveries"
+        after = f"; next due {upcoming.isoformat(timespec='minutes')}" if upcoming else ""
+        _say(obj, f"{nothing}{' (dry run)' if dry else ''}{after}")
+    sys.exit(1 if any(r["result"] == "failed" for r in report) else 0)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.option("--account", help="Only this account's deliveries.")
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool, account: str | None) -> None:
+    """Deliveries: pending, scheduled, sent (with links), failed (with reasons)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from syndicate.publish.outbox_view import collect, render
+    from syndicate.publish.service import open_publishing
+
+    obj: Context = ctx.obj
+    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+        dispatcher.take_events()
+        dispatcher.replan()
+        view = collect(dispatcher, account)
+    click.echo(json.dumps(view, indent=2) if as_json else render(view))
+
+
+def _steer(obj: Context, action: str, target: str) -> None:
+    from syndicate.publish.service import open_publishing
+
+    with _handled(), open_publishing(obj.settings()) as dispatcher:
+        now = dispatcher.clock.now()
+        box = dispatcher.outbox
+        if action in ("pause", "resume"):
+            if target not in dispatcher.accounts:
+                raise ConfigError(f"no account named {target!r}")
+            if action == "pause":
+                box.pause(target, "paused by `syndicate outbox pause`", now)
+            else:
+                box.resume(target, now)
+            _say(obj, f"account {target} {action}d")
+            return
+        if not target.isdigit() or box.get(int(target)) is None:
+            raise ConfigError(f"no delivery #{target} (see `syndicate outbox`)")
+        done = {
+            "retry": box.retry,
+            "cancel": box.cancel,
+            "send-now": box.send_now,
+        }[action](int(target), now)
+        if not done:
+            delivery = box.get(int(target))
+            status = delivery.status if delivery else "gone"
+            raise ConfigError(f"delivery #{target} is {status}: cannot {action} it")
+        _say(obj, f"delivery #{target}: {action} done")
+
+
+@outbox.command("retry")
+@click.argument("delivery_id")
+@click.pass_obj
+def outbox_retry(obj: Context, delivery_id: str) -> None:
+    """Queue a failed delivery again."""
+    _steer(obj, "retry", delivery_id)
+
+
+@outbox.command("cancel")
+@click.argument("delivery_id")
+@click.pass_obj
+def outbox_cancel(obj: Context, delivery_id: str) -> None:
+    """Never send this delivery."""
+    _steer(obj, "cancel", delivery_id)
+
+
+@outbox.command("send-now")
+@click.argument("delivery_id")
+@click.pass_obj
+def outbox_send_now(obj: Context, delivery_id: str) -> None:
+    """Make a queued or failed delivery due at once (the daemon or `publish` sends it)."""
+    _steer(obj, "send-now", delivery_id)
+
+
+@outbox.command("pause")
+@click.argument("account")
+@click.pass_obj
+def outbox_pause(obj: Context, account: str) -> None:
+    """Hold every delivery of ACCOUNT until it is resumed."""
+    _steer(obj, "pause", account)
+
+
+@outbox.command("resume")
+@click.argument("account")
+@click.pass_obj
+def outbox_resume(obj: Context, account: str) -> None:
+    """Let ACCOUNT's deliveries go out again."""
+    _steer(obj, "resume", account)
+
+
+def since_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """`7d`, `12h`, `30m`, `2w`, or a date: the start of a period ending now."""
+    match = _SPAN.match(text.strip().lower())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    from syndicate.content.dates import DateError, parse_date
+
+    try:
+        return parse_date(text, zone)
+    except DateError as exc:
+        raise ConfigError(f"--since {text!r}: write 7d, 12h, 2w or a date") from exc
+
+
+COMMANDS = (preview, publish, outbox)

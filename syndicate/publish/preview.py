@@ -1,0 +1,132 @@
+"""What each account would post for a post, and when: for `syndicate preview` and the
+dashboard. Reads only; never sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicate.model import Delivery, DeliveryStatus
+from syndicate.publish.base import PublishError, TextRules
+from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.dispatch import Dispatcher
+from syndicate.publish.messages import message_for
+from syndicate.publish.routing import route
+from syndicate.publish.timing import plan
+from syndicate.store.ledger import Record
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewItem:
+    account: str
+    network: str
+    text: str | None  # None when the account does not take the post
+    length: int = 0
+    limit: int = 0
+    when: datetime | None = None  # planned, or sent
+    status: str = ""  # the delivery's status, or "not queued"
+    note: str = ""  # why not, or what the numbers rest on
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "account": self.account,
+            "network": self.network,
+            "text": self.text,
+            "length": self.length,
+            "limit": self.limit,
+            "when": self.when.isoformat() if self.when else None,
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+def find_post(records: dict[int, Record], wanted: str | None) -> Record | None:
+    """By file path (or its end), entry id, permalink or title words; else the newest public."""
+    public = sorted(
+        (r for r in records.values() if r.public), key=lambda r: r.post.date, reverse=True
+    )
+    if not wanted:
+        return public[0] if public else None
+    folded = wanted.casefold()
+    for matches in (
+        lambda r: wanted in (r.source, r.entry_id, r.post.permalink),
+        lambda r: r.source is not None and r.source.endswith(wanted),
+        lambda r: folded in r.post.title.casefold(),
+    ):
+        found = [r for r in public if matches(r)] or [r for r in records.values() if matches(r)]
+        if found:
+            return found[0]
+    return None
+
+
+def preview(dispatcher: Dispatcher, record: Record) -> list[PreviewItem]:
+    deliveries = {d.account: d for d in dispatcher.outbox.select(post_pk=record.pk)}
+    return [
+        _item(dispatcher, record, account.name, deliveries.get(account.name))
+        for account in dispatcher.settings.accounts
+    ]
+
+
+def _item(
+    dispatcher: Dispatcher, record: Record, name: str, delivery: Delivery | None
+) -> PreviewItem:
+    account = dispatcher.accounts[name]
+    reason = route(record.post, account) if account.enabled else "account disabled"
+    if reason is not None:
+        return PreviewItem(name, account.network, None, status="not queued", note=reason)
+    rules, note = account_rules(dispatcher, name)
+    if delivery is not None and delivery.status is DeliveryStatus.SENT and delivery.text:
+        return PreviewItem(
+            name,
+            account.network,
+            delivery.text,
+            when=delivery.sent_at,
+            status="sent",
+            note=delivery.remote_url or "",
+            limit=rules.limit,
+        )
+    try:
+        message = message_for(record.pk, record.post, account, rules, dispatcher.cache)
+    except PublishError as error:
+        return PreviewItem(name, account.network, None, status="cannot compose", note=error.reason)
+    when, status = _when(dispatcher, record, name, delivery)
+    return PreviewItem(
+        name,
+        account.network,
+        message.text,
+        length=message.length,
+        limit=message.limit,
+        when=when,
+        status=status,
+        note=note or (delivery.last_error or "" if delivery else ""),
+    )
+
+
+def account_rules(dispatcher: Dispatcher, name: str) -> tuple[TextRules, str]:
+    """The account's own rules (Mastodon asks its instance); the network's defaults when the
+    publisher cannot be made (no credentials here)."""
+    account = dispatcher.accounts[name]
+    try:
+        return dispatcher.pool.get(account).rules(), ""
+    except PublishError as error:
+        return DEFAULT_RULES[account.network], f"default limits ({error.reason})"
+
+
+def _when(
+    dispatcher: Dispatcher, record: Record, name: str, delivery: Delivery | None
+) -> tuple[datetime | None, str]:
+    if delivery is not None:
+        return delivery.due, str(delivery.status)
+    now = dispatcher.clock.now()
+    probe = Delivery(
+        id=-1,
+        post_pk=record.pk,
+        entry_id=record.entry_id,
+        account=name,
+        status=DeliveryStatus.PENDING,
+        published_at=record.published_at or now,
+        created=now,
+        updated=now,
+    )
+    account = dispatcher.accounts[name]
+    return plan([probe], [], account.timing, now).get(-1), "not queued"
