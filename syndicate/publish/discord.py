@@ -20,6 +20,7 @@ from syndicate.publish.base import (
     RejectedError,
     TextRules,
 )
+from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     json_object,
@@ -33,7 +34,7 @@ from syndicate.publish.markup import discord_markdown
 CONTENT_LIMIT = 2000  # characters of message content
 TITLE_LIMIT = 256  # an embed's title
 DESCRIPTION_LIMIT = 4096  # an embed's description
-RULES = TextRules(network="discord", limit=CONTENT_LIMIT, counting="chars", url_length=None)
+RULES = DEFAULT_RULES["discord"]
 
 
 class DiscordPublisher:

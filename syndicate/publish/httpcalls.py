@@ -32,8 +32,14 @@ MAX_WAIT = timedelta(hours=24)  # a network cannot pause an account for longer t
 # can land until someone fixes its settings, so the account pauses instead of failing posts.
 GONE = frozenset({401, 403, 404, 410})
 # The request never reached the network: sending again cannot make a second post.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
-             httpx.WriteTimeout, httpx.UnsupportedProtocol)  # fmt: skip
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+    httpx.UnsupportedProtocol,
+)
 
 # Seconds to wait after a 429, if the answer says; given the answer and the clock's now.
 WaitHint = Callable[[httpx.Response, datetime], float | None]

@@ -26,6 +26,7 @@ from syndicate.publish.base import (
     Receipt,
     TextRules,
 )
+from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     json_object,
@@ -37,7 +38,7 @@ from syndicate.publish.httpcalls import (
 )
 from syndicate.publish.markup import matrix_html
 
-RULES = TextRules(network="matrix", limit=16000, counting="chars", url_length=None)
+RULES = DEFAULT_RULES["matrix"]
 
 
 class MatrixPublisher:

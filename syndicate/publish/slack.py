@@ -1,8 +1,9 @@
 """Slack through an incoming webhook (credentials.url).
 
 Slack answers a plain `ok` and gives the message no id, and incoming webhooks have no
-idempotency mechanism: `find()` cannot know, so a crash exactly mid-send may post one message
-twice. This is the one network where that can happen.
+idempotency mechanism nor a way to read the channel: `find()` cannot know, so a crash exactly
+mid-send (or an answer lost on the way back) may post one message twice. Discord's webhooks
+share this; every other network dedupes by the delivery key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import httpx
 
 from syndicate.clock import Clock
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
+from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     make_client,
@@ -20,7 +22,7 @@ from syndicate.publish.httpcalls import (
 )
 from syndicate.publish.markup import slack_mrkdwn
 
-RULES = TextRules(network="slack", limit=4000, counting="chars", url_length=None)
+RULES = DEFAULT_RULES["slack"]
 
 
 class SlackPublisher:

@@ -17,7 +17,8 @@ import json
 import httpx
 
 from syndicate.clock import Clock
-from syndicate.publish.base import Context, Factory, Message, Publisher, Receipt, TextRules
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
+from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.discord import make_discord
 from syndicate.publish.httpcalls import (
     call,
@@ -31,7 +32,6 @@ from syndicate.publish.matrix import make_matrix
 from syndicate.publish.slack import make_slack
 
 __all__ = [
-    "FACTORIES",
     "SIGNATURE_HEADER",
     "WebhookPublisher",
     "body",
@@ -42,7 +42,7 @@ __all__ = [
     "signature",
 ]
 
-RULES = TextRules(network="webhook", limit=100_000, counting="chars", url_length=None)
+RULES = DEFAULT_RULES["webhook"]
 SIGNATURE_HEADER = "X-Syndicate-Signature"
 
 
@@ -112,11 +112,3 @@ def body(message: Message) -> bytes:
 def signature(data: bytes, signing_key: str) -> str:
     """The signature header's value: `sha256=` and the hex HMAC-SHA256 of the raw body."""
     return "sha256=" + hmac.new(signing_key.encode(), data, hashlib.sha256).hexdigest()
-
-
-FACTORIES: dict[str, Factory] = {
-    "slack": make_slack,
-    "discord": make_discord,
-    "matrix": make_matrix,
-    "webhook": make_webhook,
-}

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
@@ -101,7 +101,7 @@ class Receiver:
         with self._lock:
             self._faults.extend(faults)
 
-    def __enter__(self) -> Receiver:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
