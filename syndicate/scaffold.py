@@ -234,4 +234,27 @@ fsync = false
 url = "sqlite:///syndicate.db"
 # Rendered posts, rebuilt when missing: safe to delete.
 cache = "syndicate-cache.sqlite"
+
+[publish]
+# Compose and plan every post for every account, but send nothing. Look with
+# `syndicate preview` and `syndicate outbox`, then set this to false.
+dry_run = true
+
+# Each [[accounts]] table posts new posts to one account. Credentials are never written here:
+# each is env:NAME (an environment variable) or file:PATH (a file holding it). For example:
+#
+# [[accounts]]
+# name = "mastodon"
+# network = "mastodon"              # x, mastodon, bluesky, slack, discord, matrix or webhook
+# server = "https://fosstodon.org"  # Mastodon's instance; Bluesky's PDS; Matrix's homeserver
+# credentials = {{ token = "env:MASTODON_TOKEN" }}
+# include_tags = ["rdo", "openstack"]  # only posts with one of these tags (none: every post)
+# hashtags = ["RDOCommunity"]       # added to every post
+#
+# [accounts.timing]
+# delay = 300                       # seconds after publication, so a quick fix lands first
+# windows = ["mon-fri 09:00-18:00"] # when posts may go out, in `timezone`
+# timezone = "Europe/Paris"
+# min_gap = 1800                    # seconds between two posts of the account
+# daily_cap = 4
 """
