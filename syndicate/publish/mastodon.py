@@ -22,6 +22,7 @@ import httpx
 
 from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import (
+    AmbiguousError,
     Context,
     Message,
     Publisher,
@@ -79,6 +80,7 @@ class MastodonPublisher:
         token = require_secret(context, "token")
         server = require_http_url(context.account.server or "", "server").rstrip("/")
         client.base_url = httpx.URL(server + "/")
+        self._server = server
         client.headers["Authorization"] = f"Bearer {token}"
         self._client = client
         # The account id is cached per token: a new token may belong to another account.
@@ -92,26 +94,26 @@ class MastodonPublisher:
         now = self._clock.now()
         if self._rules is not None and now < self._rules_until:
             return self._rules
-        stored, read_at = _load_rules(self._state.get(RULES_KEY))
+        stored, read_at = _load_rules(self._state.get(RULES_KEY), self._server)
         if stored is not None and now - read_at < RULES_FRESH:
             return self._remember(stored, read_at + RULES_FRESH)
         fetched = self._fetch_rules()
         if fetched is not None:
-            self._state.put(RULES_KEY, _dump_rules(fetched, now))
+            self._state.put(RULES_KEY, _dump_rules(fetched, now, self._server))
             return self._remember(fetched, now + RULES_FRESH)
         return self._remember(stored or DEFAULTS, now + RULES_RETRY)
 
     def send(self, message: Message, key: str) -> Receipt:
         """POST the status; a repeat of `key` within the instance's window is the same one."""
-        form: dict[str, str] = {"status": message.text, "visibility": self._account.visibility}
+        fields = {"status": message.text, "visibility": self._account.visibility}
         if message.language:
-            form["language"] = message.language  # Mastodon falls back from en-GB to en itself
+            fields["language"] = message.language  # Mastodon falls back from en-GB to en itself
         headers = {"Idempotency-Key": idempotency_key(key)}
-        response = self._call("POST", "api/v1/statuses", json=form, headers=headers)
+        response = self._call("POST", "api/v1/statuses", json=fields, headers=headers)
         status = json_object(response)
         if not isinstance(status.get("id"), str):
             # A 2xx we cannot read may still be a status made: find() settles it.
-            raise TransientError(f"mastodon answered the post with {excerpt(response)!r}")
+            raise AmbiguousError(f"mastodon answered the post with {excerpt(response)!r}")
         return _receipt(status)
 
     def find(self, message: Message, key: str) -> Receipt | None:
@@ -121,7 +123,7 @@ class MastodonPublisher:
         for _ in range(PAGES):
             statuses = _statuses(self._call("GET", path, params=params))
             for status in statuses:
-                if _carries(status, message):
+                if carries(status, message):
                     return _receipt(status)
             if len(statuses) < PAGE:
                 return None
@@ -206,8 +208,9 @@ def _rules_from(document: Mapping[str, object]) -> TextRules | None:
     return replace(DEFAULTS, limit=int(limit), url_length=int(url_length))
 
 
-def _load_rules(stored: str | None) -> tuple[TextRules | None, datetime]:
-    """Rules kept in state with when they were read; (None, the epoch) when absent or bad."""
+def _load_rules(stored: str | None, server: str) -> tuple[TextRules | None, datetime]:
+    """Rules kept in state with when they were read; (None, long ago) when there are none,
+    or they are another server's (the account moved)."""
     never = datetime.min.replace(tzinfo=UTC)
     try:
         data = json.loads(stored or "")
@@ -215,17 +218,12 @@ def _load_rules(stored: str | None) -> tuple[TextRules | None, datetime]:
         read_at = datetime.fromisoformat(data["read_at"])
     except (ValueError, KeyError, TypeError):
         return None, never
-    return rules, read_at
+    return (rules, read_at) if data.get("server") == server else (None, never)
 
 
-def _dump_rules(rules: TextRules, read_at: datetime) -> str:
-    return json.dumps(
-        {
-            "limit": rules.limit,
-            "url_length": rules.url_length,
-            "read_at": read_at.isoformat(),
-        }
-    )
+def _dump_rules(rules: TextRules, read_at: datetime, server: str) -> str:
+    document = {"limit": rules.limit, "url_length": rules.url_length, "server": server}
+    return json.dumps(document | {"read_at": read_at.isoformat()})
 
 
 def _statuses(response: httpx.Response) -> Sequence[Mapping[str, Any]]:
@@ -243,7 +241,7 @@ def _receipt(status: Mapping[str, Any]) -> Receipt:
     return Receipt(str(status["id"]), url if isinstance(url, str) else None)
 
 
-def _carries(status: Mapping[str, Any], message: Message) -> bool:
+def carries(status: Mapping[str, Any], message: Message) -> bool:
     """Whether `status` is `message` as Mastodon rendered it: its HTML links to the post, and
     its visible text is the message's text."""
     content = status.get("content")

@@ -22,7 +22,7 @@ from syndicate.publish.base import (
     RejectedError,
     TransientError,
 )
-from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, make
+from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, carries, make
 from tests.peers.mastodon import OTHER_TOKEN, TOKEN, MastodonPeer, serve_mastodon
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -223,6 +223,14 @@ def test_a_server_error_may_have_posted(
     assert len(peer.statuses()) == 1
 
 
+def test_an_unreadable_answer_to_a_post_may_have_posted(
+    peer: MastodonPeer, publisher: Publisher
+) -> None:
+    peer.fault("POST", STATUSES, {"type": "malformed"})
+    with pytest.raises(AmbiguousError):
+        publisher.send(message(), "delivery-1")
+
+
 def test_503_says_it_did_not_post(peer: MastodonPeer, publisher: Publisher) -> None:
     peer.fault("POST", STATUSES, {"type": "status", "status": 503})
     with pytest.raises(TransientError) as caught:
@@ -301,6 +309,26 @@ def test_find_reads_the_html_mastodon_renders(peer: MastodonPeer, publisher: Pub
     receipt = publisher.send(message(text, url=url), "delivery-1")
     assert "<p>" in peer.statuses()[0]["content"]
     assert publisher.find(message(text, url=url), "delivery-1") == receipt
+
+
+def test_a_status_as_mastodon_renders_it_carries_the_message() -> None:
+    """Mastodon shortens a link's text in spans, links hashtags and mentions (showing
+    `@name` for `@name@host`) and breaks paragraphs; the reader's text is still the message."""
+    text = f"Hello, world\n\nA first post by @ada@example.social\n{POST_URL} #Blogging"
+    content = (
+        "<p>Hello, world</p><p>A first post by "
+        '<span class="h-card" translate="no"><a href="https://example.social/@ada" '
+        'class="u-url mention">@<span>ada</span></a></span><br />'
+        f'<a href="{POST_URL}" target="_blank" rel="nofollow noopener" translate="no">'
+        '<span class="invisible">https://</span><span class="ellipsis">'
+        'blog.example.org/2024/06/01/hel</span><span class="invisible">lo-world/</span></a> '
+        '<a href="https://example.social/tags/Blogging" class="mention hashtag" rel="tag">'
+        "#<span>Blogging</span></a></p>"
+    )
+    status = {"id": "1", "content": content}
+    assert carries(status, message(text))
+    assert not carries(status, message(text.replace("first", "second")))
+    assert not carries(status, message(text, url="https://blog.example.org/other/"))
 
 
 def test_find_wants_the_link_and_the_text(peer: MastodonPeer, publisher: Publisher) -> None:
@@ -391,6 +419,18 @@ def test_limits_are_kept_a_day(peer: MastodonPeer, clock: FixedClock, state: Mem
     clock.advance(timedelta(days=1, seconds=1))
     assert restarted.rules().limit == 1000
     restarted.close()
+
+
+def test_limits_kept_are_the_servers_own(
+    peer: MastodonPeer, clock: FixedClock, state: MemoryState
+) -> None:
+    peer.relay.limits = (5000, 23)
+    first = make(context(peer.url, clock, state=state))
+    assert first.rules().limit == 5000
+    first.close()
+    moved = make(context(peer.instance, clock, state=state))  # the same account, moved
+    assert moved.rules().limit == 500
+    moved.close()
 
 
 def test_last_known_limits_outlive_an_instance_that_cannot_say(
