@@ -13,6 +13,10 @@ Only http(s) URLs count as URLs here, found the way twitter-text finds them (the
 the composer writes are the post's). X also links bare domains such as `example.com`, whose
 TLD it looks up in a list; without that list, a word that may be a bare domain is counted as
 if it were one *and* as if it were not, whichever is longer, so a post never overflows.
+
+Emoji: any sequence of pictographs joined by U+200D counts as one emoji. X (twemoji) knows
+only the sequences Unicode recommends and counts the parts of any other one separately, so a
+made-up sequence (never seen in practice) counts less here than on X.
 """
 
 from __future__ import annotations
@@ -55,10 +59,13 @@ _URL = regex.compile(
 
 # A word X might link as a bare domain (`ASP.NET`, `example.com/x`): X decides by its TLD list.
 _MAYBE_BARE_DOMAIN = regex.compile(
-    r"(?<![\p{L}\p{N}@\uFF20$#\uFF03./\-_])(?P<domain>(?:[A-Za-z0-9_\-]+\.)+[A-Za-z][A-Za-z0-9\-]+)"
+    r"(?<![\p{L}\p{M}\p{N}@\uFF20$#\uFF03./\-_])"
+    r"(?P<domain>(?:[\p{L}\p{M}\p{N}_\-]+\.)+\p{L}[\p{L}\p{M}\p{N}\-]+)"
     r"(?P<path>/[^\s]*)?(?![\p{L}\p{N}@_])"
 )
 _SHORTEST_BARE_DOMAIN = 4  # "a.bc"
+# A domain X links whole if at all; in any other, a link may start after its first character.
+_WHOLE_DOMAIN = regex.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]+")
 
 # What twemoji (and so X) takes for one emoji: keycaps, flags, pictographs with their skin
 # tone or presentation selector, tag sequences and ZWJ sequences. © and ® are emoji only
@@ -158,8 +165,7 @@ def _x_bare_domain(match: regex.Match[str], url_weight: int) -> int:
     its path X may leave out of it), or the word as text."""
     as_text = _x_chars(match[0])
     path = _x_chars(match["path"] or "")
-    if "_" in match["domain"]:
-        # X's domains hold no underscore, so a link may start anywhere after the first one.
+    if not _WHOLE_DOMAIN.fullmatch(match["domain"]):
         return as_text + url_weight - _SHORTEST_BARE_DOMAIN * _X_SCALE
     return max(as_text, url_weight + path)
 

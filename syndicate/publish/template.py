@@ -28,6 +28,7 @@ PLACEHOLDERS = frozenset(
     ("title", "summary", "url", "hashtags", "author", "author_handle", "author_mention", "byline")
 )
 _SPACES = " \t"
+_EMPTY = "\x00"  # marks where a placeholder stood that filled with nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ def parse_template(template: str) -> tuple[Segment, ...]:
         if field is not None and (field not in PLACEHOLDERS or spec or conversion):
             known = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
             raise ValueError(f"template {template!r}: unknown placeholder {{{field}}}; use {known}")
-        segments.append((literal, field))
+        segments.append((literal.replace(_EMPTY, ""), field))
     return tuple(segments)
 
 
@@ -67,7 +68,11 @@ def render(
     for literal, field in segments:
         parts.append(literal)
         position += len(literal)
-        for piece in values.get(field, ()) if field else ():
+        pieces = values.get(field, ()) if field else ()
+        if field and not any(piece.text for piece in pieces):
+            parts.append(_EMPTY)
+            position += 1
+        for piece in pieces:
             if piece.kind is not None:
                 spans.append(Span(position, position + len(piece.text), piece.kind, piece.target))
             parts.append(piece.text)
@@ -76,9 +81,9 @@ def render(
 
 
 def tidy(text: str, spans: tuple[Span, ...]) -> tuple[str, tuple[Span, ...]]:
-    """`text` without the whitespace empty placeholders leave: spaces at a line's ends or
-    repeated, more than one blank line, blank lines first or last. Spans hold no whitespace,
-    so they only move."""
+    """`text` without the whitespace empty placeholders leave: a line they leave blank, spaces
+    at a line's ends or repeated, more than one blank line, blank lines first or last. Spans
+    hold no whitespace, so they only move."""
     kept = _kept(text)
     offsets = [0] * (len(text) + 1)
     for index, keep in enumerate(kept):
@@ -91,12 +96,15 @@ def tidy(text: str, spans: tuple[Span, ...]) -> tuple[str, tuple[Span, ...]]:
 
 
 def _kept(text: str) -> list[bool]:
+    emptied = _emptied_lines(text)
     line_ends, content_follows = _lookahead(text)
     kept: list[bool] = []
     last = "\n"  # the last character kept; a line start drops leading spaces
     newlines = 2  # newlines in a row just kept; the text's start drops leading newlines
     for index, char in enumerate(text):
-        if char in _SPACES:
+        if emptied[index] or char == _EMPTY:
+            keep = False
+        elif char in _SPACES:
             keep = last not in _SPACES + "\n" and not line_ends[index]
         elif char == "\n":
             keep = newlines < 2 and content_follows[index]
@@ -109,6 +117,16 @@ def _kept(text: str) -> list[bool]:
     return kept
 
 
+def _emptied_lines(text: str) -> list[bool]:
+    """Per index: whether it belongs to a line (with its newline) that only empty placeholders
+    and spaces made, which goes entirely."""
+    emptied: list[bool] = []
+    for line in text.split("\n"):
+        gone = _EMPTY in line and not line.replace(_EMPTY, "").strip(_SPACES)
+        emptied.extend([gone] * (len(line) + 1))  # the line and the newline after it
+    return emptied[: len(text)]
+
+
 def _lookahead(text: str) -> tuple[list[bool], list[bool]]:
     """Per index: whether only spaces lie between it and the line's end, and whether anything
     but whitespace comes after it."""
@@ -116,6 +134,7 @@ def _lookahead(text: str) -> tuple[list[bool], list[bool]]:
     content_follows = [False] * (len(text) + 1)
     for index in range(len(text) - 1, -1, -1):
         char = text[index]
-        line_ends[index] = char == "\n" or (char in _SPACES and line_ends[index + 1])
-        content_follows[index] = content_follows[index + 1] or not char.isspace()
+        blank = char in _SPACES or char == _EMPTY
+        line_ends[index] = char == "\n" or (blank and line_ends[index + 1])
+        content_follows[index] = content_follows[index + 1] or not (blank or char.isspace())
     return line_ends, content_follows
