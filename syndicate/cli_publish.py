@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from syndicate.cli import Context, _handled, _say
-from syndicate.errors import ConfigError
+from syndicate.errors import ConfigError, UsageError
 
 _SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -33,7 +33,7 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
     with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
         record = find_post(dispatcher.ledger.records(), post)
         if record is None:
-            raise ConfigError(f"no post matches {post!r}" if post else "no public post yet")
+            raise UsageError(f"no post matches {post!r}" if post else "no public post yet")
         items = make_preview(dispatcher, record)
     if as_json:
         click.echo(json.dumps({"post": record.entry_id, "accounts": [i.to_json() for i in items]}))
@@ -47,11 +47,23 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
             click.echo(f"  not for this account: {item.note}")
             continue
         click.echo("  " + item.text.replace("\n", "\n  "))
-        when = item.when.isoformat(timespec="minutes") if item.when else "-"
-        length = f"{item.length} / {item.limit}" if item.length else f"limit {item.limit}"
-        click.echo(f"  length {length}; {'sent' if item.status == 'sent' else 'goes out'} {when}")
+        click.echo(f"  {_length(item.length, item.limit)}; {_when(item.status, item.when)}")
         if item.note:
             click.echo(f"  note: {item.note}")
+
+
+def _length(length: int, limit: int) -> str:
+    return f"length {length} / {limit}" if length else f"limit {limit}"
+
+
+def _when(status: str, when: datetime | None) -> str:
+    moment = when.isoformat(timespec="minutes") if when else "-"
+    if status == "sent":
+        return f"sent {moment}"
+    if status == "not queued":
+        # Public before syndicate first saw it: announced only if `backfill` queues it.
+        return f"not queued (`syndicate backfill` would send it from {moment})"
+    return f"{status}, goes out {moment}"
 
 
 @click.command()
@@ -123,7 +135,7 @@ def _steer(obj: Context, action: str, target: str) -> None:
         box = dispatcher.outbox
         if action in ("pause", "resume"):
             if target not in dispatcher.accounts:
-                raise ConfigError(f"no account named {target!r}")
+                raise UsageError(f"no account named {target!r}")
             if action == "pause":
                 box.pause(target, "paused by `syndicate outbox pause`", now)
             else:
@@ -131,7 +143,7 @@ def _steer(obj: Context, action: str, target: str) -> None:
             _say(obj, f"account {target} {action}d")
             return
         if not target.isdigit() or box.get(int(target)) is None:
-            raise ConfigError(f"no delivery #{target} (see `syndicate outbox`)")
+            raise UsageError(f"no delivery #{target} (see `syndicate outbox`)")
         done = {
             "retry": box.retry,
             "cancel": box.cancel,
@@ -140,7 +152,7 @@ def _steer(obj: Context, action: str, target: str) -> None:
         if not done:
             delivery = box.get(int(target))
             status = delivery.status if delivery else "gone"
-            raise ConfigError(f"delivery #{target} is {status}: cannot {action} it")
+            raise UsageError(f"delivery #{target} is {status}: cannot {action} it")
         _say(obj, f"delivery #{target}: {action} done")
 
 

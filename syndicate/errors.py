@@ -7,6 +7,7 @@
      │    ├── FrontmatterError its frontmatter is not valid YAML, TOML or JSON
      │    └── PostDataError    a field is missing or wrong (title, date, ...)
      ├── StoreError            the state database cannot be used
+ ├── UsageError            a command names something that does not exist (a post, a delivery)
      └── OutputError           a feed file cannot be written
 
 A ContentError is about one post: the build reports it and carries on with the
@@ -79,3 +80,7 @@ class StoreError(SyndicateError):
 
 class OutputError(SyndicateError):
     """A feed file cannot be written."""
+
+
+class UsageError(SyndicateError):
+    """A command names something that does not exist (a post, a delivery, an account)."""
