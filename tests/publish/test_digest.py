@@ -146,8 +146,8 @@ def test_an_existing_round_up_is_never_overwritten(blog: Blog, clock: FixedClock
 
 def test_the_author_can_be_named_and_planet_entries_left_out(blog: Blog, clock: FixedClock) -> None:
     settings = week_of_posts(blog, clock)
-    path, digest = make_digest(settings, clock, LATER - timedelta(days=7), author="amoralej",
-                               remote=False)  # fmt: skip
+    since = LATER - timedelta(days=7)
+    path, digest = make_digest(settings, clock, since, author="amoralej", remote=False)
     assert digest.count == 2
     assert "\nauthor: amoralej\n" in path.read_text("utf-8")
     assert "Fresh planet news" not in path.read_text("utf-8")
