@@ -122,11 +122,11 @@ def utf8_span(text: str, span: Span) -> tuple[int, int]:
 
 
 def shorten_link(url: str, length: int = SHORT_LINK_LENGTH) -> str:
-    """`url` as a reader needs to see it: no scheme, the host whole, the rest cut to fit
-    `length` characters with `…`."""
-    parts = urlsplit(url)
-    host = parts.netloc
-    rest = url.split(host, 1)[1] if host else url
+    """`url` as a reader needs to see it: no scheme or `www.`, the host whole, the rest cut to
+    fit `length` characters with `…`."""
+    full_host = urlsplit(url).netloc
+    host = full_host.removeprefix("www.")  # room for the path, which says more
+    rest = url.split(full_host, 1)[1] if full_host else url
     shown = host + ("" if rest == "/" else rest)
     if len(shown) <= length:
         return shown

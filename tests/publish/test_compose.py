@@ -134,7 +134,7 @@ def test_bluesky_shows_the_link_short_and_links_it_in_full() -> None:
 
 def test_short_links_keep_their_host_whole() -> None:
     assert shorten_link("https://example.org/") == "example.org"
-    assert shorten_link("http://example.org/a?b=1") == "example.org/a?b=1"
+    assert shorten_link("http://www.example.org/a?b=1") == "example.org/a?b=1"
     host = "a-very-long-subdomain-name.blog.example.org"
     assert shorten_link(f"https://{host}/2024/05/post") == f"{host}/…"
 
