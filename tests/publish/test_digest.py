@@ -4,6 +4,7 @@ as a draft post in the RDO style, read back by the project's own loader and rend
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,3 +239,32 @@ def test_a_long_summary_is_cut_at_a_sentence_or_a_word() -> None:
 )
 def test_markdown_escaping(text: str, escaped: str) -> None:
     assert escape_markdown(text) == escaped
+
+
+ITEM = re.compile(r"\*\*[^\n]+\*\* by [^\n]+\n\n> [^\n]*\n\nRead more at \[(\S+)\]\((\S+)\)")
+
+
+ROUND_UPS = (
+    "2016-12-19-blog-posts-last-week.html.md",
+    "2017-07-31-recent-blog-posts-from-the-community.html.md",
+    "2017-09-19-recent-blog-posts.html.md",
+)
+
+
+def items_of(text: str) -> list[str]:
+    return [b.strip() for b in text.split("\n\n\n") if b.startswith("**")]
+
+
+def test_items_have_the_shape_of_the_rdo_round_ups(
+    blog: Blog, clock: FixedClock, corpora: Path
+) -> None:
+    posts = corpora / "rdo" / "source" / "blog"
+    theirs = [i for name in ROUND_UPS for i in items_of((posts / name).read_text("utf-8"))]
+    settings = week_of_posts(blog, clock)
+    _, digest = make_digest(settings, clock, LATER - timedelta(days=7))
+    ours = items_of(digest.text)
+    assert len(theirs) > 10 and len(ours) == 3
+    for block in [*theirs, *ours]:
+        match = ITEM.fullmatch(block)
+        assert match is not None, block
+        assert match[1] == match[2]
