@@ -196,6 +196,96 @@ def outbox_resume(obj: Context, account: str) -> None:
     _steer(obj, "resume", account)
 
 
+@click.command()
+@click.option("--since", required=True, metavar="SPAN", help="7d, 12h, 2w, or a date.")
+@click.option("--until", metavar="DATE", help="End of the period (default: now).")
+@click.option("--author", help="Who signs the round-up (default: the site's author).")
+@click.option("--no-remote", is_flag=True, help="Leave out the entries of remote sources.")
+@click.pass_obj
+def digest(
+    obj: Context, since: str, until: str | None, author: str | None, no_remote: bool
+) -> None:
+    """Write a "blog round-up" post draft listing the period's posts, into the blog."""
+    from syndicate.clock import SystemClock
+    from syndicate.publish.digest import make_digest
+
+    clock = SystemClock()
+    with _handled():
+        settings = obj.settings()
+        start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
+        path, made = make_digest(
+            settings, clock, start, until=end, author=author, remote=not no_remote
+        )
+    _say(
+        obj,
+        f"Wrote {path}: {made.count} posts. Review it, then publish it "
+        "(published: true, or draft: false on Hugo).",
+    )
+
+
+@click.group()
+def export() -> None:
+    """Write the period's posts for other tools."""
+
+
+@export.command("hootsuite")
+@click.option("--since", required=True, metavar="SPAN", help="7d, 12h, 2w, or a date.")
+@click.option("--until", metavar="DATE", help="End of the period (default: now).")
+@click.option("--account", help="The account whose template and timing to use.")
+@click.option("--timezone", help="Your Hootsuite profile's time zone (default: the account's).")
+@click.option(
+    "--date-format",
+    type=click.Choice(["mdy", "dmy"]),
+    default="mdy",
+    help="MM/DD/YYYY (Hootsuite's default) or DD/MM/YYYY.",
+)
+@click.pass_obj
+def export_hootsuite(
+    obj: Context,
+    since: str,
+    until: str | None,
+    account: str | None,
+    timezone: str | None,
+    date_format: str,
+) -> None:
+    """A Hootsuite bulk-composer CSV on stdout: time, message, link; Hootsuite's rules kept."""
+    from syndicate.clock import SystemClock
+    from syndicate.publish.export import export_hootsuite as make_csv
+
+    clock = SystemClock()
+    with _handled():
+        settings = obj.settings()
+        start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
+        text, made = make_csv(
+            settings,
+            clock,
+            start,
+            until=end,
+            account=account,
+            timezone=timezone,
+            date_format=date_format,
+        )
+    sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: the CSV's CRLF line ends stay
+    for problem in made.problems:
+        click.echo(f"left out {problem.title!r} ({problem.url}): {problem.reason}", err=True)
+    _say(obj, f"{len(made.rows)} posts written")
+    sys.exit(1 if made.problems else 0)
+
+
+def _period(
+    since: str, until: str | None, now: datetime, zone: ZoneInfo
+) -> tuple[datetime, datetime | None]:
+    end = None
+    if until:
+        from syndicate.content.dates import DateError, parse_date
+
+        try:
+            end = parse_date(until, zone)
+        except DateError as exc:
+            raise ConfigError(f"--until {until!r}: write a date such as 2024-06-01") from exc
+    return since_moment(since, now, zone), end
+
+
 def since_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     """`7d`, `12h`, `30m`, `2w`, or a date: the start of a period ending now."""
     match = _SPAN.match(text.strip().lower())
@@ -209,4 +299,4 @@ def since_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime:
         raise ConfigError(f"--since {text!r}: write 7d, 12h, 2w or a date") from exc
 
 
-COMMANDS = (preview, publish, outbox)
+COMMANDS = (preview, publish, outbox, export, digest)

@@ -8,6 +8,8 @@
      │    └── PostDataError    a field is missing or wrong (title, date, ...)
      ├── StoreError            the state database cannot be used
  ├── UsageError            a command names something that does not exist (a post, a delivery)
+ ├── DraftExistsError      the round-up draft `digest` would write is already there
+ │                         (publish/digest.py)
      └── OutputError           a feed file cannot be written
 
 A ContentError is about one post: the build reports it and carries on with the
