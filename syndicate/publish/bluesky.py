@@ -30,6 +30,7 @@ from syndicate.publish.base import (
 )
 from syndicate.publish.bluesky_records import (
     POST,
+    JsonObject,
     facets,
     handle_of,
     link_card,
@@ -75,18 +76,17 @@ class BlueskyPublisher:
 
     def send(self, message: Message, key: str) -> Receipt:
         rkey = record_key(key)
-        session = self._xrpc.session()
-        dids = {handle: did for handle in mentioned_handles(message.spans)
-                if (did := self._resolve(handle)) is not None}  # fmt: skip
-        embed = link_card(message, self._thumb(message.image))
-        record = post_record(
-            message, self._context.clock.now(), facets(message.text, message.spans, dids), embed
-        )
-        body = {"repo": session.did, "collection": POST, "rkey": rkey, "record": record}
+        body = {
+            "repo": self._xrpc.session().did,
+            "collection": POST,
+            "rkey": rkey,
+            "record": self._record(message),
+        }
         try:
             created = self._xrpc.procedure("com.atproto.repo.createRecord", body=body, write=True)
         except AmbiguousError:
-            # The PDS refuses a create over an existing record with a 500: look before failing.
+            # Lost answers, and a create over an existing record (the PDS answers 500): the
+            # record this key names tells whether the post exists.
             existing = self._existing(rkey)
             if existing is None:
                 raise
@@ -99,6 +99,14 @@ class BlueskyPublisher:
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+    def _record(self, message: Message) -> JsonObject:
+        """The post record: mentions resolved to DIDs, the image uploaded as the card's thumb."""
+        dids = {handle: did for handle in mentioned_handles(message.spans)
+                if (did := self._resolve(handle)) is not None}  # fmt: skip
+        post_facets = facets(message.text, message.spans, dids)
+        embed = link_card(message, self._thumb(message.image))
+        return post_record(message, self._context.clock.now(), post_facets, embed)
 
     def _existing(self, rkey: str) -> Receipt | None:
         """The record at `rkey` if it can be seen now; None when it cannot (yet)."""

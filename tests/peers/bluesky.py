@@ -6,6 +6,7 @@ for the images a link card fetches. All on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import socket
 import subprocess
@@ -52,9 +53,13 @@ def installed() -> bool:
 
 
 def skip_unless_installed() -> None:
-    """Skip the calling test (or fixture) when the PDS peer is not installed here."""
+    """Skip the calling test (or fixture) when the PDS peer is not installed here; under CI,
+    which installs it, fail instead, so the tests cannot silently not run."""
     if not installed():
-        pytest.skip(f"the Bluesky PDS peer is not installed; run `{INSTALL}` (needs npm)")
+        reason = f"the Bluesky PDS peer is not installed; run `{INSTALL}` (needs npm)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def free_port() -> int:

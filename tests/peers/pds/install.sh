@@ -30,10 +30,17 @@ if [[ "$("$runtime/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]]; the
 fi
 
 cd "$here"
+stamp="node_modules/.installed-lock.sha256"
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1) node-$NODE_VERSION"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
+    echo "PDS peer already installed in $here"
+    exit 0
+fi
 # Node 22 first on PATH runs the install scripts; nodedir gives node-gyp its headers offline.
 PATH="$runtime/bin:$PATH" \
     npm_config_nodedir="$runtime" \
     npm_config_build_from_source=true \
     npm ci --no-audit --no-fund
 "$runtime/bin/node" -e "new (require('better-sqlite3'))(':memory:').close()"
+echo "$lock_hash" > "$stamp"
 echo "PDS peer installed in $here"
