@@ -68,13 +68,23 @@ class AccountSettings(_Section):
     exclude_tags: tuple[str, ...] = ()
     include_authors: tuple[str, ...] = ()
     exclude_authors: tuple[str, ...] = ()
-    # How it reads: {title} {summary} {url} {hashtags} {author} {author_handle}.
+    # How it reads: {title} {summary} {url} {hashtags} {author} {author_handle}
+    # {author_mention} (the handle, else the name) {byline} ("by " and that, or nothing).
     template: str | None = None  # the network's default when unset
     hashtags: tuple[str, ...] = ()  # always added, e.g. "RDOCommunity"
     tag_hashtags: dict[str, str] = Field(default_factory=dict)  # tag -> hashtag; "" drops it
     max_hashtags: Annotated[int, Field(ge=0)] = 3  # tags turned into hashtags, at most
     visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
     timing: TimingSettings = Field(default_factory=TimingSettings)
+
+    @field_validator("template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            from syndicate.publish.template import parse_template
+
+            parse_template(value)  # a ValueError names the unknown placeholder
+        return value
 
     @field_validator("credentials")
     @classmethod
