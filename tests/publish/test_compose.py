@@ -11,6 +11,7 @@ import pytest
 import pyuegc  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
 from syndicate.model import Author, Post, PostOverrides, Tag
@@ -205,9 +206,14 @@ def test_a_link_that_cannot_fit_is_refused() -> None:
         _compose("discord", _post(url="https://example.org/" + "a" * 2000))
 
 
-def test_an_unknown_placeholder_is_refused() -> None:
-    with pytest.raises(RejectedError, match="unknown placeholder"):
+def test_an_unknown_placeholder_is_refused_when_the_config_is_read() -> None:
+    with pytest.raises(ValidationError, match=r"unknown placeholder \{link\}"):
         _compose("x", template="{title} {link}")
+
+
+def test_an_unknown_placeholder_in_a_posts_own_text_is_refused() -> None:
+    with pytest.raises(RejectedError, match="unknown placeholder"):
+        _compose("x", _post(text="{title} {link}"))
 
 
 def test_links_written_in_the_summary_are_spans_too() -> None:
