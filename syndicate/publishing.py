@@ -36,25 +36,36 @@ class PublishWorker:
         self._dry_run = dry_run
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._woken = threading.Event()  # a pass was asked for since the last one began
         self._announced: set[int] = set()  # dry run: each due delivery is logged once
 
     def wake(self) -> None:
         """A pass as soon as possible (new events, or the daemon just started)."""
         if not self._stopping.is_set():
+            self._woken.set()
             self._schedule(_JOB, self._clock.now(), self.run)
 
     def run(self) -> None:
         with self._lock:
-            if self._stopping.is_set():
-                return
+            upcoming = self._passes()
+        if upcoming is not None and not self._stopping.is_set():
+            self._schedule(_JOB, max(upcoming, self._clock.now()), self.run)
+
+    def _passes(self) -> datetime | None:
+        """One pass, and another for as long as a wake came while the last one ran: the
+        scheduler skips a job while an instance of it runs, so that wake's own job was lost,
+        and the events that woke it would wait for some later wake-up."""
+        upcoming = None
+        self._woken.set()
+        while self._woken.is_set() and not self._stopping.is_set():
+            self._woken.clear()
             try:
                 upcoming = self._pass()
             except Exception:
                 self._metrics.errors.labels(where="publish").inc()
                 log.exception("outbox pass failed; trying again in a minute")
-                upcoming = self._clock.now() + timedelta(minutes=1)
-        if upcoming is not None and not self._stopping.is_set():
-            self._schedule(_JOB, max(upcoming, self._clock.now()), self.run)
+                return self._clock.now() + timedelta(minutes=1)
+        return upcoming
 
     def stop(self) -> None:
         """No new pass; waits for the one under way (its current send) to end."""
