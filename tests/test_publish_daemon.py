@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -42,7 +44,15 @@ from tests.peers.bluesky import (
 )
 from tests.peers.mastodon import TOKEN as MASTODON_TOKEN
 from tests.peers.mastodon import MastodonPeer, Relay, serve_mastodon
-from tests.peers.webhooks import Answer, DiscordHook, Proxy, SigningReceiver, SlackHook, Synapse
+from tests.peers.webhooks import (
+    Answer,
+    DiscordHook,
+    Proxy,
+    Receiver,
+    SigningReceiver,
+    SlackHook,
+    Synapse,
+)
 from tests.peers.webhooks import Fault as HookFault
 from tests.peers.x_api import Fault as XFault
 from tests.peers.x_api import XApiPeer, XCredentials
@@ -269,11 +279,20 @@ class Scene:
         )
 
     def wait_all_sent(self, daemon: Running) -> None:
-        def done() -> bool:
-            assert daemon.process.poll() is None, daemon.log()
-            return self.all_sent()
+        self.wait(daemon, self.all_sent, "every delivery to be sent")
 
-        wait_for(done, "every delivery to be sent", timeout=DEADLINE)
+    def wait(self, daemon: Running, condition: Callable[[], bool], what: str) -> None:
+        """Wait for `condition` while the daemon runs; say what it was doing if it never holds."""
+
+        def met() -> bool:
+            assert daemon.process.poll() is None, daemon.log()
+            return condition()
+
+        try:
+            wait_for(met, what, timeout=DEADLINE)
+        except AssertionError as failed:
+            undone = [d for d in self.deliveries() if d.status is not DeliveryStatus.SENT]
+            raise AssertionError(f"{failed}\nnot sent: {undone}\n{daemon.log()[-6000:]}") from None
 
     def links(self) -> dict[str, str]:
         """Title -> the post's address, as the site feed gives it."""
@@ -357,11 +376,19 @@ def test_new_posts_reach_every_account_that_takes_them_once(scene: Scene) -> Non
     try:
         wait_for(daemon.caught_up, "the first scan")
         assert scene.deliveries() == []  # an existing blog is announced nowhere
+        x = scene.networks.x
+        x.fail_next(XFault("hold"))
         scene.write(
             Written("Alpha news of the week", ("News",)),
             Written("Beta release is out", ("News", "Release")),
             Written("Gamma notes from a meetup", ("Notes",)),
         )
+        wait_for(lambda: bool(x.requests_to("POST", "/2/tweets")), "X to hold its first answer")
+        # Written while the daemon is busy sending: the build's wake-up must not be lost.
+        builds = daemon.builds()
+        scene.write(Written("Epsilon written mid-send", ("News",)))
+        wait_for(lambda: daemon.builds() > builds, "the build of the post written mid-send")
+        x.release()
         scene.wait_all_sent(daemon)
     finally:
         assert daemon.stop() == 0
@@ -568,3 +595,140 @@ def wave(name: str, size: int) -> list[Written]:
         Written(f"{name} post number {n}", ("News", ROUTED_TAG) if n < size - 1 else ("News",))
         for n in range(1, size + 1)
     ]
+
+
+# -- crashes -------------------------------------------------------------------------------
+
+CRASH_ROUNDS = 14
+CRASH_POSTS = 10  # one written before each of the first rounds' start
+KILL_AFTER = (0.0, 1.5)  # seconds after the daemon serves, when no answer is held
+MASTODON_LATENCY = 300  # milliseconds the instance takes over every post: a wide window to kill in
+IDEMPOTENT = ("x", "mastodon", "bluesky", "matrix", "webhook")
+NO_MECHANISM = ("slack", ROUTED)  # webhooks that can neither dedupe a resend nor be searched
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A network told to take the next post and hold its answer back, so a kill lands
+    mid-send: `arm` it, then wait until `arrived()` (its post requests so far) grows."""
+
+    account: str
+    arm: Callable[[], None]
+    arrived: Callable[[], int]
+
+
+def holds(networks: Networks) -> list[Hold]:
+    """Every network that can hold an answer (the PDS proxy cannot)."""
+    x, relay = networks.x, networks.mastodon.relay
+    return [
+        Hold("x", lambda: x.fail_next(XFault("hold")),
+             lambda: len(x.requests_to("POST", "/2/tweets"))),
+        Hold("mastodon", lambda: relay.lose("POST", STATUSES, "stall"),
+             lambda: sum((s.method, s.path) == ("POST", STATUSES) for s in relay.seen)),
+        stalling("matrix", networks.matrix),
+        stalling("slack", networks.slack),
+        stalling(ROUTED, networks.discord),
+        stalling("webhook", networks.webhook),
+    ]  # fmt: skip
+
+
+def stalling(account: str, receiver: Receiver) -> Hold:
+    return Hold(account, lambda: receiver.inject(HookFault.STALL), lambda: len(receiver.requests))
+
+
+@dataclass
+class Kills:
+    total: int = 0
+    mid_send: Counter[str] = field(default_factory=Counter)  # account -> kills during its send
+    held: Counter[str] = field(default_factory=Counter)  # account -> kills on its held answer
+
+
+def crash_round(scene: Scene, rng: random.Random, kills: Kills) -> None:
+    """Start the daemon and SIGKILL it: on a held answer, or after a random moment."""
+    hold = choose_hold(scene, rng)
+    arrived = hold.arrived() if hold else 0
+    if hold:
+        hold.arm()
+    daemon = scene.start()
+    try:
+        if hold:
+            # All sent first: a post the network took just before the last kill is found, not
+            # sent again, and the armed hold waits for a later round.
+            scene.wait(daemon, lambda: hold.arrived() > arrived or scene.all_sent(),
+                       f"the held post to {hold.account}")  # fmt: skip
+        else:
+            time.sleep(rng.uniform(*KILL_AFTER))
+    finally:
+        daemon.stop(signal.SIGKILL)
+    kills.total += 1
+    if hold and hold.arrived() > arrived:
+        kills.held[hold.account] += 1
+    owner = f":{daemon.process.pid}"
+    for delivery in scene.deliveries():
+        if delivery.status is DeliveryStatus.SENDING and (delivery.lease_owner or "").endswith(
+            owner
+        ):
+            kills.mid_send[delivery.account] += 1
+
+
+def choose_hold(scene: Scene, rng: random.Random) -> Hold | None:
+    """Half the rounds: a network that will be sent a post it does not hold yet."""
+    if rng.random() < 0.5:
+        return None
+    tallies = tally(scene)
+    waiting = [hold for hold in holds(scene.networks) if tallies[hold.account].lost]
+    return rng.choice(waiting) if waiting else None
+
+
+def crash_post(number: int) -> Written:
+    return Written(f"Crash post {number:02d}", ("News", ROUTED_TAG) if number % 2 else ("News",))
+
+
+def test_a_daemon_killed_again_and_again_while_it_publishes_loses_and_repeats_nothing(
+    scene: Scene,
+) -> None:
+    seed = int(os.environ.get("SYNDICATE_CRASH_SEED") or random.randrange(2**32))
+    print(f"crash test seed {seed} (SYNDICATE_CRASH_SEED={seed} repeats its choices)")
+    rng = random.Random(seed)
+    first = scene.start()
+    wait_for(first.caught_up, "the first scan")  # the existing posts: seen, announced nowhere
+    assert first.stop() == 0
+    latency = {"type": "latency", "delay_ms": MASTODON_LATENCY}
+    scene.networks.mastodon.fault("POST", STATUSES, latency, count=None)
+    kills = Kills()
+    for round_ in range(CRASH_ROUNDS):
+        if round_ < CRASH_POSTS:
+            scene.write(crash_post(round_))
+        crash_round(scene, rng, kills)
+    scene.networks.x.release()  # holds armed in the last rounds answer at once
+    scene.networks.mastodon.relay.released.set()
+    daemon = scene.start()
+    try:
+        scene.wait_all_sent(daemon)
+    finally:
+        assert daemon.stop() == 0
+    tallies = tally(scene)
+    print(summary(seed, kills, len(scene.deliveries()), tallies))
+
+    assert {a: t for a, t in exactly_once(tallies).items() if a in IDEMPOTENT} == {}
+    for account in NO_MECHANISM:
+        t = tallies[account]
+        assert (t.lost, t.strangers) == (0, 0), (account, t)
+        # A repeat needs a kill between the post reaching the hook and its `sent` record;
+        # every kill on a held answer is one.
+        assert kills.held[account] <= t.duplicates <= kills.mid_send[account], (account, t, kills)
+    view = scene.outbox()
+    assert view["counts"]["sent"] == len(view["deliveries"]) == len(scene.deliveries())
+
+
+def summary(seed: int, kills: Kills, deliveries: int, tallies: Mapping[str, Tally]) -> str:
+    networks = ", ".join(
+        f"{name} {t.held}/{t.expected} held ({t.duplicates} dup, {t.lost} lost, "
+        f"{kills.mid_send[name]} killed mid-send, {kills.held[name]} on a held answer)"
+        for name, t in tallies.items()
+    )
+    return (
+        f"crash test seed {seed}: {kills.total} kills, {sum(kills.mid_send.values())} of them "
+        f"mid-send ({sum(kills.held.values())} on a held answer); {deliveries} deliveries all "
+        f"sent; {networks}"
+    )
