@@ -228,6 +228,8 @@ def running_networks(root: Path) -> Iterator[Networks]:
 
 @dataclass(frozen=True)
 class Written:
+    """A post the test wrote: its title names it in every network's text."""
+
     title: str
     tags: tuple[str, ...]
 
@@ -452,6 +454,7 @@ def newcomer_commands(scene: Scene, written: Written) -> None:
     assert dry.stdout.count(written.title) == len(accounts)
     assert f"{len(accounts)} deliveries (dry run)" in dry.stderr  # the summary, for people
 
+    # After the pass that took the post in: before one, preview calls a new post "not queued".
     preview = scene.syndicate("preview")
     assert preview.returncode == 0, preview.stderr
     assert preview.stdout.startswith(written.title)
