@@ -31,6 +31,8 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
     from syndicate.publish.service import open_publishing
 
     with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+        dispatcher.take_events()  # a post the last build announced is queued, not "not queued"
+        dispatcher.replan()
         record = find_post(dispatcher.ledger.records(), post)
         if record is None:
             raise UsageError(f"no post matches {post!r}" if post else "no public post yet")

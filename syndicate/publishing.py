@@ -49,7 +49,10 @@ class PublishWorker:
         with self._lock:
             upcoming = self._passes()
         if upcoming is not None and not self._stopping.is_set():
-            self._schedule(_JOB, max(upcoming, self._clock.now()), self.run)
+            # Not sooner than a second from now: this job is still running, and the scheduler
+            # would skip a new instance that fires before it has returned.
+            soonest = self._clock.now() + timedelta(seconds=1)
+            self._schedule(_JOB, max(upcoming, soonest), self.run)
 
     def _passes(self) -> datetime | None:
         """One pass, and another for as long as a wake came while the last one ran: the
