@@ -9,6 +9,7 @@ from typing import Any
 
 from syndicate.config import Settings
 from syndicate.store.ledger import Ledger
+from syndicate.store.outbox import Outbox
 
 
 def collect(settings: Settings) -> dict[str, Any]:
@@ -19,6 +20,9 @@ def collect(settings: Settings) -> dict[str, Any]:
         state = ledger.state()
         events = ledger.events()
         sources = ledger.source_states()
+        outbox = Outbox(ledger.engine)
+        deliveries = Counter(str(d.status) for d in outbox.select())
+        accounts = outbox.accounts()
     finally:
         ledger.close()
     present = [r for r in records.values() if r.source is not None]
@@ -46,6 +50,15 @@ def collect(settings: Settings) -> dict[str, Any]:
             source.name: {"url": source.url, **json.loads(sources.get(source.name, "{}"))}
             for source in settings.sources
         },
+        "accounts": {
+            a.name: {
+                "network": a.network,
+                "paused": bool(a.name in accounts and accounts[a.name].paused),
+                "reason": accounts[a.name].reason if a.name in accounts else None,
+            }
+            for a in settings.accounts
+        },
+        "deliveries": dict(deliveries),
         "last_build": json.loads(state["last_build"]) if "last_build" in state else None,
         "last_errors": json.loads(state.get("last_errors", "[]")),
         "output": str(settings.output_dir),
@@ -75,5 +88,11 @@ def render(report: dict[str, Any]) -> str:
     for name, source in report["sources"].items():
         state = source.get("last_error") or source.get("last_ok") or "never polled"
         lines.append(f"source:  {name} {source['url']} — {state}")
+    for name, account in report["accounts"].items():
+        state = f"paused: {account['reason']}" if account["paused"] else "active"
+        lines.append(f"account: {name} ({account['network']}) {state}")
+    if report["deliveries"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report["deliveries"].items()))
+        lines.append(f"outbox:  {counts} (`syndicate outbox` lists them)")
     lines += [f"error:   {e['at']} {e['error']}" for e in report["last_errors"][:5]]
     return "\n".join(lines)
