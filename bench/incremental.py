@@ -1,6 +1,6 @@
 """Time one new post reaching its feeds in a built blog, inside a long-running builder.
 
-    python bench/incremental.py [--posts 10000] [--rounds 5] [--work bench/work/incremental]
+    python bench/incremental.py [--posts 10000] [--rounds 5] [--scratch bench/scratch/incremental]
 
 Generates the blog (bench/generate.py) unless it is there, builds it cold once, then adds one
 post at a time and times `Builder.build()` two ways: told which file changed (what the daemon's
@@ -41,9 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=Path("bench/work/incremental"))
+    parser.add_argument("--scratch", type=Path, default=Path("bench/scratch/incremental"))
     args = parser.parse_args()
-    work: Path = args.work.resolve()
+    work: Path = args.scratch.resolve()
     if not (work / "blog" / "source" / "blog").is_dir():
         generate(work / "blog", args.posts)
     settings = parse_settings(CONFIG, file="bench.toml", base_dir=work)

@@ -105,9 +105,9 @@ def main() -> None:
     parser.add_argument("--pelican-samples", type=int, default=5)
     parser.add_argument("--modes", default="events,poll,hugo,pelican")
     parser.add_argument("--idle", type=float, default=60.0, help="seconds measured idle")
-    parser.add_argument("--work", type=Path, default=Path("bench/work/latency"))
+    parser.add_argument("--scratch", type=Path, default=Path("bench/scratch/latency"))
     args = parser.parse_args()
-    work: Path = args.work.resolve()
+    work: Path = args.scratch.resolve()
     modes = args.modes.split(",")
     if not (work / "blog" / "source" / "blog").is_dir():
         generate(work / "blog", args.posts)

@@ -81,7 +81,7 @@ class Corpus:
 
 def main() -> None:
     args = _arguments()
-    work: Path = args.work.resolve()
+    work: Path = args.scratch.resolve()
     TRASH.folder = work / "trash"
     facts = machine_facts()
     report: dict[str, Any] = {"machine": facts, "configured": CONFIGURED, "args": _jsonable(args)}
@@ -129,7 +129,7 @@ def _arguments() -> argparse.Namespace:
         help="the blog the incremental case adds posts to (default 10k)",
     )
     parser.add_argument("--pause", type=float, default=1.0, help="seconds to idle between runs")
-    parser.add_argument("--work", type=Path, default=BENCH / "work", help="scratch directory")
+    parser.add_argument("--scratch", type=Path, default=BENCH / "scratch", help="scratch directory")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     return parser.parse_args()
 
@@ -580,7 +580,7 @@ class Trash:
     """
 
     def __init__(self) -> None:
-        self.folder = BENCH / "work" / "trash"
+        self.folder = BENCH / "scratch" / "trash"
         self._count = 0
 
     def take(self, path: Path) -> None:
