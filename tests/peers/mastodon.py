@@ -30,6 +30,8 @@ from mastodon_mock.config import (
 )
 from mastodon_mock.testing.server import MockServer
 
+from tests.peers.threads import serving
+
 USERNAME = "blog"
 TOKEN = "blog-token-for-tests"  # a seeded token of the mock, not a credential
 OTHER_TOKEN = "reader-token-for-tests"  # another account on the same instance
@@ -184,11 +186,8 @@ def serve_mastodon() -> Iterator[MastodonPeer]:
     ):
         relay = Relay(upstream)
         server = _Server(relay)
-        thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-        thread.start()
-        try:
-            yield MastodonPeer(f"http://127.0.0.1:{server.server_port}", mock.base_url, relay)
-        finally:
-            relay.released.set()
-            server.shutdown()
-            server.server_close()
+        with serving(server):
+            try:
+                yield MastodonPeer(f"http://127.0.0.1:{server.server_port}", mock.base_url, relay)
+            finally:
+                relay.released.set()  # stalled answers go before the server waits for them

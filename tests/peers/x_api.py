@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 from oauthlib.common import Request
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
+from tests.peers.threads import serving
+
 FIRST_ID = 1_800_000_000_000_000_000  # tweet ids are 19-digit snowflakes
 HOLD_LIMIT = 120.0  # seconds a held answer waits for release, so a forgotten hold cannot hang
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -169,15 +171,11 @@ class XApiPeer:
 
     @contextmanager
     def running(self) -> Iterator[XApiPeer]:
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._released.set()
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
+        with serving(self._server):
+            try:
+                yield self
+            finally:
+                self._released.set()  # held answers go before the server waits for them
 
     def fail_next(self, fault: Fault, *, method: str = "POST", path: str = "/2/tweets") -> None:
         """Apply `fault` to the next request to `method` `path...` (queued in order)."""
