@@ -150,7 +150,8 @@ class Dispatcher:
             state = states.get(name)
             not_before = state.not_before if state is not None else None
             dues.update(plan(queue, sent, account.timing, now, not_before=not_before))
-        changed = {i: t for i, t in dues.items() if _due_of(queued, i) != t}
+        planned = {d.id: d.due for d in queued if d.status is DeliveryStatus.SCHEDULED}
+        changed = {i: t for i, t in dues.items() if planned.get(i) != t}
         self.outbox.plan(changed, now)
         return dues
 
@@ -292,13 +293,6 @@ class Dispatcher:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome
-
-
-def _due_of(queued: list[Delivery], delivery_id: int) -> datetime | None:
-    for delivery in queued:
-        if delivery.id == delivery_id:
-            return delivery.due if delivery.status is DeliveryStatus.SCHEDULED else None
-    return None
 
 
 def _dead_here(owner: str | None) -> bool:

@@ -29,7 +29,7 @@ def collect(dispatcher: Dispatcher, account: str | None = None) -> dict[str, obj
         if account is None or a.name == account
     ]
     counts = {s: sum(d.status == s for d in deliveries) for s in _ORDER}
-    rows = sorted(deliveries, key=_order)
+    rows = _ordered(deliveries)
     return {
         "dry_run": dispatcher.settings.publish.dry_run,
         "accounts": accounts,
@@ -99,16 +99,14 @@ def _row(delivery: Delivery, title: str) -> dict[str, object]:
     }
 
 
-def _order(delivery: Delivery) -> tuple[int, str, int]:
-    rank = _ORDER.index(str(delivery.status))
-    when = delivery.due or delivery.sent_at or delivery.updated
-    # Queued ones soonest first; finished ones newest first.
-    key = when.isoformat() if rank < 5 else _invert(when.isoformat())
-    return rank, key, delivery.id
-
-
-def _invert(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) if c.isdigit() else c for c in text)
+def _ordered(deliveries: list[Delivery]) -> list[Delivery]:
+    """By status as _ORDER lists them; queued ones soonest first, finished ones newest first."""
+    rows: list[Delivery] = []
+    for rank, status in enumerate(_ORDER):
+        group = [d for d in deliveries if d.status == status]
+        group.sort(key=lambda d: (d.due or d.sent_at or d.updated, d.id), reverse=rank >= 5)
+        rows += group
+    return rows
 
 
 def _iso(moment: object) -> str | None:

@@ -14,6 +14,7 @@ from syndicate.publish.base import Context, Factory, Publisher
 from syndicate.publish.credentials import resolve
 from syndicate.publish.registry import factory as registered
 from syndicate.store import schema
+from syndicate.store.ledger import upsert
 
 
 class LedgerState:
@@ -31,13 +32,8 @@ class LedgerState:
         return None if value is None else str(value)
 
     def put(self, key: str, value: str) -> None:
-        full = self._prefix + key
         with self._engine.begin() as conn:
-            table = schema.state
-            if conn.execute(select(table.c.key).where(table.c.key == full)).first():
-                conn.execute(table.update().where(table.c.key == full).values(value=value))
-            else:
-                conn.execute(table.insert().values(key=full, value=value))
+            upsert(conn, schema.state, [{"key": self._prefix + key, "value": value}], "key")
 
 
 class PublisherPool:

@@ -162,21 +162,21 @@ class Ledger:
         event_rows = [_event_row(e) for e in events]
         try:
             with self._engine.begin() as conn:
-                _upsert(conn, schema.posts, rows, "pk")
-                _upsert(conn, schema.feeds, feed_rows, "path", keep=("pinged",))
-                _upsert(
+                upsert(conn, schema.posts, rows, "pk")
+                upsert(conn, schema.feeds, feed_rows, "path", keep=("pinged",))
+                upsert(
                     conn,
                     schema.state,
                     [{"key": k, "value": v} for k, v in (state or {}).items()],
                     "key",
                 )
-                _upsert(
+                upsert(
                     conn,
                     schema.sources,
                     [{"name": k, "state": v} for k, v in (sources or {}).items()],
                     "name",
                 )
-                _upsert(
+                upsert(
                     conn,
                     schema.bodies,
                     [{"source": k, "body": v} for k, v in (bodies or {}).items()],
@@ -265,7 +265,7 @@ class Ledger:
                 # Posts the old ledger knew were never marked public: the next build must take
                 # them as already seen, not announce them all again (see build/events.py).
                 state = {"schema_version": str(schema.SCHEMA_VERSION), "events_baseline": "pending"}
-                _upsert(
+                upsert(
                     conn, schema.state, [{"key": k, "value": v} for k, v in state.items()], "key"
                 )
         except SQLAlchemyError as exc:
@@ -280,7 +280,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _upsert(
+def upsert(
     conn: Any, table: Table, rows: list[dict[str, Any]], key: str, keep: tuple[str, ...] = ()
 ) -> None:
     """Insert or update rows by key in one driver-level executemany; columns in `keep` are

@@ -20,6 +20,7 @@ from syndicate.errors import StoreError
 from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus
 from syndicate.publish.base import Receipt
 from syndicate.store import schema
+from syndicate.store.ledger import upsert
 
 _D = schema.deliveries.c
 _A = schema.account_states.c
@@ -122,7 +123,7 @@ class Outbox:
                     )
                     .values(status=DeliveryStatus.SKIPPED, last_error=WITHDRAWN, updated=moment)
                 )
-            _upsert_state(conn, _CURSOR, str(intake.cursor))
+            upsert(conn, schema.state, [{"key": _CURSOR, "value": str(intake.cursor)}], "key")
 
     # -- planning and sending --------------------------------------------------------------
 
@@ -357,14 +358,6 @@ def _insert_ignoring_duplicates(conn: Any, table: Any, rows: list[dict[str, Any]
         from sqlalchemy.dialects import sqlite
 
         conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
-
-
-def _upsert_state(conn: Any, key: str, value: str) -> None:
-    found = conn.execute(select(schema.state.c.key).where(schema.state.c.key == key)).first()
-    if found:
-        conn.execute(update(schema.state).where(schema.state.c.key == key).values(value=value))
-    else:
-        conn.execute(schema.state.insert().values(key=key, value=value))
 
 
 def _upsert_account(conn: Any, account: str, **values: Any) -> None:
