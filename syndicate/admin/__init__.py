@@ -1,0 +1,1 @@
+"""The status dashboard and JSON API."""
