@@ -267,8 +267,19 @@ def _serving_message(settings: Settings, base: str) -> str:
     outputs = feed_spec(settings, FeedKind.SITE, "", "").outputs
     lines = [f"Serving the feeds of {settings.site.title} at {base}"]
     lines += [f"  subscribe in a feed reader: {base}{output.path}" for output in outputs]
+    lines.append(_dashboard_line(settings, base))
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def _dashboard_line(settings: Settings, base: str) -> str:
+    from syndicate.admin.auth import TokenSource
+
+    if not settings.admin.enabled:
+        return "  dashboard: off (admin.enabled = false)"
+    if TokenSource(os.environ, settings.token_path).current() is None:
+        return "  dashboard: off until `syndicate token` creates its token"
+    return f"  dashboard: {base}admin/ (log in with the token `syndicate token --show` prints)"
 
 
 def _with_overrides(settings: Settings, **changes: Any) -> Settings:
@@ -337,9 +348,9 @@ class _RichProgress:
 
 
 def _publishing_commands() -> None:
-    from syndicate import cli_publish
+    from syndicate import cli_admin, cli_publish
 
-    for command in cli_publish.COMMANDS:
+    for command in (*cli_publish.COMMANDS, *cli_admin.COMMANDS):
         main.add_command(command)
 
 

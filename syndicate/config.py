@@ -167,6 +167,15 @@ class ServerSettings(_Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
 
+class AdminSettings(_Section):
+    """The dashboard under /admin/ and the JSON API under /api/ (see admin/)."""
+
+    enabled: bool = True  # on when a token exists; false turns both off whatever the token
+    # The token's file, made by `syndicate token`; $SYNDICATE_ADMIN_TOKEN wins over it.
+    token_file: Path = Path("admin.token")
+    session_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 24.0 * 7  # how long a login lasts
+
+
 class SourceSettings(_Section):
     """A remote feed whose entries become posts (a planet's member blogs)."""
 
@@ -205,6 +214,7 @@ class Settings(_Section):
     build: BuildSettings = Field(default_factory=BuildSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     sources: tuple[SourceSettings, ...] = ()
     accounts: tuple[AccountSettings, ...] = ()
     publish: PublishSettings = Field(default_factory=PublishSettings)
@@ -246,6 +256,10 @@ class Settings(_Section):
     @property
     def output_dir(self) -> Path:
         return (self.base_dir / self.feeds.output).resolve()
+
+    @property
+    def token_path(self) -> Path:
+        return (self.base_dir / self.admin.token_file).resolve()
 
     @property
     def cache_path(self) -> Path:

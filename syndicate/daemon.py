@@ -27,6 +27,8 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from syndicate.admin.routes import admin_routes
+from syndicate.admin.service import PostList
 from syndicate.build.builder import Builder, BuildReport
 from syndicate.build.remote import RemoteBatch, merge
 from syndicate.clock import Clock, SystemClock
@@ -154,7 +156,14 @@ class Daemon:
         self.hubs = self._hub_worker()
         self.poller = self._source_poller()
         self.publisher = self._publish_worker()
-        app = create_app(settings, self.feeds, self.metrics, self._health, clock=self.clock)
+        self.posts = PostList(self.builder.records.values())
+        admin = admin_routes(
+            settings, self.ledger, self.posts, self.feeds, self._health, self.clock,
+            wake=self._wake_publisher,
+        )  # fmt: skip
+        app = create_app(
+            settings, self.feeds, self.metrics, self._health, clock=self.clock, admin=admin
+        )
         self.server = BackgroundServer(app, settings.server.host, settings.server.port)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -244,6 +253,7 @@ class Daemon:
         if paths is None or report.read + len(report.written) > _LARGE_BUILD:
             release_memory()  # a scan of every post, or a large change, frees a lot
         self.feeds.replace(files_from_ledger(self.settings, self.builder.feed_records.values()))
+        self.posts.replace(self.builder.records.values())
         if report.written and self.hubs is not None:
             self.hubs.wake()
         if report.events and self.publisher is not None:
@@ -351,6 +361,11 @@ class Daemon:
             self.metrics,
             dry_run=self.settings.publish.dry_run,
         )
+
+    def _wake_publisher(self) -> None:
+        """The dashboard changed the outbox: a retry or a send-now goes out at once."""
+        if self.publisher is not None:
+            self.publisher.wake()
 
     def _schedule_job(self, job_id: str, when: datetime, job: Callable[[], None]) -> None:
         self.scheduler.add_job(job, "date", run_date=when, id=job_id, replace_existing=True)

@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from syndicate.admin.routes import admin_routes
+from syndicate.admin.service import LedgerPosts
+from syndicate.clock import SystemClock
 from syndicate.config import Settings
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
@@ -53,7 +56,10 @@ def serve_feeds(
     """Serve until SIGTERM or SIGINT (or `stop` is set); `on_ready` is told the URL."""
     stop = stop or threading.Event()
     ledger = Ledger.open(settings.store_url)
-    app = create_app(settings, LedgerFeeds(settings, ledger), Metrics(), _serving_only)
+    feeds = LedgerFeeds(settings, ledger)
+    clock = SystemClock()
+    admin = admin_routes(settings, ledger, LedgerPosts(ledger), feeds, _serving_only, clock)
+    app = create_app(settings, feeds, Metrics(), _serving_only, clock=clock, admin=admin)
     server = BackgroundServer(app, settings.server.host, settings.server.port)
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
@@ -64,9 +64,12 @@ class Outbox:
         statuses: Iterable[DeliveryStatus] | None = None,
         account: str | None = None,
         post_pk: int | None = None,
+        post_pks: Iterable[int] | None = None,
     ) -> list[Delivery]:
         """Deliveries in creation order, filtered."""
         clauses: list[Any] = []
+        if post_pks is not None:
+            clauses.append(_D.post_pk.in_(sorted(set(post_pks))))
         if statuses is not None:
             clauses.append(_D.status.in_([str(s) for s in statuses]))
         if account is not None:
@@ -74,6 +77,13 @@ class Outbox:
         if post_pk is not None:
             clauses.append(_D.post_pk == post_pk)
         return self._select(and_(True, *clauses))
+
+    def counts(self) -> dict[tuple[str, DeliveryStatus], int]:
+        """How many deliveries each account has in each status, counted by the database."""
+        query = select(_D.account, _D.status, func.count()).group_by(_D.account, _D.status)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {(str(account), DeliveryStatus(status)): int(n) for account, status, n in rows}
 
     def accounts(self) -> dict[str, AccountState]:
         with self._engine.connect() as conn:

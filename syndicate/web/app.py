@@ -3,20 +3,21 @@
     create_app(settings, feeds, metrics, health) -> Starlette
 
 Routes: `/` (index page), `/healthz` (JSON; 503 when scans stopped), `/metrics` (Prometheus),
-and every other path is a feed file under `settings.output_dir` (see web/feeds.py). GET and
-HEAD only; anything else is 405.
+the dashboard under `/admin/` and its API under `/api/` when given (admin/routes.py), and every
+other path is a feed file under `settings.output_dir` (see web/feeds.py). Outside the dashboard,
+GET and HEAD only; anything else is 405.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.clock import Clock, SystemClock
@@ -64,13 +65,15 @@ def create_app(
     *,
     clock: Clock | None = None,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
+    admin: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The app serving `settings.output_dir`.
 
     `feeds` is called for the current feed files on each request, `health` on each
     `/healthz` (both from the server's event loop thread). `clock` dates /healthz (the
     daemon's clock, so its facts and "now" agree). `cache_bytes` bounds the memory kept for
-    served files (identity plus gzip).
+    served files (identity plus gzip). `admin` are the dashboard's and API's routes
+    (admin/routes.py), matched before the feed files.
     """
     clock = clock or SystemClock()
     view = IndexView(feeds)
@@ -79,6 +82,7 @@ def create_app(
         Route("/", IndexPage(settings, view).serve, methods=["GET"]),
         Route("/healthz", _healthz(health, clock), methods=["GET"]),
         Route("/metrics", _metrics(metrics), methods=["GET"]),
+        *admin,
         Route("/{path:path}", files.serve, methods=["GET"]),
     ]
     app = Starlette(routes=routes)

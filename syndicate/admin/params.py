@@ -1,0 +1,51 @@
+"""Reading query and path parameters strictly: a bad one is a 422 (or a 404 for an id that
+cannot exist), never a server error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.requests import Request
+
+from syndicate.admin.guard import RefusedError
+from syndicate.model import DeliveryStatus
+
+DELIVERY_ACTIONS = ("retry", "cancel", "send-now")
+ACCOUNT_ACTIONS = ("pause", "resume")
+MAX_ID = 2**63 - 1  # the database's integer range; a larger id cannot exist
+MAX_TEXT = 200  # search words longer than this are a mistake, not a search
+
+
+def int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    text = raw.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()) or not low <= int(text) <= high:
+        raise RefusedError(422, "invalid", f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def text_param(query: Mapping[str, str], name: str) -> str:
+    value = query.get(name, "")
+    if len(value) > MAX_TEXT or "\x00" in value:
+        raise RefusedError(422, "invalid", f"{name} must be text of at most {MAX_TEXT} characters")
+    return value.strip()
+
+
+def status_param(query: Mapping[str, str]) -> str | None:
+    value = query.get("status")
+    if value is None or value == "":
+        return None
+    if value not in {str(s) for s in DeliveryStatus}:
+        known = ", ".join(str(s) for s in DeliveryStatus)
+        raise RefusedError(422, "invalid", f"status must be one of {known}")
+    return value
+
+
+def id_param(request: Request, name: str, what: str) -> int:
+    """A numeric id from the path; anything else names no such thing (404)."""
+    raw = str(request.path_params[name])
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+        raise RefusedError(404, "not_found", f"no {what} {raw!r}")
+    return int(raw)

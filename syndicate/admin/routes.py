@@ -1,0 +1,46 @@
+"""The dashboard assembled for the HTTP app: its facts, its guard, its routes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+from starlette.routing import Route
+
+from syndicate.admin.api import api_routes
+from syndicate.admin.auth import TokenSource
+from syndicate.admin.guard import Guard
+from syndicate.admin.pages import page_routes
+from syndicate.admin.service import Dashboard, Parts, PostIndex
+from syndicate.clock import Clock
+from syndicate.config import Settings
+from syndicate.publish.service import make_dispatcher
+from syndicate.store.ledger import Ledger
+from syndicate.web.catalog import FeedIndex
+from syndicate.web.health import Health
+
+
+def admin_routes(
+    settings: Settings,
+    ledger: Ledger,
+    posts: PostIndex,
+    feeds: FeedIndex,
+    health: Health,
+    clock: Clock,
+    *,
+    wake: Callable[[], None] = lambda: None,
+    environ: Mapping[str, str] | None = None,
+) -> list[Route]:
+    """/admin/ and /api/, before the feed files' catch-all route.
+
+    The preview gets a dispatcher of its own (its own publishers, no render cache): it runs in
+    the server's threads, apart from the publisher's."""
+    previewer = make_dispatcher(settings, ledger, None, clock) if settings.accounts else None
+    dashboard = Dashboard(Parts(settings, ledger, posts, feeds, health, clock, wake, previewer))
+    tokens = TokenSource(
+        os.environ if environ is None else environ,
+        settings.token_path,
+        enabled=settings.admin.enabled,
+    )
+    guard = Guard(tokens, clock, settings.admin.session_hours * 3600)
+    return [*page_routes(dashboard, guard), *api_routes(dashboard, guard)]
