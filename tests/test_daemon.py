@@ -191,7 +191,11 @@ def test_the_daemon_follows_the_blog(daemon_blog: tuple[Blog, Path, int], tmp_pa
         reader.update_feeds(scheduled=False)
 
         first = post(blog, "2024-05-02-first.html.md", "First")
-        wait_for(lambda: site_titles(blog) == ["First", "Existing"], "a new post")
+        # Feed files are replaced one by one: the tag's may land a moment after the site's.
+        wait_for(
+            lambda: [e.title for e in on_disk(blog, "tag/news.xml")] == ["First", "Existing"],
+            "a new post in the site and tag feeds",
+        )
         served = feedparser.parse(daemon.base + "tag/news.xml")
         assert served.status == 200 and not served.bozo
         assert [e.title for e in served.entries] == ["First", "Existing"]
