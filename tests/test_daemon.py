@@ -193,7 +193,10 @@ def test_the_daemon_follows_the_blog(daemon_blog: tuple[Blog, Path, int], tmp_pa
         first = post(blog, "2024-05-02-first.html.md", "First")
         # Feed files are replaced one by one: the tag's may land a moment after the site's.
         wait_for(
-            lambda: [e.title for e in on_disk(blog, "tag/news.xml")] == ["First", "Existing"],
+            lambda: (
+                site_titles(blog) == ["First", "Existing"]
+                and [e.title for e in on_disk(blog, "tag/news.xml")] == ["First", "Existing"]
+            ),
             "a new post in the site and tag feeds",
         )
         served = feedparser.parse(daemon.base + "tag/news.xml")
