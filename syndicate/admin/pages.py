@@ -96,6 +96,7 @@ def environment() -> Environment:
     env.filters["size"] = _size
     env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v})
     env.filters["path"] = lambda value: quote(str(value), safe="")
+    env.filters["web"] = _web
     return env
 
 
@@ -376,6 +377,11 @@ def _size(value: int) -> str:
             return f"{amount:,.0f} {unit}" if unit == "bytes" else f"{amount:,.1f} {unit}"
         amount /= 1024
     return f"{amount:.1f} MB"
+
+
+def _web(url: object) -> bool:
+    """Whether a URL a network answered with may be a link: http(s) only, never javascript:."""
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
 
 
 def _local_path(value: object, default: str) -> str:
