@@ -139,7 +139,6 @@ def render_chart(counts: DailyCounts, *, title: str = "Deliveries per day") -> s
         "font-family": "system-ui, sans-serif",
         "font-size": FONT_SIZE,
         "fill": "currentColor",
-        "style": "display:block",
     }
     heading: Attrs = {"x": PAD, "y": 22, "font-size": TITLE_SIZE, "font-weight": 600}
     out = [

@@ -15,6 +15,7 @@ from syndicate.admin.service import Dashboard, Parts, PostIndex
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.publish.service import make_dispatcher
+from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
 from syndicate.web.catalog import FeedIndex
 from syndicate.web.health import Health
@@ -33,9 +34,12 @@ def admin_routes(
 ) -> list[Route]:
     """/admin/ and /api/, before the feed files' catch-all route.
 
-    The preview gets a dispatcher of its own (its own publishers, no render cache): it runs in
-    the server's threads, apart from the publisher's."""
-    previewer = make_dispatcher(settings, ledger, None, clock) if settings.accounts else None
+    The preview gets a dispatcher of its own (its own publishers, its own connection to the
+    render cache, for the summaries the texts carry): it runs in the server's threads, apart
+    from the publisher's. It lives as long as the process."""
+    previewer = None
+    if settings.accounts:
+        previewer = make_dispatcher(settings, ledger, RenderCache(settings.cache_path), clock)
     dashboard = Dashboard(Parts(settings, ledger, posts, feeds, health, clock, wake, previewer))
     tokens = TokenSource(
         os.environ if environ is None else environ,

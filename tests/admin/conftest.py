@@ -97,9 +97,9 @@ class Site:
         self.token = done.stdout.strip()
         return self.token
 
-    def write(self, title: str, day: str, **meta: object) -> None:
+    def write(self, title: str, day: str, *, tags: str = "news") -> None:
         slug = f"post-{len(self.written) + 1}"
-        post(self.blog, f"{day}-{slug}.html.md", title, **meta)
+        post(self.blog, f"{day}-{slug}.html.md", title, tags=tags)
         self.written.append(title)
 
     def deliveries(self) -> list[Delivery]:
@@ -150,7 +150,7 @@ class Site:
             with ledger.engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
-                return "\n".join(raw.iterdump())  # type: ignore[attr-defined]
+                return "\n".join(raw.iterdump())
         finally:
             ledger.close()
 

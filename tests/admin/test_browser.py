@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -89,17 +88,8 @@ def refused(live_site: Site) -> Delivery:
     return next(d for d in live_site.deliveries() if d.status is DeliveryStatus.FAILED)
 
 
-def _known(message: ConsoleMessage) -> bool:
-    """The one report the dashboard is known to cause: chart.py gives the overview's <svg> a
-    style attribute, which the page's own CSP blocks (harmlessly: admin.css sets the same).
-    Tolerated so every other check still runs; the strict xfail below fails once it is fixed,
-    and then this goes."""
-    where = urlsplit(message.location.get("url", "")).path
-    return message.text.startswith("Applying inline style") and where == "/admin/"
-
-
 @contextmanager
-def browsing(browser: Browser, device: Device = LAPTOP, *, strict: bool = False) -> Iterator[Page]:
+def browsing(browser: Browser, device: Device = LAPTOP) -> Iterator[Page]:
     """A page in a fresh context (no cookies); fails if a script ran or the CSP refused anything."""
     context = browser.new_context(
         viewport={"width": device.width, "height": device.height},
@@ -115,7 +105,7 @@ def browsing(browser: Browser, device: Device = LAPTOP, *, strict: bool = False)
         dialog.dismiss()
 
     def on_console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text and (strict or not _known(message)):
+        if "Content Security Policy" in message.text:
             trouble.append(f"{message.location.get('url')}: {message.text}")
 
     page.on("dialog", on_dialog)  # a dialog would mean a post's markup ran as script
@@ -238,13 +228,10 @@ def test_every_page_fits_the_screen(
         expect(page.locator("figure.chart svg")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="syndicate/admin/chart.py gives the <svg> style=, which the CSP refuses"
-)
 def test_the_overview_keeps_to_its_own_content_security_policy(
     browser: Browser, live_site: Site
 ) -> None:
-    with browsing(browser, strict=True) as page:
+    with browsing(browser) as page:
         log_in(page, live_site)
 
 
