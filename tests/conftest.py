@@ -11,11 +11,17 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings as hypothesis_settings
 
 from syndicate.app import open_builder
 from syndicate.build.builder import BuildReport
 from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
+
+# No time limit per example: on a loaded shared machine a trivial example can take 400 ms, and
+# a deadline is a timed assertion; performance is measured in bench/, not asserted here.
+hypothesis_settings.register_profile("syndicate", deadline=None)
+hypothesis_settings.load_profile("syndicate")
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = Path(os.environ.get("SYNDICATE_CORPORA", REPO.parent / "shared" / "corpora"))
