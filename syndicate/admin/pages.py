@@ -50,6 +50,7 @@ HEADERS = {
 _STYLE = resources.files("syndicate.admin").joinpath("static/admin.css").read_bytes()
 STYLE_URL = "/admin/static/admin.css?v=" + hashlib.sha256(_STYLE).hexdigest()[:12]
 CHART_DAYS = 28
+OUTBOX_SHOWN = 100  # per section; the API lists them all
 
 Handler = Callable[[Request], Awaitable[Response]]
 Build = Callable[[Request], dict[str, Any]]
@@ -149,14 +150,14 @@ class _Pages:
         }
 
     def outbox(self, request: Request) -> dict[str, Any]:
-        deliveries = self.dashboard.deliveries(limit=10_000).items
-        waiting = [d for d in deliveries if d.status in ("sending", "scheduled", "pending")]
+        sections = self.dashboard.outbox_sections(OUTBOX_SHOWN)
+        finished, _ = sections["finished"]
         return {
             "accounts": self.dashboard.accounts(),
-            "waiting": waiting,
-            "paused": [d for d in deliveries if d.status == "paused"],
-            "failed": [d for d in deliveries if d.status == "failed"],
-            "finished": [d for d in deliveries if d.status in ("sent", "skipped")][:30],
+            "waiting": sections["waiting"],
+            "paused": sections["paused"],
+            "failed": sections["failed"],
+            "finished": (finished[:30], min(len(finished), 30)),
             "dry_run": self.dashboard.settings.publish.dry_run,
         }
 

@@ -210,6 +210,17 @@ class Dashboard:
         rows = order_for_outbox(self.outbox.select(statuses=statuses, account=account))
         return out.DeliveryList(total=len(rows), items=self._deliveries(rows[:limit]))
 
+    def outbox_sections(self, shown: int = 100) -> dict[str, tuple[list[out.Delivery], int]]:
+        """The outbox page's sections, each (its first `shown` deliveries, how many in all):
+        only the shown ones are turned into answers, so a backfill of thousands stays quick."""
+        groups: dict[str, list[Delivery]] = {}
+        for delivery in order_for_outbox(self.outbox.select()):
+            groups.setdefault(_SECTION[delivery.status], []).append(delivery)
+        return {
+            name: (self._deliveries(groups.get(name, [])[:shown]), len(groups.get(name, [])))
+            for name in ("waiting", "paused", "failed", "finished")
+        }
+
     def delivery(self, delivery_id: int) -> out.Delivery:
         found = self.outbox.get(delivery_id)
         if found is None:
@@ -440,6 +451,15 @@ def actions_for(status: DeliveryStatus) -> list[out.DeliveryAction]:
     return actions
 
 
+_SECTION = {
+    DeliveryStatus.SENDING: "waiting",
+    DeliveryStatus.SCHEDULED: "waiting",
+    DeliveryStatus.PENDING: "waiting",
+    DeliveryStatus.PAUSED: "paused",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.SENT: "finished",
+    DeliveryStatus.SKIPPED: "finished",
+}
 _OUTBOX_ORDER = ("sending", "scheduled", "pending", "paused", "failed", "sent", "skipped")
 
 
