@@ -3,11 +3,11 @@
     python bench/dashboard.py [--posts 10000] [--backfill 2000] [--repeat 15]
 
 Generates the blog (bench/generate.py) unless it is there, builds it, queues announcements of
-the newest BACKFILL posts for two accounts with `syndicate backfill` (so the outbox holds
-2 x BACKFILL deliveries; publishing stays in dry run), starts the real `syndicate run` with an
-admin token, waits until the outbox has taken every event in, then fetches each page and API
-endpoint REPEAT times over HTTP (one warm-up first) and prints the median and p95 wall time
-per request, and the answer's size.
+about the newest BACKFILL posts (whole days) for two accounts with `syndicate backfill` (so the
+outbox holds two deliveries per post; publishing stays in dry run), starts the real
+`syndicate run` with an admin token, waits until the outbox has taken every event in, then
+fetches each page and API endpoint REPEAT times over HTTP (one warm-up first) and prints the
+median and p95 wall time per request, and the answer's size.
 """
 
 from __future__ import annotations
@@ -98,7 +98,10 @@ def main() -> None:
     syndicate = [sys.executable, "-m", "syndicate", "--config", str(work / "syndicate.toml")]
     subprocess.run([*syndicate, "build"], check=True, env=env, capture_output=True)
     since = _nth_newest_date(work / "blog" / "source" / "blog", args.backfill)
-    subprocess.run([*syndicate, "backfill", "--since", since], check=True, env=env)
+    done = subprocess.run(
+        [*syndicate, "backfill", "--since", since], check=True, env=env, capture_output=True
+    )
+    queued = int(done.stderr.split()[0])  # "1890 posts queued for announcement"
 
     log = (work / "daemon.log").open("w")
     daemon = subprocess.Popen([*syndicate, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -108,7 +111,8 @@ def main() -> None:
             headers={"Authorization": f"Bearer {token}"},
             timeout=120,
         )
-        _wait_for_outbox(client, 2 * args.backfill)
+        deliveries = 2 * queued  # two accounts
+        _wait_for_outbox(client, deliveries)
         post = client.get("/api/posts", params={"per_page": 1}).json()["items"][0]["id"]
         print(
             f"{args.posts:,} posts, {2 * args.backfill:,} deliveries, {args.repeat} requests each"
