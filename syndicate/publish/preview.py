@@ -8,7 +8,7 @@ from datetime import datetime
 
 from syndicate.model import Delivery, DeliveryStatus
 from syndicate.publish.base import PublishError, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.counting import DEFAULT_RULES, count
 from syndicate.publish.dispatch import Dispatcher
 from syndicate.publish.messages import message_for
 from syndicate.publish.routing import route
@@ -83,6 +83,7 @@ def _item(
             when=delivery.sent_at,
             status="sent",
             note=delivery.remote_url or "",
+            length=count(delivery.text, rules),  # as sent, by the same rules it was fitted to
             limit=rules.limit,
         )
     try:
