@@ -2,7 +2,8 @@
 
 Every answer is JSON; every refusal is a `Problem` with a stable `error` code: `disabled`
 (404: no token is configured), `unauthorized` (401), `csrf` (403), `not_found` (404),
-`conflict` (409: the action does not apply now), `invalid` (422: a bad parameter).
+`conflict` (409: the action does not apply now), `invalid` (422: a bad parameter), `method`
+(405: a known path asked with another method; `Allow` names the right ones).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import CSRF_HEADER
@@ -67,11 +69,10 @@ def api_routes(dashboard: Dashboard, guard: Guard) -> list[Route]:
         )
         for action in ACCOUNT_ACTIONS
     ]
-    routes.append(Route("/api/{rest:path}", _Fallback(routes).answer, methods=_ALL_METHODS))
+    # An ASGI object, not a function, with no methods: Starlette then routes every method to
+    # it (TRACE, PROPFIND...), where a fixed list left the others to its plain-text 405.
+    routes.append(Route("/api/{rest:path}", _Fallback(routes)))
     return routes
-
-
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class _Fallback:
@@ -80,6 +81,10 @@ class _Fallback:
 
     def __init__(self, routes: list[Route]) -> None:
         self._routes = list(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def answer(self, request: Request) -> Response:
         path = request.url.path

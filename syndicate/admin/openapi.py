@@ -28,13 +28,26 @@ class _Op:
     params: tuple[dict[str, Any], ...] = ()
 
 
+# `?page=` means the default, as if left out (int_param, status_param): a form's empty field
+# must not be an error. allowEmptyValue says so, or a client could not know `page=` is accepted.
+_EMPTY_IS_DEFAULT = {"allowEmptyValue": True}
+
+
 def _query_int(name: str, default: int, low: int, high: int, about: str) -> dict[str, Any]:
     schema = {"type": "integer", "minimum": low, "maximum": high, "default": default}
-    return {"name": name, "in": "query", "required": False, "description": about, "schema": schema}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": about,
+        "schema": schema,
+        **_EMPTY_IS_DEFAULT,
+    }
 
 
 def _query_text(name: str, about: str) -> dict[str, Any]:
-    schema = {"type": "string", "maxLength": MAX_TEXT}
+    # text_param refuses a NUL character (422): say so, or a schema-valid request is refused
+    schema = {"type": "string", "maxLength": MAX_TEXT, "pattern": "^[^\\u0000]*$"}
     return {"name": name, "in": "query", "required": False, "description": about, "schema": schema}
 
 
@@ -57,6 +70,7 @@ _STATUS = {
     "required": False,
     "description": "only deliveries in this status",
     "schema": {"type": "string", "enum": [str(s) for s in DeliveryStatus]},
+    **_EMPTY_IS_DEFAULT,
 }
 _CSRF = {
     "name": "X-CSRF-Token",

@@ -20,10 +20,10 @@ def int_param(query: Mapping[str, str], name: str, default: int, low: int, high:
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    text = raw.strip()
-    if not (text.isascii() and text.lstrip("-").isdigit()) or not low <= int(text) <= high:
+    number = _whole_number(raw.strip())
+    if number is None or not low <= number <= high:
         raise RefusedError(422, "invalid", f"{name} must be a whole number from {low} to {high}")
-    return int(text)
+    return number
 
 
 def text_param(query: Mapping[str, str], name: str) -> str:
@@ -46,6 +46,19 @@ def status_param(query: Mapping[str, str]) -> str | None:
 def id_param(request: Request, name: str, what: str) -> int:
     """A numeric id from the path; anything else names no such thing (404)."""
     raw = str(request.path_params[name])
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+    number = _whole_number(raw)
+    if number is None or not 1 <= number <= MAX_ID:
         raise RefusedError(404, "not_found", f"no {what} {raw!r}")
-    return int(raw)
+    return number
+
+
+def _whole_number(text: str) -> int | None:
+    """ASCII digits after an optional minus sign, else None. Checked before int() so that a
+    bad value is a refusal, never a ValueError (a 500): "--5" is not a number, and int() refuses
+    more than 4300 digits."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits.lstrip("0")) > len(str(MAX_ID)):
+        return None  # beyond every bound: no parameter can take it
+    return int(text)
