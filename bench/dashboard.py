@@ -114,9 +114,7 @@ def main() -> None:
         deliveries = 2 * queued  # two accounts
         _wait_for_outbox(client, deliveries)
         post = client.get("/api/posts", params={"per_page": 1}).json()["items"][0]["id"]
-        print(
-            f"{args.posts:,} posts, {2 * args.backfill:,} deliveries, {args.repeat} requests each"
-        )
+        print(f"{args.posts:,} posts, {deliveries:,} deliveries, {args.repeat} requests each")
         print(f"{'request':<34} {'median':>9} {'p95':>9} {'size':>10}")
         for target in TARGETS:
             path = target.format(post=post)
