@@ -7,8 +7,10 @@ a post out of the feeds or the config from loading; warnings are what a reader w
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from syndicate.content.templating import reference_keys
 from syndicate.errors import ConfigError, ContentError
 from syndicate.feeds import plan as planning
 from syndicate.model import Entry, FeedFormat
+from syndicate.publish.credentials import problems as credential_problems
 from syndicate.store.identity import check_template
 
 TEMPLATE_SYNTAX = ("{{", "{%", "&lt;%")
@@ -77,11 +80,15 @@ class CheckReport:
         }
 
 
-def check(settings: Settings, clock: Clock) -> CheckReport:
-    """Validate settings and every post; render them to catch what readers would see."""
+def check(
+    settings: Settings, clock: Clock, environ: Mapping[str, str] | None = None
+) -> CheckReport:
+    """Validate settings and every post; render them to catch what readers would see.
+    `environ` is where `env:` credentials are looked up (the process's by default)."""
     report = CheckReport()
     config_file = str(settings.source_file or "syndicate.toml")
     _check_settings(settings, report, config_file)
+    _check_credentials(settings, report, config_file, os.environ if environ is None else environ)
     if report.errors:
         return report
     try:
@@ -161,6 +168,17 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
                     f"feeds.{kind}.{fmt} and {paths[template]} both write {template!r}",
                 )
             paths[template] = f"feeds.{kind}.{fmt}"
+
+
+def _check_credentials(
+    settings: Settings, report: CheckReport, config_file: str, environ: Mapping[str, str]
+) -> None:
+    """A credential that cannot be read here, or cannot be sent, pauses its account at its
+    first post: a warning (the daemon may run with another environment). Never a value."""
+    for account in settings.accounts:
+        if account.enabled:
+            for problem in credential_problems(account, environ, settings.base_dir):
+                report.add(Severity.WARNING, config_file, problem)
 
 
 def _check_layout(

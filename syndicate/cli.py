@@ -19,6 +19,7 @@ import click
 from syndicate import __version__
 from syndicate.config import DEFAULT_CONFIG, Settings, find_config, load_settings
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.publish.credentials import learn
 
 
 class Context:
@@ -31,7 +32,11 @@ class Context:
         return find_config(self.config_option, os.environ)
 
     def settings(self) -> Settings:
-        return load_settings(self.config_path)
+        """The config; the accounts' credential values are known to the log and the outbox's
+        redaction from here on (never shown, whatever quotes them)."""
+        settings = load_settings(self.config_path)
+        learn(settings.accounts, os.environ, settings.base_dir)
+        return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

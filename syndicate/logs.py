@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from syndicate.redaction import redact
+
 _FIELDS = "syndicate_fields"
 
 
@@ -21,6 +23,8 @@ def fields(**values: Any) -> dict[str, Any]:
 
 
 class HumanFormatter(logging.Formatter):
+    """`HH:MM:SS level message  key=value...`, without any credential value (redaction.py)."""
+
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).astimezone().strftime("%H:%M:%S")
         extra = getattr(record, _FIELDS, {})
@@ -30,10 +34,12 @@ class HumanFormatter(logging.Formatter):
             line += f"  {pairs}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact(line)
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line, without any credential value (redaction.py)."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -44,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, _FIELDS, {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 def _short(value: Any) -> str:

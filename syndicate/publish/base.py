@@ -24,6 +24,7 @@ from typing import Protocol
 from syndicate.clock import Clock
 from syndicate.errors import SyndicateError
 from syndicate.publish.accounts import AccountSettings
+from syndicate.redaction import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,12 @@ class Publisher(Protocol):
 
 
 class PublishError(SyndicateError):
-    """A send that did not happen, or may not have; `reason` is for people."""
+    """A send that did not happen, or may not have; `reason` is for people, and never holds
+    a credential value (an exception or an answer that quotes one is redacted here)."""
 
     def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+        self.reason = redact(reason)
+        super().__init__(self.reason)
 
 
 class RateLimitedError(PublishError):

@@ -220,6 +220,8 @@ def json_object(nsid: str, response: httpx.Response) -> Mapping[str, Any]:
 def transport_error(nsid: str, exc: httpx.HTTPError, *, write: bool) -> PublishError:
     """A failure below HTTP: ambiguous for a write that may have been sent."""
     detail = f"{nsid}: {type(exc).__name__}: {exc}".rstrip(": ")
+    if isinstance(exc, httpx.LocalProtocolError):  # not written at all: a setting is wrong
+        return AuthError(f"{detail} (nothing was sent: check the account's settings)")
     if write and not isinstance(exc, _NOT_SENT):
         return AmbiguousError(f"{detail} (the record may have been created)")
     return TransientError(detail)

@@ -92,6 +92,10 @@ def call(
 def transport_error(network: str, exc: httpx.HTTPError) -> PublishError:
     """A failure below HTTP: ambiguous unless the request cannot have been sent."""
     detail = f"{network}: {type(exc).__name__}: {exc}".rstrip(": ")
+    if isinstance(exc, httpx.LocalProtocolError):
+        # The request could not even be written (a header value no HTTP message may carry):
+        # nothing left, and a retry would fail alike until a setting is fixed.
+        return AuthError(f"{detail} (nothing was sent: check the account's settings)")
     if isinstance(exc, _NOT_SENT):
         return TransientError(detail)
     return AmbiguousError(f"{detail} (the request may have been delivered)")

@@ -156,6 +156,9 @@ def classify(error: Exception, now: datetime) -> PublishError:
     request, AmbiguousError, so the outbox looks before sending again."""
     if isinstance(error, tweepy.HTTPException):
         return _classify_answer(error, now)
+    if isinstance(error, requests.exceptions.InvalidHeader | requests.exceptions.InvalidURL):
+        # Refused before anything was sent: the account's settings cannot make a request.
+        return AuthError(f"X: the request could not be made (check its settings): {error}")
     if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
         return TransientError(f"X could not be reached: {error}")
     if isinstance(error, requests.ConnectionError) and _never_connected(error):

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from syndicate.errors import StoreError
 from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus
 from syndicate.publish.base import Receipt
+from syndicate.redaction import redact
 from syndicate.store import schema
 from syndicate.store.ledger import upsert
 
@@ -92,7 +93,7 @@ class Outbox:
             str(r["account"]): AccountState(
                 account=str(r["account"]),
                 paused=bool(r["paused"]),
-                reason=r["reason"],
+                reason=None if r["reason"] is None else redact(r["reason"]),
                 since=_time(r["since"]),
                 not_before=_time(r["not_before"]),
             )
@@ -308,7 +309,7 @@ class Outbox:
                 if seen.lease_until is None
                 else _D.lease_until == _stamp(seen.lease_until),
             )
-            .values(**values)
+            .values(**_redacted(values))
         )
         with self._write() as conn:
             return bool(conn.execute(statement).rowcount == 1)
@@ -317,7 +318,7 @@ class Outbox:
         statement = (
             update(schema.deliveries)
             .where(_D.id == delivery_id, _D.status.in_([str(s) for s in sources]))
-            .values(**values)
+            .values(**_redacted(values))
         )
         with self._write() as conn:
             return bool(conn.execute(statement).rowcount == 1)
@@ -370,7 +371,16 @@ def _insert_ignoring_duplicates(conn: Any, table: Any, rows: list[dict[str, Any]
         conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
 
 
+def _redacted(values: dict[str, Any]) -> dict[str, Any]:
+    """Error texts are stored without any credential value they quote (redaction.py)."""
+    for key in ("last_error", "reason"):
+        if isinstance(values.get(key), str):
+            values[key] = redact(values[key])
+    return values
+
+
 def _upsert_account(conn: Any, account: str, **values: Any) -> None:
+    values = _redacted(values)
     found = conn.execute(select(_A.account).where(_A.account == account)).first()
     if found:
         conn.execute(update(schema.account_states).where(_A.account == account).values(**values))
@@ -400,7 +410,7 @@ def _delivery(row: Mapping[Any, Any]) -> Delivery:
         remote_id=row["remote_id"],
         remote_url=row["remote_url"],
         sent_at=_time(row["sent_at"]),
-        last_error=row["last_error"],
+        last_error=None if row["last_error"] is None else redact(row["last_error"]),
     )
 
 

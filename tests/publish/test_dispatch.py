@@ -120,7 +120,7 @@ class World:
         pool = PublisherPool(
             self.ledger.engine,
             self.clock,
-            {"K": "secret"},
+            {"K": "https://hooks.example/hook-secret"},
             self.settings.base_dir,
             factory=lambda network: networks["x" if network == "x" else "hook"].publisher,
         )
