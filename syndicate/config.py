@@ -185,6 +185,12 @@ class SourceSettings(_Section):
     tags: tuple[str, ...] = ()  # added to every entry's own tags
     author: str | None = None  # when entries name none
     include: bool = False  # also list its entries in this site's feeds
+    # Seconds a whole poll may take (connecting, redirects, the download), however slowly
+    # the server answers.
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    # The source is on a private network: it may be fetched from loopback, private, link-local
+    # and shared addresses (by default only public ones, or the kind its own url names).
+    intranet: bool = False
 
     @field_validator("url")
     @classmethod

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from types import FrameType
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.admin.routes import admin_routes
@@ -138,9 +139,17 @@ class Daemon:
         self.last_success: datetime | None = None
         self.feeds = FeedList(files_from_ledger(settings, self.builder.feed_records.values()))
         self.loop = BuildLoop(self._build)
-        # A job that runs late (a busy machine, a suspended laptop) still runs, once.
+        # A job that runs late (a busy machine, a suspended laptop) still runs, once. Polls,
+        # publishing and the time-driven wake-ups each have their own threads: twelve slow
+        # sources must not hold back a rescan or a future post going live.
         self.scheduler = BackgroundScheduler(
-            timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True}
+            timezone="UTC",
+            executors={
+                "default": ThreadPoolExecutor(2),  # rescans and wake-ups: they only ask a build
+                POLLS: ThreadPoolExecutor(POLL_THREADS),
+                PUBLISH: ThreadPoolExecutor(1),  # one outbox pass at a time anyway
+            },
+            job_defaults={"misfire_grace_time": None, "coalesce": True},
         )
         self.watcher = LocalWatcher(
             self.builder.root,
@@ -221,7 +230,9 @@ class Daemon:
         if self.publisher is not None:
             self.publisher.stop()  # the send under way ends first: no delivery left in doubt
         self.scheduler.shutdown(wait=False)
-        self._http.close()  # a poll under way ends now; it is polled again after a restart
+        self._http.close()
+        if self.poller is not None:
+            self.poller.close()  # a poll under way ends now; it is polled again after a restart
         self.loop.stop()  # the build under way finishes first
         if self.hubs is not None:
             self.hubs.stop()
@@ -335,11 +346,10 @@ class Daemon:
         return SourcePoller(
             self.settings.sources,
             self.ledger.source_states(),
-            client=self._http,
             normaliser=normaliser,
             records=lambda: self.builder.records,
             deliver=lambda batch: self.loop.request(set(), "source", batch),
-            schedule=self._schedule_job,
+            schedule=self._scheduling(POLLS),
             clock=self.clock,
             metrics=self.metrics,
         )
@@ -356,7 +366,7 @@ class Daemon:
         )
         return PublishWorker(
             dispatcher,
-            self._schedule_job,
+            self._scheduling(PUBLISH),
             self.clock,
             self.metrics,
             dry_run=self.settings.publish.dry_run,
@@ -367,10 +377,20 @@ class Daemon:
         if self.publisher is not None:
             self.publisher.wake()
 
-    def _schedule_job(self, job_id: str, when: datetime, job: Callable[[], None]) -> None:
-        self.scheduler.add_job(job, "date", run_date=when, id=job_id, replace_existing=True)
+    def _scheduling(self, executor: str) -> Callable[[str, datetime, Callable[[], None]], None]:
+        """A function that schedules a one-off job on `executor`'s threads."""
+
+        def schedule(job_id: str, when: datetime, job: Callable[[], None]) -> None:
+            self.scheduler.add_job(
+                job, "date", run_date=when, id=job_id, replace_existing=True, executor=executor
+            )
+
+        return schedule
 
 
+POLLS = "polls"  # the scheduler's executor for source polls
+PUBLISH = "publish"  # ... and for outbox passes
+POLL_THREADS = 4  # sources polled at once; each poll is bounded by its source's `timeout`
 _LARGE_BUILD = 200  # posts read plus files written after which freed memory is handed back
 
 

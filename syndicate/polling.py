@@ -23,7 +23,14 @@ from syndicate.config import SourceSettings
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.store.ledger import Record
-from syndicate.watch.remote import Normaliser, PollKind, PollOutcome, SourceState, poll
+from syndicate.watch.remote import (
+    Normaliser,
+    PollKind,
+    PollOutcome,
+    SourceState,
+    poll,
+    source_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,7 @@ class SourcePoller:
         sources: tuple[SourceSettings, ...],
         states: Mapping[str, str],
         *,
-        client: httpx.Client,
+        client_for: Callable[[SourceSettings], httpx.Client] = source_client,
         normaliser: Normaliser,
         records: Callable[[], Mapping[int, Record]],
         deliver: Callable[[RemoteBatch], None],
@@ -47,12 +54,13 @@ class SourcePoller:
         metrics: Metrics,
         rng: random.Random | None = None,
     ) -> None:
-        """`states` are the stored states (JSON) by source name; `records` returns the
+        """`states` are the stored states (JSON) by source name; `client_for` makes a source's
+        HTTP client (one per source: each has its own address policy); `records` returns the
         ledger's records as they are now; `deliver` queues a batch for the next build;
         `schedule` arranges for a job to run at a time."""
         self._sources = sources
         self._states = {s.name: _state(states.get(s.name)) for s in sources}
-        self._client = client
+        self._clients = {s.name: client_for(s) for s in sources}
         self._normaliser = normaliser
         self._records = records
         self._deliver = deliver
@@ -76,7 +84,7 @@ class SourcePoller:
             state = self._states[source.name]
         first = state.last_ok is None or state.url != source.url
         outcome = poll(
-            self._client,
+            self._clients[source.name],
             source,
             state,
             self._clock.now(),
@@ -99,6 +107,12 @@ class SourcePoller:
         self._deliver(batch)
         self._plan(source, outcome.state.next_poll or self._clock.now())
         return outcome
+
+    def close(self) -> None:
+        """Close every source's client: a poll under way fails now (and is made again after
+        a restart)."""
+        for client in self._clients.values():
+            client.close()
 
     def states(self) -> dict[str, SourceState]:
         with self._lock:

@@ -24,6 +24,7 @@ from syndicate import __version__
 from syndicate.config import SourceSettings
 from syndicate.content.loader import LoadedPost
 from syndicate.content.text import plain_title
+from syndicate.watch.addresses import AddressPolicy, AddressRefusedError
 from syndicate.watch.normalise import (
     MAX_ENTRIES,
     Normalised,
@@ -42,6 +43,7 @@ from syndicate.watch.schedule import (
     aware,
     next_poll,
 )
+from syndicate.watch.transport import DEADLINE, Resolver, SourceTransport, resolve
 
 __all__ = [
     "BACKOFF_CAP",
@@ -61,6 +63,7 @@ __all__ = [
     "normalise",
     "parse_feed",
     "poll",
+    "source_client",
     "source_key",
     "source_prefix",
 ]
@@ -71,7 +74,7 @@ ACCEPT = (
     "application/json;q=0.8, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)  # per network operation (connect, each read)
-MAX_SECONDS = 120.0  # a whole download: a server trickling bytes must not hold a poll for ever
+MAX_SECONDS = 120.0  # a whole poll, by default: a server trickling bytes must not hold it
 MAX_BYTES = 10 * 1024 * 1024  # decoded size: also stops compression bombs
 
 
@@ -116,6 +119,25 @@ def make_client(
     )
 
 
+def source_client(
+    source: SourceSettings,
+    *,
+    timeout: float | httpx.Timeout = TIMEOUT,
+    resolver: Resolver = resolve,
+) -> httpx.Client:
+    """The client `source` is polled with: as make_client's, but connecting only to addresses
+    the source may reach (watch/addresses.py), whatever its redirects say, each poll within
+    the source's `timeout` (watch/transport.py). `resolver` is for tests."""
+    policy = AddressPolicy.for_source(source.url, intranet=source.intranet)
+    return httpx.Client(
+        transport=SourceTransport(policy, resolver=resolver),
+        headers={"User-Agent": USER_AGENT},
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=10,
+    )
+
+
 _rng = random.Random()
 
 
@@ -139,7 +161,7 @@ def poll(
     url = state.permanent_url or source.url
     moved_to = None
     try:
-        response = _fetch(client, url, state)
+        response = _fetch(client, url, state, source.timeout)
         moved_to = _moved_to(url, response.hops, response.url)
         if moved_to is not None:
             state = replace(state, permanent_url=moved_to)
@@ -188,19 +210,30 @@ def _request_headers(client: httpx.Client, state: SourceState) -> dict[str, str]
     return headers
 
 
-def _fetch(client: httpx.Client, url: str, state: SourceState) -> _Response:
+def _fetch(client: httpx.Client, url: str, state: SourceState, seconds: float) -> _Response:
+    deadline = time.monotonic() + seconds
     try:
-        return _download(client, url, _request_headers(client, state))
+        return _download(client, url, _request_headers(client, state), deadline)
+    except AddressRefusedError as exc:
+        raise _Failure(str(exc)) from exc
     # httpx wraps network trouble in its own errors; OSError and ValueError are for what a
     # hostile answer might still raise below it (a header no codec can read).
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
+        if time.monotonic() >= deadline:
+            raise _Failure(f"the poll took over {seconds:g} s; gave up") from exc
         raise _Failure(_describe(exc)) from exc
 
 
-def _download(client: httpx.Client, url: str, headers: Mapping[str, str]) -> _Response:
-    """The one place that touches the network. Only a successful answer's body is read."""
-    deadline = time.monotonic() + MAX_SECONDS
-    with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
+def _download(
+    client: httpx.Client, url: str, headers: Mapping[str, str], deadline: float
+) -> _Response:
+    """The one place that touches the network. Only a successful answer's body is read.
+    The deadline bounds every socket operation of a source's client (watch/transport.py);
+    with another client it is checked between chunks of the body."""
+    seconds = deadline - time.monotonic()
+    with client.stream(
+        "GET", url, headers=headers, follow_redirects=True, extensions={DEADLINE: deadline}
+    ) as response:
         chunks: list[bytes] = []
         if response.is_success:
             declared = response.headers.get("content-length", "")
@@ -212,7 +245,7 @@ def _download(client: httpx.Client, url: str, headers: Mapping[str, str]) -> _Re
                 if size > MAX_BYTES:
                     raise _Failure(_too_large(), response.status_code)
                 if time.monotonic() > deadline:
-                    raise _Failure(f"the download took over {MAX_SECONDS:.0f} s; gave up")
+                    raise _Failure(f"the poll took over {seconds:.0f} s; gave up")
                 chunks.append(chunk)
         return _Response(
             status=response.status_code,
