@@ -165,6 +165,14 @@ class WatchSettings(_Section):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    # What one client can make the server hold (web/limits.py).
+    http: Literal["auto", "h11", "httptools"] = "auto"  # the parser; auto: httptools if there
+    max_connections: Annotated[int, Field(ge=1)] = 1000  # past it, the longest idle goes
+    request_timeout: Annotated[float, Field(gt=0)] = 10.0  # seconds for a head, and a body
+    keep_alive: Annotated[int, Field(ge=1)] = 5  # seconds a connection idles between requests
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16384  # a request's head
+    max_headers: Annotated[int, Field(ge=8)] = 100
+    max_body: Annotated[int, Field(ge=1024)] = 65536  # the dashboard's and API's POSTs
 
 
 class AdminSettings(_Section):

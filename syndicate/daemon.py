@@ -50,6 +50,7 @@ from syndicate.watch.remote import Normaliser, make_client
 from syndicate.web.app import create_app
 from syndicate.web.catalog import FeedList, files_from_ledger
 from syndicate.web.health import HealthFacts
+from syndicate.web.limits import Limits
 from syndicate.web.server import BackgroundServer
 
 log = logging.getLogger("syndicate.daemon")
@@ -173,7 +174,13 @@ class Daemon:
         app = create_app(
             settings, self.feeds, self.metrics, self._health, clock=self.clock, admin=admin
         )
-        self.server = BackgroundServer(app, settings.server.host, settings.server.port)
+        self.server = BackgroundServer(
+            app,
+            settings.server.host,
+            settings.server.port,
+            limits=Limits.of(settings.server),
+            parser=settings.server.http,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
 

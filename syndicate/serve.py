@@ -22,6 +22,7 @@ from syndicate.store.ledger import FeedRecord, Ledger
 from syndicate.web.app import create_app
 from syndicate.web.catalog import FeedFile, feed_index_from_ledger
 from syndicate.web.health import SERVING_ONLY, HealthFacts
+from syndicate.web.limits import Limits
 from syndicate.web.server import BackgroundServer
 
 log = logging.getLogger("syndicate.serve")
@@ -60,7 +61,13 @@ def serve_feeds(
     clock = SystemClock()
     admin = admin_routes(settings, ledger, LedgerPosts(ledger), feeds, _serving_only, clock)
     app = create_app(settings, feeds, Metrics(), _serving_only, clock=clock, admin=admin)
-    server = BackgroundServer(app, settings.server.host, settings.server.port)
+    server = BackgroundServer(
+        app,
+        settings.server.host,
+        settings.server.port,
+        limits=Limits.of(settings.server),
+        parser=settings.server.http,
+    )
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
     try:

@@ -37,6 +37,7 @@ from syndicate.web.catalog import (
 from syndicate.web.conditions import none_match
 from syndicate.web.feeds import FeedFiles
 from syndicate.web.health import SERVING_ONLY, Health, HealthFacts, judge
+from syndicate.web.limits import Limits, RequestLimits
 from syndicate.web.page import CONTENT_SECURITY_POLICY, render_index
 from syndicate.web.representations import DEFAULT_CACHE_BYTES, RepresentationCache, etag_of
 
@@ -87,6 +88,7 @@ def create_app(
     ]
     app = Starlette(routes=routes)
     app.add_middleware(BodylessHead)
+    app.add_middleware(RequestLimits, limits=Limits.of(settings.server))
     app.add_middleware(CountResponses, metrics=metrics)
     return app
 

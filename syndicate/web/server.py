@@ -15,6 +15,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from syndicate.web.limits import Limits, limited_protocol, parser_class
+
 
 class BackgroundServer:
     """uvicorn serving `app` on host:port from a daemon thread.
@@ -32,16 +34,26 @@ class BackgroundServer:
         *,
         access_log: bool = True,
         graceful_seconds: int = 5,
+        limits: Limits | None = None,
+        parser: str = "auto",
     ) -> None:
+        """`limits` bound connections, time and request heads (web/limits.py); `parser` is
+        uvicorn's HTTP parser: "auto" (httptools when installed), "h11" or "httptools"."""
+        limits = limits or Limits()
         self._socket = _listen(host, port)
         bound = self._socket.getsockname()
         self.host, self.port = str(bound[0]), int(bound[1])
+        self.protocol = limited_protocol(parser_class(parser), limits)
         config = uvicorn.Config(
             app,
             log_config=None,
             access_log=access_log,
             lifespan="off",  # the app has no startup work; the daemon owns its resources
             timeout_graceful_shutdown=graceful_seconds,
+            http=self.protocol,
+            timeout_keep_alive=limits.keep_alive,
+            # h11 holds at most this much of a head; ours refuses (431) at max_header_bytes.
+            h11_max_incomplete_event_size=limits.max_header_bytes + 256 * 1024,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -88,7 +100,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart over TIME_WAIT
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(1024)
     except OSError:
         sock.close()
         raise
