@@ -182,6 +182,10 @@ class AdminSettings(_Section):
     # The token's file, made by `syndicate token`; $SYNDICATE_ADMIN_TOKEN wins over it.
     token_file: Path = Path("admin.token")
     session_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 24.0 * 7  # how long a login lasts
+    # Wrong tokens (Bearer or login) allowed in a burst and then per minute: from one client,
+    # and from all together; past them a client waits (429) before it may try again.
+    failures_per_client: Annotated[int, Field(ge=1)] = 10
+    failures_overall: Annotated[int, Field(ge=1)] = 60
 
 
 class SourceSettings(_Section):

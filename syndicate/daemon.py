@@ -169,7 +169,7 @@ class Daemon:
         self.posts = PostList(self.builder.records.values())
         admin = admin_routes(
             settings, self.ledger, self.posts, self.feeds, self._health, self.clock,
-            wake=self._wake_publisher,
+            wake=self._wake_publisher, metrics=self.metrics,
         )  # fmt: skip
         app = create_app(
             settings, self.feeds, self.metrics, self._health, clock=self.clock, admin=admin

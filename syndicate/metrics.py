@@ -52,6 +52,18 @@ class Metrics:
             ["account", "result"],
             registry=self.registry,
         )
+        self.admin_failures = Counter(
+            "syndicate_admin_token_failures",
+            "Wrong admin tokens, by how they came (bearer, login)",
+            ["via"],
+            registry=self.registry,
+        )
+        self.admin_throttled = Counter(
+            "syndicate_admin_token_throttled",
+            "Token attempts refused unread because their client failed too often",
+            ["via"],
+            registry=self.registry,
+        )
         self.errors = Counter(
             "syndicate_errors", "Errors, by where they happened", ["where"], registry=self.registry
         )

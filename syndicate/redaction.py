@@ -77,9 +77,9 @@ def variants(value: str) -> set[str]:
 
 def _cut_tail(text: str, forms: tuple[str, ...]) -> str:
     """A value's start left at the end of a shortened excerpt (`…abc` cut at a limit)."""
-    for ellipsis in ("", *_ELLIPSES):
-        body = text.removesuffix(ellipsis) if ellipsis else text
-        if ellipsis and body == text:
+    for ellipsis in _ELLIPSES:
+        body = text.removesuffix(ellipsis)
+        if body == text:
             continue
         for form in forms:
             for size in range(min(len(form) - 1, len(body)), _PREFIX - 1, -1):

@@ -59,8 +59,11 @@ def serve_feeds(
     ledger = Ledger.open(settings.store_url)
     feeds = LedgerFeeds(settings, ledger)
     clock = SystemClock()
-    admin = admin_routes(settings, ledger, LedgerPosts(ledger), feeds, _serving_only, clock)
-    app = create_app(settings, feeds, Metrics(), _serving_only, clock=clock, admin=admin)
+    metrics = Metrics()
+    admin = admin_routes(
+        settings, ledger, LedgerPosts(ledger), feeds, _serving_only, clock, metrics=metrics
+    )
+    app = create_app(settings, feeds, metrics, _serving_only, clock=clock, admin=admin)
     server = BackgroundServer(
         app,
         settings.server.host,

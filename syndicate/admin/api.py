@@ -205,6 +205,8 @@ def problem(refusal: RefusedError) -> Response:
     headers = dict(NO_STORE)
     if refusal.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="syndicate"'
+    if refusal.retry_after is not None:
+        headers["Retry-After"] = str(refusal.retry_after)
     body = out.Problem(error=refusal.code, message=refusal.message)
     return Response(
         body.model_dump_json(),

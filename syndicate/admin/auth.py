@@ -14,6 +14,7 @@ or header `X-CSRF-Token`). Bearer requests need none: no browser adds that heade
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -26,11 +27,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from zxcvbn import zxcvbn
+
 TOKEN_ENV = "SYNDICATE_ADMIN_TOKEN"  # noqa: S105  # the variable's name, not a secret
 SESSION_COOKIE = "syndicate_session"
 LOGIN_COOKIE = "syndicate_login"  # the login form's own CSRF value (double submit)
 CSRF_HEADER = "x-csrf-token"
 MIN_TOKEN_LENGTH = 24  # a token shorter than this is refused: it could be guessed
+MIN_GUESSES_LOG10 = 20  # nor one zxcvbn guesses in fewer tries (about 66 bits)
+MAX_JUDGED = 100  # characters zxcvbn looks at: its time grows with the length
 
 log = logging.getLogger("syndicate.admin")
 
@@ -98,12 +103,26 @@ class TokenSource:
                 "the dashboard stays off (make one with `syndicate token`)"
             )
             return None
+        if not strong(token):
+            self._warn(
+                f"the admin token in {where} is too easy to guess (repeated, a word or a "
+                "pattern); the dashboard stays off (make one with `syndicate token`)"
+            )
+            return None
         return token
 
     def _warn(self, message: str) -> None:
         if message not in self._warned:  # once, not on every request
             self._warned.add(message)
             log.warning(message)
+
+
+@functools.lru_cache(maxsize=8)  # the token is judged on every request: once is enough
+def strong(token: str) -> bool:
+    """Whether `token` would take an attacker at least 10^20 guesses, as zxcvbn estimates
+    them (repeats, sequences, keyboard walks, words and dates count for little): a random
+    token of 24 characters takes about 10^24."""
+    return bool(zxcvbn(token[:MAX_JUDGED])["guesses_log10"] >= MIN_GUESSES_LOG10)
 
 
 def _mac(token: str, message: str) -> str:

@@ -257,7 +257,14 @@ class _Pages:
         cookie = request.cookies.get(LOGIN_COOKIE, "")
         if not (isinstance(csrf, str) and cookie and same(csrf, cookie)):
             return await self.login_form(request, "The form expired; please try again.", 403)
+        try:
+            self.guard.check_throttle(request, "login")
+        except RefusedError as refusal:
+            response = await self.login_form(request, f"Too many wrong tokens: {refusal}.", 429)
+            response.headers["Retry-After"] = str(refusal.retry_after)
+            return response
         if not (isinstance(given, str) and same(given.strip(), token)):
+            self.guard.wrong_token(request, "login")
             return await self.login_form(request, "That is not the admin token.", 401)
         response = RedirectResponse(_local_path(form.get("next"), "/admin/"), 303, HEADERS)
         self.guard.log_in(response, request)
@@ -273,7 +280,7 @@ class _Pages:
         except RefusedError as refusal:
             return self._refused(request, refusal)
         response = RedirectResponse("/admin/login", status_code=303, headers=HEADERS)
-        self.guard.log_out(response)
+        self.guard.log_out(response, caller)
         return response
 
     async def not_found(self, request: Request) -> Response:
@@ -319,9 +326,12 @@ class _Pages:
                 target = "/admin/login?" + urlencode({"next": _with_query(request)})
                 return RedirectResponse(target, status_code=303, headers=HEADERS)
             return self.render(request, "error.html", {"message": _EXPIRED}, None, 401)
-        return self.render(
+        response = self.render(
             request, "error.html", {"message": refusal.message}, None, refusal.status
         )
+        if refusal.retry_after is not None:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
 
     def _off(self, request: Request) -> Response:
         return self.render(request, "off.html", {}, None, 404)

@@ -12,8 +12,11 @@ from syndicate.admin.auth import TokenSource
 from syndicate.admin.guard import Guard
 from syndicate.admin.pages import page_routes
 from syndicate.admin.service import Dashboard, Parts, PostIndex
+from syndicate.admin.sessions import EndedSessions
+from syndicate.admin.throttle import Throttle
 from syndicate.clock import Clock
 from syndicate.config import Settings
+from syndicate.metrics import Metrics
 from syndicate.publish.service import make_dispatcher
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
@@ -31,6 +34,7 @@ def admin_routes(
     *,
     wake: Callable[[], None] = lambda: None,
     environ: Mapping[str, str] | None = None,
+    metrics: Metrics | None = None,
 ) -> list[Route]:
     """/admin/ and /api/, before the feed files' catch-all route.
 
@@ -46,5 +50,12 @@ def admin_routes(
         settings.token_path,
         enabled=settings.admin.enabled,
     )
-    guard = Guard(tokens, clock, settings.admin.session_hours * 3600)
+    guard = Guard(
+        tokens,
+        clock,
+        settings.admin.session_hours * 3600,
+        throttle=Throttle(settings.admin.failures_per_client, settings.admin.failures_overall),
+        metrics=metrics,
+        ended=EndedSessions(ledger.engine),
+    )
     return [*page_routes(dashboard, guard), *api_routes(dashboard, guard)]

@@ -43,20 +43,22 @@ def test_the_token_file_is_private(tmp_path: Path) -> None:
 
 def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "admin.token"
-    write_token(path, "f" * 40)
-    assert TokenSource({TOKEN_ENV: "e" * 40}, path).current() == "e" * 40
-    assert TokenSource({}, path).current() == "f" * 40
-    assert TokenSource({TOKEN_ENV: "  "}, path).current() == "f" * 40
+    in_file, in_env = new_token(), new_token()
+    write_token(path, in_file)
+    assert TokenSource({TOKEN_ENV: in_env}, path).current() == in_env
+    assert TokenSource({}, path).current() == in_file
+    assert TokenSource({TOKEN_ENV: "  "}, path).current() == in_file
 
 
 def test_a_changed_or_removed_file_is_seen_without_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "admin.token"
     source = TokenSource({}, path)
     assert source.current() is None
-    write_token(path, "a" * 40)
-    assert source.current() == "a" * 40
-    write_token(path, "b" * 41)
-    assert source.current() == "b" * 41
+    first, second = new_token(), new_token() + "b"
+    write_token(path, first)
+    assert source.current() == first
+    write_token(path, second)
+    assert source.current() == second
     path.unlink()
     assert source.current() is None
 
@@ -69,8 +71,29 @@ def test_short_tokens_and_disabled_dashboards_give_no_token(
     assert TokenSource({}, path).current() is None
     assert f"shorter than {MIN_TOKEN_LENGTH}" in caplog.text
     assert "short\n" not in caplog.text  # the message names where, never the value
-    write_token(path, "a" * 40)
+    write_token(path, new_token())
     assert TokenSource({}, path, enabled=False).current() is None
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 40,  # one character
+        "password1234password1234",  # a word and a sequence, repeated
+        "0123456789012345678901234567",  # a sequence
+        "qwertyuiopasdfghjklzxcvbnm1",  # a keyboard walk
+        "correcthorsebatterystaple!!",  # words
+    ],
+)
+def test_tokens_easy_to_guess_are_refused_whatever_their_length(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, weak: str
+) -> None:
+    path = tmp_path / "admin.token"
+    write_token(path, weak)
+    assert TokenSource({}, path).current() is None
+    assert TokenSource({TOKEN_ENV: weak}, tmp_path / "none").current() is None
+    assert "too easy to guess" in caplog.text and weak not in caplog.text
+    assert TokenSource({TOKEN_ENV: new_token()}, tmp_path / "none").current() is not None
 
 
 def test_sessions_are_signed_by_the_token_and_expire() -> None:
@@ -154,9 +177,10 @@ def test_token_command_creates_shows_and_rotates(config: Path) -> None:
 
 
 def test_token_command_explains_when_the_environment_holds_the_token(config: Path) -> None:
-    done = _token(config, env={TOKEN_ENV: "e" * 40})
+    held = new_token()
+    done = _token(config, env={TOKEN_ENV: held})
     assert done.returncode == 1
-    assert TOKEN_ENV in done.stderr and "e" * 40 not in done.stderr + done.stdout
+    assert TOKEN_ENV in done.stderr and held not in done.stderr + done.stdout
     assert not (config.parent / "t" / "admin.token").exists()
 
 
