@@ -20,12 +20,14 @@ def open_builder(
     """A Builder over the configured stores; closes them afterwards."""
     ledger = Ledger.open(settings.store_url)
     cache = RenderCache(settings.cache_path)
+    output = OutputDir(settings.output_dir)
+    output.sweep()  # what a killed build left half-written
     try:
         yield Builder(
             settings,
             ledger=ledger,
             cache=cache,
-            output=OutputDir(settings.output_dir),
+            output=output,
             clock=clock or SystemClock(),
             progress=progress,
         )

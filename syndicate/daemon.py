@@ -134,7 +134,7 @@ class Daemon:
             settings,
             ledger=self.ledger,
             cache=self.cache,
-            output=OutputDir(settings.output_dir, fsync=settings.build.fsync),
+            output=_swept(OutputDir(settings.output_dir, fsync=settings.build.fsync)),
             clock=self.clock,
         )
         self.last_success: datetime | None = None
@@ -399,6 +399,13 @@ POLLS = "polls"  # the scheduler's executor for source polls
 PUBLISH = "publish"  # ... and for outbox passes
 POLL_THREADS = 4  # sources polled at once; each poll is bounded by its source's `timeout`
 _LARGE_BUILD = 200  # posts read plus files written after which freed memory is handed back
+
+
+def _swept(output: OutputDir) -> OutputDir:
+    """`output` without the temporary files a killed run left behind."""
+    for rel in output.sweep():
+        log.info("removed a temporary file left by a killed run", extra=fields(file=rel))
+    return output
 
 
 def release_memory() -> None:

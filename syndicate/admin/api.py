@@ -109,8 +109,10 @@ class _Api:
         self._document: bytes | None = None
 
     async def openapi(self, request: Request) -> Response:
-        if not self.guard.enabled():
-            return problem(RefusedError(404, "disabled", "the API is off"))
+        try:
+            self.guard.caller(request)  # the description too is for whoever holds the token
+        except RefusedError as refusal:
+            return problem(refusal)
         if self._document is None:
             self._document = openapi_document()
         return Response(self._document, media_type="application/json", headers=NO_STORE)

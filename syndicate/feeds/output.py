@@ -57,6 +57,19 @@ class OutputDir:
             raise OutputError(f"cannot write {target}: {exc}") from exc
         return True
 
+    def sweep(self) -> list[str]:
+        """Remove the temporary files (`.name.PID.tmp`) a killed process left behind: those of
+        processes that no longer run, and this one's own (call it before writing). Returns
+        their relative paths."""
+        removed = []
+        for rel in self.files():
+            name = rel.rpartition("/")[2]
+            pid = _temporary_pid(name)
+            if pid is not None and (pid == os.getpid() or not _running(pid)):
+                (self.root / rel).unlink(missing_ok=True)
+                removed.append(rel)
+        return removed
+
     def _ensure_dir(self, directory: Path) -> None:
         if directory not in self._made:
             directory.mkdir(parents=True, exist_ok=True)
@@ -81,3 +94,21 @@ class OutputDir:
 
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()
+
+
+def _temporary_pid(name: str) -> int | None:
+    """The process id in a temporary file's name (`.name.PID.tmp`), else None."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    pid = name.removesuffix(".tmp").rpartition(".")[2]
+    return int(pid) if pid.isdigit() else None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

@@ -250,6 +250,8 @@ def _post_dates(
     else:
         date = now - timedelta(seconds=candidate.order)
         warnings.append("no date in the feed: dated when first seen")
+    # Whole seconds, as `updated` is stored: a fraction would date the post after its update.
+    date = date.replace(microsecond=0)
     return date, updated if updated is not None and updated > date else None
 
 

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from syndicate.config import Settings
-from syndicate.content.urls import absolute
 from syndicate.web.catalog import IndexView
 from syndicate.web.conditions import accepts_gzip, none_match, not_modified_since
 from syndicate.web.files import clean_path, locate
@@ -54,16 +53,13 @@ class FeedFiles:
     async def serve(self, request: Request) -> Response:
         rel = clean_path(request.path_params["path"])
         target = locate(self._root, rel) if rel is not None else None
-        if rel is None or target is None:
-            return not_found()
+        listed = self._view.now().by_path.get(rel) if rel is not None else None
+        if rel is None or target is None or listed is None:
+            return not_found()  # only the feeds: nothing else in the directory is served
         rep = await self._current(rel, target)
         if rep is None:
             return not_found()
-        listed = self._view.now().by_path.get(rel)
-        fmt = listed.format if listed else rep.guessed
-        if fmt is None:
-            return not_found()  # not a feed: nothing else in the directory is served
-        self_url = listed.url if listed else absolute(self._site_url, rel)
+        fmt, self_url = listed.format, listed.url
         response = answer(request, rep, f"{fmt.media_type}; charset=utf-8")
         if response.status_code == 200:
             for hub in self._hubs:

@@ -103,10 +103,17 @@ def test_symlinks_out_of_the_directory_are_404(client: Client, site: Site, secre
 
 
 def test_symlinks_inside_the_directory_are_followed(client: Client, site: Site) -> None:
-    (site.output / "atom.xml").symlink_to(site.output / "feed.xml")
-    response = client.get("/atom.xml", {"Accept-Encoding": "identity"})
+    """A listed feed that is a symlink to a file inside the directory is served; a symlink
+    the index does not list is not, like any other file."""
+    data = (site.output / "feed.xml").read_bytes()
+    (site.output / "real").mkdir()
+    (site.output / "feed.xml").rename(site.output / "real" / "feed.xml")
+    (site.output / "feed.xml").symlink_to(site.output / "real" / "feed.xml")
+    response = client.get("/feed.xml", {"Accept-Encoding": "identity"})
     assert response.status_code == 200
-    assert response.content == (site.output / "feed.xml").read_bytes()
+    assert response.content == data
+    (site.output / "atom.xml").symlink_to(site.output / "real" / "feed.xml")
+    assert client.get("/atom.xml").status_code == 404
 
 
 def test_no_directory_listing(client: Client, site: Site) -> None:
