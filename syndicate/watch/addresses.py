@@ -87,10 +87,11 @@ class AddressRefusedError(Exception):
     how to allow it, for the source's status."""
 
     def __init__(self, host: str, address: IPAddress, kind: AddressKind) -> None:
-        shown = host if host == str(address) else f"{host} ({address})"
+        shown = host if host == str(address) else f"{host} = {address}"
         super().__init__(
-            f"refused to connect to {shown}: a {kind} address, which a remote source may not "
-            "reach unless its own url is one (or, for a private network, `intranet = true`)"
+            f"refused to connect to {shown} ({kind} address): a remote source may reach only "
+            "public addresses, or those of its own url's kind (or, set `intranet = true`, a "
+            "private network's)"
         )
         self.host = host
         self.address = address
