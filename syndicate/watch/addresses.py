@@ -64,6 +64,8 @@ def kind_of(address: IPAddress) -> AddressKind:
         return AddressKind.MULTICAST
     if address.version == 4 and address in _SHARED:
         return AddressKind.SHARED
+    if address.is_reserved:
+        return AddressKind.RESERVED
     if address.is_private:
         return AddressKind.PRIVATE
     if not address.is_global:
