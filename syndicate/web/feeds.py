@@ -79,7 +79,7 @@ class FeedFiles:
         if cached is not None:
             return cached
         # Reading, hashing and compressing up to a megabyte blocks; keep the loop free.
-        rep = await anyio.to_thread.run_sync(load, target, rel)
+        rep = await anyio.to_thread.run_sync(load, target)
         if rep is not None:
             self._cache.put(rel, rep)
         return rep

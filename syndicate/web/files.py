@@ -4,23 +4,14 @@ Only plain files inside the output directory are ever named: no `..` or `.` segm
 path arrives percent-decoded, so `%2e%2e` is caught here too), no empty segments (`//etc`),
 no dotfiles (the builder's temporary files are `.name.pid.tmp`), no editor droppings, no
 directories, and no symlink whose target lies outside the directory or is itself hidden.
+And of those, only the files the feed index lists are served (web/feeds.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.model import FeedFormat
-
 _HIDDEN_SUFFIXES = (".tmp", "~", ".swp", ".part")
-
-# By extension, only for files the feed index does not (yet) know.
-_BY_EXTENSION = {
-    ".atom": FeedFormat.ATOM,
-    ".xml": FeedFormat.ATOM,  # syndicate's own default; sniffed for RSS (see guess_format)
-    ".rss": FeedFormat.RSS,
-    ".json": FeedFormat.JSON,
-}
 
 
 def clean_path(url_path: str) -> str | None:
@@ -55,11 +46,3 @@ def locate(root: Path, rel: str) -> Path | None:
         return None
     inside = target.relative_to(root).as_posix()
     return target if inside == rel or clean_path(inside) is not None else None
-
-
-def guess_format(rel: str, head: bytes) -> FeedFormat | None:
-    """A feed's format from its name and first bytes, for files the index does not list."""
-    fmt = _BY_EXTENSION.get(Path(rel).suffix.lower())
-    if fmt is FeedFormat.ATOM and b"<rss" in head:
-        return FeedFormat.RSS
-    return fmt

@@ -18,11 +18,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
-from syndicate.model import FeedFormat
-from syndicate.web.files import guess_format
-
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
-_SNIFF_BYTES = 1024
+
 
 Stamp = tuple[int, int, int, int]  # device, inode, size, mtime in ns
 
@@ -49,7 +46,6 @@ class Representation:
     gzipped: Body | None  # None when compressing does not make it smaller
     last_modified: str  # HTTP date
     modified: int  # whole seconds, for If-Modified-Since
-    guessed: FeedFormat | None  # from name and content, when the feed index does not know it
 
     @property
     def size(self) -> int:
@@ -62,7 +58,7 @@ def etag_of(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
-def load(path: Path, rel: str) -> Representation | None:
+def load(path: Path) -> Representation | None:
     """Read one file and prepare its representations; None if it is not a regular file.
 
     The stamp comes from the open file, so bytes and stamp always belong together even if a
@@ -85,7 +81,6 @@ def load(path: Path, rel: str) -> Representation | None:
         gzipped=Body(packed, etag_of(packed), "gzip") if len(packed) < len(data) else None,
         last_modified=formatdate(info.st_mtime, usegmt=True),
         modified=int(info.st_mtime),
-        guessed=guess_format(rel, data[:_SNIFF_BYTES]),
     )
 
 

@@ -80,7 +80,7 @@ def make(tmp_path: Path, name: str, size: int) -> Path:
 def test_the_cache_keeps_the_current_version_within_its_budget(tmp_path: Path) -> None:
     cache = RepresentationCache(max_bytes=2500)
     for name in ("a.xml", "b.xml", "c.xml"):
-        rep = load(make(tmp_path, name, 1000), name)
+        rep = load(make(tmp_path, name, 1000))
         assert rep is not None and rep.gzipped is None
         cache.put(name, rep)
     assert len(cache) == 2  # a.xml, served least recently, went
@@ -91,12 +91,12 @@ def test_the_cache_keeps_the_current_version_within_its_budget(tmp_path: Path) -
 def test_a_new_stamp_misses_and_replaces(tmp_path: Path) -> None:
     cache = RepresentationCache()
     path = make(tmp_path, "a.xml", 100)
-    old = load(path, "a.xml")
+    old = load(path)
     assert old is not None
     cache.put("a.xml", old)
     make(tmp_path, "a.new", 100).replace(path)
     assert cache.get("a.xml", stamp_of(path.stat())) is None
-    new = load(path, "a.xml")
+    new = load(path)
     assert new is not None
     cache.put("a.xml", new)
     assert len(cache) == 1
@@ -105,7 +105,7 @@ def test_a_new_stamp_misses_and_replaces(tmp_path: Path) -> None:
 
 def test_too_big_for_the_cache_is_served_but_not_kept(tmp_path: Path) -> None:
     cache = RepresentationCache(max_bytes=100)
-    rep = load(make(tmp_path, "big.xml", 1000), "big.xml")
+    rep = load(make(tmp_path, "big.xml", 1000))
     assert rep is not None
     cache.put("big.xml", rep)
     assert len(cache) == 0
@@ -113,7 +113,7 @@ def test_too_big_for_the_cache_is_served_but_not_kept(tmp_path: Path) -> None:
 
 def test_load_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
     (tmp_path / "dir.xml").mkdir()
-    assert load(tmp_path / "dir.xml", "dir.xml") is None
-    assert load(tmp_path / "missing.xml", "missing.xml") is None
+    assert load(tmp_path / "dir.xml") is None
+    assert load(tmp_path / "missing.xml") is None
     (tmp_path / "link.xml").symlink_to(make(tmp_path, "real.xml", 10))
-    assert load(tmp_path / "link.xml", "link.xml") is None  # only resolved paths are loaded
+    assert load(tmp_path / "link.xml") is None  # only resolved paths are loaded
