@@ -9,6 +9,8 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -48,8 +50,8 @@ Route = tuple[int, Mapping[str, str], bytes]
 
 
 @contextmanager
-def answering(routes: Mapping[str, Route]) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 answering each path as `routes` says; yields its base."""
+def answering(routes: Mapping[str, Route], host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """An HTTP server on `host` answering each path as `routes` says; yields host:port."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -64,12 +66,12 @@ def answering(routes: Mapping[str, Route]) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"127.0.0.1:{server.server_address[1]}"
+        yield f"{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -127,6 +129,50 @@ def test_sources_reach_no_internal_address_and_keep_their_dates_in_order(blog: B
     assert "not following a redirect to a ftp: address" in log
     for item in items:  # an entry is never modified before it was published
         assert item.get("date_modified", item["date_published"]) >= item["date_published"], item
+
+
+def test_a_source_on_127_0_0_1_is_not_redirected_to_127_0_0_2(blog: Blog) -> None:
+    """A source configured on one loopback address may not send the daemon to another one
+    (Linux routes all of 127.0.0.0/8 to this host): only to its own address again."""
+    post(blog, "2024-05-01-local.html.md", "Local post")
+    internal_routes: dict[str, Route] = {"/internal-feed.xml": (200, {}, rss("Internal entry"))}
+    with answering({}) as placeholder:  # a free port on 127.0.0.1, for both servers
+        port = int(placeholder.rsplit(":", 1)[1])
+    with answering(internal_routes, "127.0.0.2", port) as internal:
+        routes: dict[str, Route] = {
+            "/feed.xml": (302, {"Location": f"http://{internal}/internal-feed.xml"}, b""),
+            "/elsewhere.xml": (302, {"Location": f"http://127.0.0.1:{port}/own.xml"}, b""),
+            "/own.xml": (200, {}, rss("Own entry")),
+        }
+        with answering(routes, "127.0.0.1", port) as source:
+            assert httpx.get(f"http://{internal}/internal-feed.xml").status_code == 200
+            sources = {"redirected": f"http://{source}/feed.xml",
+                       "own": f"http://{source}/elsewhere.xml"}  # fmt: skip
+            daemon_port = free_port()
+            config = write_config(blog, daemon_port, extra=sources_toml(sources))
+            daemon = Running(config, daemon_port)
+            try:
+                wait_for(lambda: "Own entry" in feed_titles(daemon), "the own redirect's entry",
+                         timeout=60)  # fmt: skip
+                wait_for(lambda: "source poll failed" in daemon.log(), "the refused poll",
+                         timeout=60)  # fmt: skip
+                titles = feed_titles(daemon) + feed_titles(daemon, "feed.json")
+                status = subprocess.run(
+                    [sys.executable, "-m", "syndicate", "--config", str(config), "status",
+                     "--json"], capture_output=True, text=True, check=True,
+                )  # fmt: skip
+            finally:
+                assert daemon.stop() == 0
+    assert "Internal entry" not in titles and "Local post" in titles
+    written = [p.read_bytes() for p in (blog.state / "public").rglob("*") if p.is_file()]
+    assert not any(b"Internal entry" in content for content in written)
+    reason = "refused to connect to 127.0.0.2 (loopback address)"
+    redirected = json.loads(status.stdout)["sources"]["redirected"]
+    assert reason in redirected["last_error"] and redirected["failures"] >= 1
+    assert json.loads(status.stdout)["sources"]["own"]["failures"] == 0
+    failures = [json.loads(line) for line in daemon.log().splitlines()
+                if '"source poll failed' in line]  # fmt: skip
+    assert failures and all(reason in f["msg"] and f["source"] == "redirected" for f in failures)
 
 
 # -- slow sources and the scheduler -------------------------------------------------------------

@@ -4,18 +4,22 @@ A planet polls feeds that other people control, and republishes what it reads. A
 redirects (or whose name resolves) to an address inside the network the daemon runs in, such as
 the loopback interface, a private network or a cloud's metadata service, would have the daemon
 fetch and publish what only it can reach. So by default a source may be fetched only from public
-addresses. Its own configured address widens that to its kind (a source configured as
-`http://127.0.0.1:8000/feed.xml` may reach loopback addresses; one named `localhost` too), and
-`intranet = true` lets a source on a private network be fetched (loopback, private, link-local
-and shared addresses, never a metadata service). Every address a host name resolves to must be
-allowed, and the connection is made to the address that was checked (watch/transport.py).
+addresses, and from its own host: the address its configured url names (`127.0.0.1`,
+`10.0.0.5`, `[::1]`), or what `localhost` resolves to on the loopback interface, whatever kind
+it is. A redirect reaches another non-public address only if it is that same host again (same
+name, or same address), so a source on 127.0.0.1 cannot send the daemon to 127.0.0.2 or to
+0.0.0.0. `intranet = true` lets a source reach a private network's addresses (loopback, private,
+link-local and shared). A cloud's metadata service is never reached. A host name in the url is
+not trusted for what it resolves to: its owner may point it anywhere, so a named source on a
+private network needs `intranet = true`. The connection is made only to addresses that were
+checked (watch/transport.py).
 """
 
 from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -51,7 +55,7 @@ LOCAL_NAMES = ("localhost",)  # RFC 6761: always the loopback interface
 
 def kind_of(address: IPAddress) -> AddressKind:
     """What kind of address `address` is; an IPv4 address inside IPv6 counts as itself."""
-    address = _embedded(address)
+    address = unwrap(address)
     if address in METADATA:
         return AddressKind.METADATA
     if address.is_unspecified or (address.version == 4 and address in _THIS_NETWORK):
@@ -73,7 +77,8 @@ def kind_of(address: IPAddress) -> AddressKind:
     return AddressKind.PUBLIC
 
 
-def _embedded(address: IPAddress) -> IPAddress:
+def unwrap(address: IPAddress) -> IPAddress:
+    """The IPv4 address inside an IPv6 one (mapped, NAT64, 6to4), or `address` itself."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
@@ -92,8 +97,8 @@ class AddressRefusedError(Exception):
         shown = host if host == str(address) else f"{host} = {address}"
         super().__init__(
             f"refused to connect to {shown} ({kind} address): a remote source may reach only "
-            "public addresses, or those of its own url's kind (or, set `intranet = true`, a "
-            "private network's)"
+            "public addresses and its own url's host (or, set `intranet = true`, a private "
+            "network's)"
         )
         self.host = host
         self.address = address
@@ -102,31 +107,62 @@ class AddressRefusedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AddressPolicy:
-    """The kinds of address one source may be fetched from."""
+    """Where one source may be fetched from: public addresses, its own host's, and with
+    `intranet` a private network's; never a metadata service."""
 
-    allowed: frozenset[AddressKind] = frozenset({AddressKind.PUBLIC})
+    own_host: str | None = None  # the url's host when it names a trusted address (see module)
+    intranet: bool = False
 
     @classmethod
     def for_source(cls, url: str, *, intranet: bool = False) -> AddressPolicy:
-        """Public addresses; plus the kind of the source's own address when its URL names one
-        (or `localhost`); plus the private network's kinds with `intranet`."""
-        allowed = {AddressKind.PUBLIC}
-        if intranet:
-            allowed |= INTRANET
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
-        literal = _literal(host)
-        if literal is not None:
-            allowed.add(kind_of(literal))
-        elif host in LOCAL_NAMES or host.endswith(".localhost"):
-            allowed.add(AddressKind.LOOPBACK)
-        return cls(frozenset(allowed))
+        """The policy of a source whose configured url is `url`."""
+        host = host_of(url)
+        trusted = _literal(host) is not None or _is_local_name(host)
+        return cls(own_host=host if trusted else None, intranet=intranet)
 
-    def check(self, host: str, addresses: Iterable[IPAddress]) -> None:
-        """AddressRefusedError unless every address `host` resolved to is allowed."""
-        for address in addresses:
-            kind = kind_of(address)
-            if kind not in self.allowed:
-                raise AddressRefusedError(host, address, kind)
+    def own_addresses(self, resolved: Iterable[IPAddress] = ()) -> frozenset[IPAddress]:
+        """The addresses of the source's own host. `resolved` is what `own_host` resolves to
+        when it is a name (`localhost`): only its loopback addresses count."""
+        if self.own_host is None:
+            return frozenset()
+        literal = _literal(self.own_host)
+        if literal is not None:
+            return frozenset({unwrap(literal)})
+        return frozenset(unwrap(a) for a in resolved if kind_of(a) is AddressKind.LOOPBACK)
+
+    def allowed(
+        self, host: str, addresses: Sequence[IPAddress], own: Collection[IPAddress] = ()
+    ) -> list[IPAddress]:
+        """Those of `addresses` (what `host` resolves to) a connection may go to, in their
+        order; `own` is own_addresses(). AddressRefusedError, naming the first refused
+        address, when there are none."""
+        permitted = [a for a in addresses if self._permits(a, own)]
+        if not permitted and addresses:
+            refused = addresses[0]
+            raise AddressRefusedError(host, refused, kind_of(refused))
+        return permitted
+
+    def _permits(self, address: IPAddress, own: Collection[IPAddress]) -> bool:
+        kind = kind_of(address)
+        if kind is AddressKind.METADATA:
+            return False
+        if kind is AddressKind.PUBLIC or unwrap(address) in own:
+            return True
+        return self.intranet and kind in INTRANET
+
+
+def host_of(url: str) -> str:
+    """The host of `url` as the policy compares hosts (see normal_host)."""
+    return normal_host(urlsplit(url).hostname or "")
+
+
+def normal_host(host: str) -> str:
+    """`host` as the policy compares hosts: lower case, no brackets, no trailing dot."""
+    return host.strip("[]").rstrip(".").lower()
+
+
+def _is_local_name(host: str) -> bool:
+    return host in LOCAL_NAMES or host.endswith(".localhost")
 
 
 def _literal(host: str) -> IPAddress | None:

@@ -2,11 +2,12 @@
 made, and one time limit for a whole poll.
 
 httpx follows redirects itself and makes each hop's connection through its transport's network
-backend. Ours resolves the host name once, checks every address it resolves to against the
-source's AddressPolicy, and connects to an address it checked: a name that resolves to a public
-address for a check and to an internal one a moment later (DNS rebinding) cannot slip through,
-as nothing resolves it again. The initial address and every redirect target are checked alike,
-and no scheme but http and https is followed.
+backend. Ours resolves the host name once, checks each address it resolves to against the
+source's AddressPolicy, and connects only to an address it allowed: a name that resolves to a
+public address for a check and to an internal one a moment later (DNS rebinding) cannot slip
+through, as nothing resolves it again. The initial address and every redirect target are
+checked alike (a redirect to the source's own host passes because it is the same address, not
+because it is a redirect), and no scheme but http and https is followed.
 
 Every socket operation also waits no longer than what is left of the poll's time (a request
 extension, `DEADLINE`), so a server that drips its headers or its body a byte at a time cannot
@@ -28,7 +29,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from syndicate.watch.addresses import AddressPolicy, AddressRefusedError, IPAddress
+from syndicate.watch.addresses import AddressPolicy, AddressRefusedError, IPAddress, normal_host
 
 DEADLINE = "syndicate.deadline"  # request extension: time.monotonic() by which the poll ends
 
@@ -115,9 +116,8 @@ class _GuardedBackend(httpcore.SyncBackend):
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise httpcore.ConnectError(f"{host} has no address")
-        self._policy.check(host, addresses)
         failure: Exception | None = None
-        for address in addresses:
+        for address in self._policy.allowed(host, addresses, self._own(host, port, addresses)):
             try:
                 stream = super().connect_tcp(
                     str(address), port, self._deadline.timeout(timeout), local_address,
@@ -129,6 +129,19 @@ class _GuardedBackend(httpcore.SyncBackend):
             return _BoundedStream(stream, self._deadline)
         assert failure is not None
         raise failure
+
+    def _own(self, host: str, port: int, addresses: list[IPAddress]) -> frozenset[IPAddress]:
+        """The addresses of the source's own host: resolved only when it is a name other
+        than `host` (`localhost`, when a redirect leads elsewhere)."""
+        own = self._policy.own_host
+        if own is None:
+            return frozenset()
+        if normal_host(host) == own:
+            return self._policy.own_addresses(addresses)
+        try:
+            return self._policy.own_addresses(self._resolver(own, port))
+        except (OSError, UnicodeError):
+            return self._policy.own_addresses()
 
 
 class SourceTransport(httpx.HTTPTransport):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -17,6 +18,7 @@ from syndicate.watch.addresses import (
     AddressRefusedError,
     IPAddress,
     kind_of,
+    unwrap,
 )
 from syndicate.watch.remote import SourceState, poll, source_client
 from tests.feedserver import FeedServer, serving
@@ -68,33 +70,88 @@ def test_an_ipv4_address_in_any_ipv6_wrapping_is_the_same_kind(v4: ipaddress.IPv
     assert kind_of(ipaddress.IPv6Address(int(ipaddress.IPv6Address("64:ff9b::")) | int(v4))) is kind
 
 
+def ip(text: str) -> IPAddress:
+    return ipaddress.ip_address(text)
+
+
 @given(st.ip_addresses())
 def test_only_public_addresses_pass_by_default(address: IPAddress) -> None:
     policy = AddressPolicy.for_source("https://blog.example.org/feed.xml")
     if kind_of(address) is K.PUBLIC:
-        policy.check("host", [address])
+        assert policy.allowed("host", [address], policy.own_addresses()) == [address]
     else:
         with pytest.raises(AddressRefusedError):
-            policy.check("host", [address])
+            policy.allowed("host", [address], policy.own_addresses())
 
 
-def test_a_source_may_reach_the_kind_of_its_own_address() -> None:
-    assert K.LOOPBACK in AddressPolicy.for_source("http://127.0.0.1:8000/f").allowed
-    assert K.LOOPBACK in AddressPolicy.for_source("http://[::1]:8000/f").allowed
-    assert K.LOOPBACK in AddressPolicy.for_source("http://localhost:8000/f").allowed
-    assert K.PRIVATE in AddressPolicy.for_source("http://10.0.0.5/f").allowed
+@given(st.ip_addresses(), st.ip_addresses(), st.booleans())
+def test_a_source_reaches_public_addresses_its_own_and_with_intranet_a_private_networks(
+    own: IPAddress, address: IPAddress, intranet: bool
+) -> None:
+    """Whatever a redirect names: public, the very address the url names, or (intranet) a
+    private network's; a metadata service never, not even as the url's own address."""
+    host = f"[{own}]" if own.version == 6 else str(own)
+    policy = AddressPolicy.for_source(f"http://{host}:8000/feed.xml", intranet=intranet)
+    kind = kind_of(address)
+    expected = kind is not K.METADATA and (
+        kind is K.PUBLIC
+        or unwrap(address) == unwrap(own)
+        or (intranet and kind in {K.LOOPBACK, K.PRIVATE, K.LINK_LOCAL, K.SHARED})
+    )
+    try:
+        allowed = policy.allowed(str(address), [address], policy.own_addresses())
+    except AddressRefusedError as refused:
+        assert not expected and refused.address == address
+    else:
+        assert expected and allowed == [address]
+
+
+def test_a_redirect_reaches_another_internal_address_only_on_the_sources_own_host() -> None:
+    policy = AddressPolicy.for_source("http://127.0.0.1:8000/feed.xml")
+    own = policy.own_addresses()
+    assert own == {ip("127.0.0.1")}
+    assert policy.allowed("127.0.0.1", [ip("127.0.0.1")], own) == [ip("127.0.0.1")]
+    # localhost names the same address (and maybe ::1 too, which is not connected to)
+    assert policy.allowed("localhost", [ip("::1"), ip("127.0.0.1")], own) == [ip("127.0.0.1")]
+    for elsewhere in ("127.0.0.2", "0.0.0.0", "::1", "10.0.0.5", "169.254.169.254"):
+        with pytest.raises(AddressRefusedError, match=re.escape(f"{elsewhere} (")):
+            policy.allowed(elsewhere, [ip(elsewhere)], own)
+    assert AddressPolicy.for_source("http://[::1]:8000/f").own_addresses() == {ip("::1")}
+    private = AddressPolicy.for_source("http://10.0.0.5/f")
+    assert private.allowed("10.0.0.5", [ip("10.0.0.5")], private.own_addresses())
+    with pytest.raises(AddressRefusedError, match=r"10\.0\.0\.6 \(private address\)"):
+        private.allowed("10.0.0.6", [ip("10.0.0.6")], private.own_addresses())
+    metadata = AddressPolicy.for_source("http://169.254.169.254/latest/")
+    with pytest.raises(AddressRefusedError, match="cloud metadata"):
+        metadata.allowed("169.254.169.254", [ip("169.254.169.254")], metadata.own_addresses())
+
+
+def test_localhost_is_its_loopback_addresses_and_other_names_are_not_trusted() -> None:
+    local = AddressPolicy.for_source("http://localhost:8000/f")
+    assert local.own_host == "localhost"
+    assert local.own_addresses([ip("::1"), ip("127.0.0.1"), ip("10.0.0.5")]) == {
+        ip("::1"),
+        ip("127.0.0.1"),
+    }
+    # A name is its owner's to point anywhere: what it resolves to is checked like a redirect.
     named = AddressPolicy.for_source("http://planet.intranet.example/f")
-    assert named.allowed == {K.PUBLIC}
+    assert named.own_host is None and named.own_addresses([ip("10.0.0.5")]) == frozenset()
+    with pytest.raises(AddressRefusedError, match=re.escape("planet.intranet.example = 10.0.0.5")):
+        named.allowed("planet.intranet.example", [ip("10.0.0.5")])
     intranet = AddressPolicy.for_source("http://planet.intranet.example/f", intranet=True)
-    assert {K.PRIVATE, K.LOOPBACK, K.LINK_LOCAL, K.SHARED} <= intranet.allowed
-    assert K.METADATA not in intranet.allowed and K.UNSPECIFIED not in intranet.allowed
+    for inside in ("10.0.0.5", "127.0.0.2", "169.254.1.1", "100.64.0.1", "fd12::1"):
+        assert intranet.allowed("h", [ip(inside)]) == [ip(inside)]
+    for never in ("169.254.169.254", "0.0.0.0", "224.0.0.1"):
+        with pytest.raises(AddressRefusedError):
+            intranet.allowed("h", [ip(never)])
 
 
-def test_every_address_a_name_resolves_to_must_pass() -> None:
+def test_only_the_allowed_addresses_a_name_resolves_to_are_connected_to() -> None:
     policy = AddressPolicy.for_source("https://feeds.example/f")
-    mixed = [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("127.0.0.1")]
+    mixed = [ip("127.0.0.1"), ip("93.184.216.34")]
+    assert policy.allowed("feeds.example", mixed) == [ip("93.184.216.34")]
     with pytest.raises(AddressRefusedError, match=r"127\.0\.0\.1 \(loopback address\)"):
-        policy.check("feeds.example", mixed)
+        policy.allowed("feeds.example", [ip("127.0.0.1"), ip("10.0.0.1")])
 
 
 @pytest.fixture
