@@ -92,6 +92,9 @@ class Context:
     clock: Clock
     state: StateStore
     timeout: float = 30.0  # seconds per network operation
+    # The blog's own address: a URL taken from a post (its image) may be fetched from this
+    # host whatever its address, from others only when public (see content_client).
+    site_url: str = ""
 
 
 class Factory(Protocol):

@@ -7,12 +7,15 @@ refuses because the record exists (it answers 500), `getRecord` with that key te
 
 Each post carries facets for its links, hashtags and mentions (byte offsets: see
 bluesky_records) and a link card to the blog post, with the post's image as its thumbnail when
-the image can be fetched, is an image and fits the lexicon's size limit.
+the image can be fetched, is an image and fits the lexicon's size limit. The image's URL may
+come from a remote source's entry, so it is fetched through the guarded client of
+httpcalls.content_client: public addresses and the blog's own host only, within one timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +43,9 @@ from syndicate.publish.bluesky_records import (
 )
 from syndicate.publish.bluesky_xrpc import Login, Xrpc, error_name, json_object, status_error
 from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.httpcalls import content_client
+from syndicate.watch.addresses import AddressRefusedError
+from syndicate.watch.transport import DEADLINE
 
 DEFAULT_SERVER = "https://bsky.social"
 THUMB_LIMIT = 1_000_000  # bytes: app.bsky.embed.external's thumb maxSize
@@ -55,7 +61,8 @@ def make(context: Context) -> Publisher:
 
 
 class BlueskyPublisher:
-    """One Bluesky account. `client` is for tests; by default the publisher makes its own."""
+    """One Bluesky account. `client` (the PDS's) is for tests; by default the publisher makes
+    its own. Images are fetched with a separate, guarded client."""
 
     def __init__(self, context: Context, client: httpx.Client | None = None) -> None:
         self._context = context
@@ -63,6 +70,7 @@ class BlueskyPublisher:
         self._client = client or httpx.Client(
             timeout=context.timeout, headers={"User-Agent": f"syndicate/{__version__}"}
         )
+        self._images = content_client(context)
         account = context.account
         login = Login(
             server=(account.server or DEFAULT_SERVER).rstrip("/"),
@@ -97,6 +105,7 @@ class BlueskyPublisher:
         return self._lookup(record_key(key))
 
     def close(self) -> None:
+        self._images.close()
         if self._owns_client:
             self._client.close()
 
@@ -151,16 +160,18 @@ class BlueskyPublisher:
 
     def _download(self, url: str) -> tuple[bytes, str] | None:
         """The image at `url` and its media type; None (logged) when it is not a usable image:
-        a card without a thumbnail beats no post."""
+        a card without a thumbnail beats no post. The whole download takes at most the
+        context's timeout, however slowly the server sends it."""
+        deadline = time.monotonic() + self._context.timeout
         try:
-            with self._client.stream("GET", url, follow_redirects=True) as response:
+            with self._images.stream("GET", url, extensions={DEADLINE: deadline}) as response:
                 media_type = response.headers.get("content-type", "").split(";")[0].strip()
                 if response.status_code != 200 or not media_type.startswith("image/"):
                     log.warning("bluesky: no thumbnail: %s answered %s %s",
                                 url, response.status_code, media_type)  # fmt: skip
                     return None
                 data = _read_at_most(response, THUMB_LIMIT)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, AddressRefusedError) as exc:
             log.warning("bluesky: no thumbnail: %s: %s", url, exc)
             return None
         if data is None:

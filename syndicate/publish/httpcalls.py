@@ -24,6 +24,8 @@ from syndicate.publish.base import (
     RejectedError,
     TransientError,
 )
+from syndicate.watch.addresses import AddressPolicy
+from syndicate.watch.transport import Resolver, SourceTransport, resolve
 
 USER_AGENT = f"syndicate/{__version__}"
 DEFAULT_WAIT = timedelta(seconds=60)  # a 429 that does not say how long
@@ -49,6 +51,21 @@ def make_client(context: Context) -> httpx.Client:
     """An HTTP client for one account: syndicate's User-Agent, the context's timeout."""
     return httpx.Client(
         timeout=context.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+    )
+
+
+def content_client(context: Context, *, resolver: Resolver = resolve) -> httpx.Client:
+    """A client for URLs that came from a post (its image), which may be a remote source's
+    and so anyone's: it connects only to public addresses and to the blog's own host
+    (`site.url`), at every redirect, never to a metadata service; the same guarded transport
+    as remote sources (watch/transport.py). `resolver` is for tests."""
+    policy = AddressPolicy.for_source(context.site_url)
+    return httpx.Client(
+        transport=SourceTransport(policy, resolver=resolver),
+        timeout=context.timeout,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        max_redirects=5,
     )
 
 

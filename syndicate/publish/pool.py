@@ -46,6 +46,7 @@ class PublisherPool:
         *,
         factory: Callable[[str], Factory] = registered,
         timeout: float = 30.0,
+        site_url: str = "",
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -53,6 +54,7 @@ class PublisherPool:
         self._base_dir = base_dir
         self._factory = factory
         self._timeout = timeout
+        self._site_url = site_url
         self._made: dict[str, Publisher] = {}
 
     def get(self, account: AccountSettings) -> Publisher:
@@ -65,6 +67,7 @@ class PublisherPool:
                 clock=self._clock,
                 state=LedgerState(self._engine, account.name),
                 timeout=self._timeout,
+                site_url=self._site_url,
             )
             self._made[account.name] = self._factory(account.network)(context)
         return self._made[account.name]

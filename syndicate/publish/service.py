@@ -25,7 +25,9 @@ def make_dispatcher(
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> Dispatcher:
     outbox = Outbox(ledger.engine)
-    pool = PublisherPool(ledger.engine, clock, os.environ, settings.base_dir)
+    pool = PublisherPool(
+        ledger.engine, clock, os.environ, settings.base_dir, site_url=settings.site.url
+    )
     return Dispatcher(
         settings, ledger, outbox, pool, clock=clock, cache=cache, on_outcome=on_outcome
     )

@@ -231,12 +231,21 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 class FileServer:
-    """Serves fixed bodies with fixed content types: `files` maps a path to (type, body)."""
+    """Serves fixed bodies with fixed content types: `files` maps a path to (type, body), and
+    `redirects` a path to where a 302 sends it. `asked` lists the paths requested."""
 
-    def __init__(self, files: Mapping[str, tuple[str, bytes]]) -> None:
-        self._server = _FileServer(("127.0.0.1", 0), _FileHandler)
+    def __init__(
+        self,
+        files: Mapping[str, tuple[str, bytes]],
+        redirects: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self._server = _FileServer((host, 0), _FileHandler)
         self._server.files = files
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server.redirects = redirects or {}
+        self.asked: list[str] = []
+        self._server.asked = self.asked
+        self.url = f"http://{host}:{self._server.server_address[1]}"
 
     @contextmanager
     def running(self) -> Iterator[FileServer]:
@@ -247,6 +256,8 @@ class FileServer:
 class _FileServer(ThreadingHTTPServer):
     daemon_threads = True
     files: Mapping[str, tuple[str, bytes]]
+    redirects: Mapping[str, str]
+    asked: list[str]
 
 
 class _FileHandler(BaseHTTPRequestHandler):
@@ -255,6 +266,13 @@ class _FileHandler(BaseHTTPRequestHandler):
     server: _FileServer
 
     def do_GET(self) -> None:
+        self.server.asked.append(self.path)
+        if self.path in self.server.redirects:
+            self.send_response(302)
+            self.send_header("Location", self.server.redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         content_type, body = self.server.files.get(self.path, ("text/plain", b"not found"))
         self.send_response(200 if self.path in self.server.files else 404)
         self.send_header("Content-Type", content_type)

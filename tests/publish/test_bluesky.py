@@ -1,9 +1,11 @@
 """The Bluesky publisher against a real PDS (tests/peers/pds), reached through a proxy that
-counts calls and fails chosen ones; link-card images come from a local web server."""
+counts calls and fails chosen ones; link-card images come from local web servers, the blog's
+own (`site`) and others."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import struct
 import zlib
@@ -115,6 +117,7 @@ def publisher(
     clock: FixedClock,
     state: MemoryState | None = None,
     password: str | None = None,
+    site: str = "",
 ) -> Publisher:
     account = AccountSettings(
         name="bsky",
@@ -124,7 +127,8 @@ def publisher(
         credentials={"app_password": "env:BSKY_APP_PASSWORD"},
     )
     secret = pds.account.app_password if password is None else password
-    return make(Context(account, {"app_password": secret}, clock, state or MemoryState(), 30.0))
+    context = Context(account, {"app_password": secret}, clock, state or MemoryState(), 30.0, site)
+    return make(context)
 
 
 def message(text: str = "A new post", image: str | None = None, **fields: Any) -> Message:
@@ -166,7 +170,7 @@ def test_a_post_reads_back_with_facets_at_byte_offsets_and_a_card_with_its_thumb
     )
     sent = message(text, f"{images.url}/lead.png", language="fr", spans=spans)
 
-    receipt = publisher(proxy, pds, clock).send(sent, "post-1:bsky")
+    receipt = publisher(proxy, pds, clock, site=images.url).send(sent, "post-1:bsky")
 
     rkey = record_key("post-1:bsky")
     assert receipt == Receipt(
@@ -372,7 +376,8 @@ def test_server_errors_are_transient(
 ) -> None:
     proxy.faults.append(Fault(nsid, status))
     with pytest.raises(error) as raised:
-        publisher(proxy, pds, clock).send(message(image=f"{images.url}/lead.png"), "post-15:bsky")
+        bluesky = publisher(proxy, pds, clock, site=images.url)
+        bluesky.send(message(image=f"{images.url}/lead.png"), "post-15:bsky")
     assert not isinstance(raised.value, AmbiguousError)
 
 
@@ -389,11 +394,47 @@ def test_a_card_has_no_thumbnail_when_the_image_is_unusable(
 ) -> None:
     sent = message("No thumb", image and images.url + image)
 
-    receipt = publisher(proxy, pds, clock).send(sent, f"post-17{image}:bsky")
+    receipt = publisher(proxy, pds, clock, site=images.url).send(sent, f"post-17{image}:bsky")
 
     external = read_record(pds, receipt)["embed"]["external"]
     assert external["uri"] == LINK and "thumb" not in external
     assert "com.atproto.repo.uploadBlob" not in proxy.calls
+
+
+def test_an_image_is_fetched_only_from_public_addresses_and_the_blogs_own_host(
+    pds: Pds, proxy: FaultyProxy, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A post's image URL may come from a remote source's entry. One that points at a cloud's
+    metadata service or another internal address, or redirects to one, is never fetched: the
+    card goes without a thumbnail, and a warning says why."""
+    inside = FileServer({"/secret.png": ("image/png", IMAGE)}, host="127.0.0.2")
+    with inside.running() as internal:
+        site = FileServer({"/own.png": ("image/png", IMAGE)},
+                          redirects={"/inward.png": f"{internal.url}/secret.png"})  # fmt: skip
+        with site.running() as own:
+            refused = [
+                ("http://169.254.169.254/latest/meta-data/x.png",
+                 "169.254.169.254 (cloud metadata address)"),
+                ("http://[fd00:ec2::254]/x.png", "fd00:ec2::254 (cloud metadata address)"),
+                (f"{internal.url}/secret.png", "127.0.0.2 (loopback address)"),
+                ("http://10.1.2.3/x.png", "10.1.2.3 (private address)"),
+                (f"{own.url}/inward.png", "127.0.0.2 (loopback address)"),
+            ]  # fmt: skip
+            bluesky = publisher(proxy, pds, clock, site=own.url)
+            for n, (url, reason) in enumerate(refused):
+                caplog.clear()
+                with caplog.at_level(logging.WARNING, "syndicate.publish.bluesky"):
+                    receipt = bluesky.send(message("Guarded", url), f"post-20-{n}:bsky")
+                external = read_record(pds, receipt)["embed"]["external"]
+                assert external["uri"] == LINK and "thumb" not in external
+                assert f"no thumbnail: {url}: refused to connect to {reason}" in caplog.text
+            assert "com.atproto.repo.uploadBlob" not in proxy.calls
+            # The blog's own host is fetched from, whatever its address.
+            receipt = bluesky.send(message("Own", f"{own.url}/own.png"), "post-20-own:bsky")
+            thumb = read_record(pds, receipt)["embed"]["external"]["thumb"]
+            assert thumb["size"] == len(IMAGE)
+    assert internal.asked == []
+    assert own.asked == ["/inward.png", "/own.png"]
 
 
 def test_a_mention_of_an_unknown_handle_stays_plain_text(
