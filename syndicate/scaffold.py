@@ -229,6 +229,28 @@ workers = 0
 # Flush each feed file to disk before it replaces the old one (slower; survives power cuts).
 fsync = false
 
+[server]
+# What one client can make `syndicate run` and `serve` hold (the README's "Security").
+# The HTTP parser: "auto" (httptools when installed, else h11), "h11" or "httptools".
+http = "auto"
+# Open connections; past this many, the one idle longest is closed.
+max_connections = 1000
+# Seconds a client has to send a request's head (and as long again for its body), and an
+# idle connection is kept between requests.
+request_timeout = 10
+keep_alive = 5
+# A request's head, in bytes and in header lines (431 past them), and the body of the
+# dashboard's and API's POSTs, in bytes (413; no other request takes a body).
+max_header_bytes = 16384
+max_headers = 100
+max_body = 65536
+
+[admin]
+# Wrong admin tokens (Bearer or login form) allowed in a burst and then per minute, from one
+# client and from all together; past them a client waits (429) before it may try again.
+failures_per_client = 10
+failures_overall = 60
+
 [store]
 # The ledger (ids and history, never to be lost): any SQLAlchemy URL.
 url = "sqlite:///syndicate.db"

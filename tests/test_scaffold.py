@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from syndicate.clock import FixedClock
-from syndicate.config import parse_settings
+from syndicate.config import AdminSettings, ServerSettings, parse_settings
 from syndicate.errors import ConfigError
 from syndicate.scaffold import scaffold
 from tests.conftest import NOW, build
@@ -102,3 +103,27 @@ def test_liquid_and_shortcodes_are_expanded_in_feeds(tmp_path: Path) -> None:
     assert 'href="https://j.example.org/2024/01/01/first.html"' in second
     assert '<code class="language-python">' in second or "<code>print(1)" in second
     assert "{%" not in second
+
+
+def test_the_server_limits_and_the_admin_throttle_are_written_commented_at_their_defaults(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "site" / "_config.yml", "title: J\nurl: https://j.example.org\n")
+    write(tmp_path / "site" / "_posts" / "2024-01-01-first.md", "---\ntitle: First\n---\nOne.\n")
+    text = scaffold(tmp_path / "site", tmp_path / "config").text
+    written = tomllib.loads(text)
+    limits = ("http", "max_connections", "request_timeout", "keep_alive", "max_header_bytes",
+              "max_headers", "max_body")  # fmt: skip
+    throttle = ("failures_per_client", "failures_overall")
+    for section, names, defaults in (
+        ("server", limits, ServerSettings()),
+        ("admin", throttle, AdminSettings()),
+    ):
+        assert set(names) <= set(written[section])
+        assert {n: written[section][n] for n in names} == {n: getattr(defaults, n) for n in names}
+        # Each setting sits under a comment that says what it is, as every other setting does.
+        block = text.split(f"\n[{section}]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert block[0].startswith("# ")
+        for name in names:
+            above = block[: next(i for i, line in enumerate(block) if line.startswith(name))]
+            assert any(line.startswith("# ") for line in above), name
