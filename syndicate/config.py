@@ -201,7 +201,7 @@ class SourceSettings(_Section):
     # the server answers.
     timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
     # The source is on a private network: it may be fetched from loopback, private, link-local
-    # and shared addresses (by default only public ones, or the kind its own url names).
+    # and shared addresses (else only public ones and its own url's host: watch/addresses.py).
     intranet: bool = False
 
     @field_validator("url")
