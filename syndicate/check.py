@@ -14,7 +14,7 @@ from typing import Any
 
 from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
-from syndicate.config import Settings
+from syndicate.config import FEED_KINDS, Settings
 from syndicate.content import files, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.blog import open_blog
@@ -28,6 +28,9 @@ from syndicate.store.identity import check_template
 
 TEMPLATE_SYNTAX = ("{{", "{%", "&lt;%")
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
+
+
+_SINGULAR = {"tags": "tag", "authors": "author", "categories": "category", "taxonomies": "term"}
 
 
 class Severity(enum.Enum):
@@ -91,12 +94,14 @@ def check(settings: Settings, clock: Clock) -> CheckReport:
         return report
     layout, registry = blog.layout, blog.authors
     _check_layout(settings, layout, report, config_file)
-    work = PostWork(blog.root, blog.loader, blog.renderer, settings.build.workers)
+    work = PostWork(
+        blog.root, blog.loader, blog.renderer, settings.build.workers, settings.site.author
+    )
     stamps = blog.scan()
     report.posts = len(stamps)
     loaded = _load_all(work, stamps, report)
     blog.renderer.set_references(lambda: _references(loaded, layout))
-    _check_posts(loaded, registry, layout, report)
+    _check_posts(loaded, registry, layout, report, site_author=settings.site.author)
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]
     report.public = len(public)
@@ -131,7 +136,7 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             "subscribers cannot follow links to it",
         )
     paths: dict[str, str] = {}
-    for kind in ("site", "tags", "authors"):
+    for kind in FEED_KINDS:
         kind_settings = getattr(settings.feeds, kind)
         if not kind_settings.enabled:
             continue
@@ -140,9 +145,17 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             if not template:
                 continue
             try:
-                template.format_map({"slug": "x", "name": "x"})
+                template.format_map({"slug": "x", "name": "x", "taxonomy": "x"})
                 (kind_settings.title or "").format_map(
-                    {"site": "", "tag": "", "author": "", "name": "", "slug": ""}
+                    {
+                        "site": "",
+                        "tag": "",
+                        "author": "",
+                        "category": "",
+                        "taxonomy": "",
+                        "name": "",
+                        "slug": "",
+                    }
                 )
             except (KeyError, ValueError, IndexError) as exc:
                 report.add(Severity.ERROR, config_file, f"feeds.{kind}: bad template field {exc}")
@@ -152,7 +165,7 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
                     Severity.ERROR,
                     config_file,
                     f"feeds.{kind}.{fmt} = {template!r} must contain {{slug}}, "
-                    f"or every {kind[:-1]} writes the same file",
+                    f"or every {_SINGULAR[kind]} writes the same file",
                 )
             if template in paths:
                 report.add(
@@ -190,7 +203,12 @@ def _load_all(
 
 
 def _check_posts(
-    loaded: list[LoadedPost], registry: AuthorRegistry, layout: Layout, report: CheckReport
+    loaded: list[LoadedPost],
+    registry: AuthorRegistry,
+    layout: Layout,
+    report: CheckReport,
+    *,
+    site_author: str | None,
 ) -> None:
     by_permalink: dict[str, list[str]] = defaultdict(list)
     spellings: dict[str, set[str]] = defaultdict(set)
@@ -203,8 +221,12 @@ def _check_posts(
         for author in post.authors:
             if len(registry) and not registry.known(author.key):
                 unknown[author.name].append(post.source)
-        if not post.authors:
-            report.add(Severity.WARNING, post.source, "no author: the feeds will credit the site")
+        if not post.authors and not site_author:
+            report.add(
+                Severity.WARNING,
+                post.source,
+                "no author: the feeds will credit the site's title (set site.author)",
+            )
     for name, sources in sorted(unknown.items()):
         report.add(
             Severity.WARNING,

@@ -64,6 +64,10 @@ class ContentSettings(_Section):
     timezone: str = "UTC"  # for dates written without one
     summary_markers: tuple[str, ...] = ("READMORE", "<!--more-->")
     tag_fields: tuple[str, ...] = ("tags",)  # frontmatter fields whose values are tags
+    # Frontmatter fields whose values are categories (Jekyll's, Hugo's `categories` taxonomy).
+    category_fields: tuple[str, ...] = ("categories", "category")
+    # The blog's other taxonomies (Hugo's `series`): each field's values get feeds of their own.
+    taxonomies: tuple[str, ...] = ()
     tag_aliases: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -119,7 +123,21 @@ _KIND_DEFAULTS = {
         "rss": "author/{slug}.rss",
         "json": "author/{slug}.json",
     },
+    "categories": {
+        "title": "{site}: {category}",
+        "atom": "category/{slug}.xml",
+        "rss": "category/{slug}.rss",
+        "json": "category/{slug}.json",
+    },
+    "taxonomies": {
+        "title": "{site}: {name} ({taxonomy})",
+        "atom": "{taxonomy}/{slug}.xml",
+        "rss": "{taxonomy}/{slug}.rss",
+        "json": "{taxonomy}/{slug}.json",
+    },
 }
+# The feed kinds with settings of their own, as named in [feeds].
+FEED_KINDS = ("site", "tags", "authors", "categories", "taxonomies")
 
 
 def _kind_defaults(kind: str) -> FeedKindSettings:
@@ -136,8 +154,10 @@ class FeedSettings(_Section):
     site: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("site"))
     tags: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("tags"))
     authors: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("authors"))
+    categories: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("categories"))
+    taxonomies: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("taxonomies"))
 
-    @field_validator("site", "tags", "authors", mode="before")
+    @field_validator(*FEED_KINDS, mode="before")
     @classmethod
     def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
         """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""

@@ -190,7 +190,13 @@ class Builder:
         started = time.perf_counter()
         now = self._clock.now()
         report = BuildReport()
-        work = PostWork(self.root, self.loader, self.renderer, self.settings.build.workers)
+        work = PostWork(
+            self.root,
+            self.loader,
+            self.renderer,
+            self.settings.build.workers,
+            site_author=self.settings.site.author,
+        )
         reload_all = full or self._stale_content()
         if changed is None or reload_all:
             stamps = self.scan()

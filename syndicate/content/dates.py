@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 # Zone abbreviations found in Middleman and Jekyll frontmatter (Ruby's Time.parse knows these).
 _ZONES: dict[str, float] = {
@@ -60,10 +60,15 @@ class DateError(ValueError):
     """A value that is not a date we can read."""
 
 
-def parse_date(value: object, zone: tzinfo) -> datetime:
-    """A frontmatter date as an aware datetime; naive values are in `zone`."""
+def parse_date(value: object, zone: tzinfo, *, naive_utc: bool = False) -> datetime:
+    """A frontmatter date as an aware datetime; naive values are in `zone`.
+
+    With `naive_utc`, a YAML timestamp without a zone (a datetime, not a string) is UTC, as
+    Ruby's YAML reads it for Jekyll."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
+        if value.tzinfo:
+            return value
+        return value.replace(tzinfo=UTC if naive_utc else zone)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=zone)
     if isinstance(value, str) and value.strip():

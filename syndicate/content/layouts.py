@@ -31,6 +31,18 @@ class Layout:
     tags_split_on_space: bool
     bundles: bool  # `dir/index.md` is a post named after its directory (Hugo page bundles)
     template_syntax: str | None = None  # what the generator expands in posts: liquid, shortcodes
+    # The stem is all but the last extension (Jekyll, Hugo: `3.5-years.md` is `3.5-years`);
+    # Middleman's `x.html.md` is `x`.
+    stem_keeps_dots: bool = False
+    # Jekyll reads frontmatter with Ruby's YAML, which takes a timestamp without a zone
+    # (`date: 2024-01-02 10:00:00`) as UTC; a quoted one, or one without seconds, is local.
+    naive_yaml_utc: bool = False
+    # Frontmatter keys of the published date, first found wins (Hugo: publishDate, then date).
+    date_keys: tuple[str, ...] = ("date", "publishDate", "publishdate", "pubDate")
+    declared_url_keys: tuple[str, ...] = ("permalink", "url")  # frontmatter giving the URL
+    split_term_strings: bool = True  # `tags: "a, b"` is two tags (Hugo: one term "a, b")
+    ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
+    timezone: str | None = None  # the zone the blog's own config declares
 
 
 _MIDDLEMAN = Layout(
@@ -51,12 +63,16 @@ _JEKYLL = Layout(
     recursive=True,
     skip_dirs=("_drafts",),
     authors_file=None,
-    permalink="{categories}/{year}/{month}/{day}/{slug}.html",
+    permalink="/:categories/:year/:month/:day/:title:output_ext",  # Jekyll's "date" style
     image_base=None,
     slug_from_frontmatter=True,
     tags_split_on_space=True,
     bundles=False,
     template_syntax="liquid",
+    stem_keeps_dots=True,
+    naive_yaml_utc=True,
+    date_keys=("date",),
+    declared_url_keys=("permalink",),
 )
 _HUGO = Layout(
     name="hugo",
@@ -64,12 +80,16 @@ _HUGO = Layout(
     recursive=True,
     skip_dirs=(),
     authors_file=None,
-    permalink="{section}/{slug}/",
+    permalink="",  # "": Hugo's own, the post's folders under content/ and its slug or name
     image_base=None,
     slug_from_frontmatter=True,
     tags_split_on_space=False,
     bundles=True,
     template_syntax="shortcodes",
+    stem_keeps_dots=True,
+    date_keys=("publishDate", "publishdate", "pubdate", "published", "date"),
+    declared_url_keys=("url",),
+    split_term_strings=False,
 )
 LAYOUTS = {layout.name: layout for layout in (_MIDDLEMAN, _JEKYLL, _HUGO)}
 
@@ -129,7 +149,29 @@ def resolve(
         authors_file=authors if authors is not None else _authors_file(root, layout),
         permalink=permalink or declared or layout.permalink,
         image_base=image_base if image_base is not None else layout.image_base,
+        **_declared_facts(root, layout.name),
     )
+
+
+def _declared_facts(root: Path, name: str) -> dict[str, Any]:
+    """What else the generator's config says about reading posts: zone, URL style."""
+    try:
+        if name == "jekyll":
+            config = read_config(root / "_config.yml")
+            return {"timezone": _text(config.get("timezone"))}
+        if name == "hugo":
+            config = hugo_config(root)
+            return {
+                "timezone": _text(config.get("timeZone") or config.get("timezone")),
+                "ugly_urls": config.get("uglyURLs") is True or config.get("uglyurls") is True,
+            }
+    except (OSError, ValueError, yaml.YAMLError):
+        pass
+    return {}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _posts_dir(root: Path, layout: Layout) -> str:
@@ -155,7 +197,7 @@ def _declared_permalink(root: Path, layout: Layout) -> str | None:
         if layout.name == "middleman":
             return _middleman_permalink(root, layout)
         if layout.name == "jekyll":
-            return _jekyll_permalink(read_config(root / "_config.yml"))
+            return jekyll_permalink(read_config(root / "_config.yml"))
         return _hugo_permalink(hugo_config(root), layout)
     except (OSError, ValueError, yaml.YAMLError):
         return None
@@ -180,17 +222,22 @@ _JEKYLL_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
     "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
 
 
-def _jekyll_permalink(config: dict[str, Any]) -> str | None:
-    value = config.get("permalink")
+def jekyll_permalink(config: dict[str, Any]) -> str | None:
+    """The posts' permalink template as Jekyll 4 settles it: `collections: posts: permalink:`,
+    else the site's `permalink:` (a style name or a template), in Jekyll's own syntax."""
+    collections = config.get("collections")
+    posts = collections.get("posts") if isinstance(collections, dict) else None
+    value = posts.get("permalink") if isinstance(posts, dict) else None
     if not isinstance(value, str):
+        value = config.get("permalink")
+    if not isinstance(value, str) or not value.strip():
         return None
-    value = _JEKYLL_STYLES.get(value, value)
-    value = value.replace(":output_ext", ".html")
-    return _colon_fields(value, {"title": "slug", "i_month": "month", "i_day": "day"}).lstrip("/")
+    return _JEKYLL_STYLES.get(value.strip(), value.strip())
 
 
 def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
@@ -201,15 +248,7 @@ def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
     page = permalinks.get("page")
     by_section: dict[str, Any] = page if isinstance(page, dict) else permalinks
     value = by_section.get(section)
-    if not isinstance(value, str):
-        return None
-    mapping = {
-        "filename": "filename",
-        "contentbasename": "filename",
-        "sections": "section",
-        "slug": "slug_or_title",  # Hugo's :slug falls back to the title, not the file name
-    }
-    return _colon_fields(value, mapping).lstrip("/")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _colon_fields(pattern: str, renames: dict[str, str]) -> str:

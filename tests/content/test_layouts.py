@@ -152,7 +152,7 @@ def test_jekyll_default_permalink_has_space_separated_categories(jekyll: Path) -
         ("pretty", "news/release/2020/01/02/hello-world/"),
         ("date", "news/release/2020/01/02/hello-world.html"),
         ("none", "news/release/hello-world.html"),
-        ("/blog/:year/:i_month/:title/", "blog/2020/01/hello-world/"),
+        ("/blog/:year/:i_month/:title/", "blog/2020/1/hello-world/"),
         ("/:categories/:title:output_ext", "news/release/hello-world.html"),
     ],
 )
@@ -179,7 +179,7 @@ def test_jekyll_registry_lives_in_data(jekyll: Path) -> None:
 
 def test_a_broken_jekyll_config_falls_back_to_the_default(jekyll: Path) -> None:
     write(jekyll / "_config.yml", "permalink: [unclosed\n")
-    assert resolve(jekyll, "auto").permalink == "{categories}/{year}/{month}/{day}/{slug}.html"
+    assert resolve(jekyll, "auto").permalink == "/:categories/:year/:month/:day/:title:output_ext"
 
 
 # --- Hugo -----------------------------------------------------------------------------------
