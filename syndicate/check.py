@@ -128,7 +128,14 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
     except ValueError as exc:
         report.add(Severity.ERROR, config_file, f"identity.id_template: {exc}")
     host = urls.host_of(settings.site.url)
-    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".local"):
+    if is_placeholder(settings.site.url):
+        report.add(
+            Severity.ERROR,
+            config_file,
+            f"site.url {settings.site.url} is a placeholder, not the blog's address: every link "
+            "and id would point there; set site.url",
+        )
+    elif host in ("localhost", "127.0.0.1", "::1") or host.endswith(".local"):
         report.add(
             Severity.WARNING,
             config_file,
@@ -176,9 +183,29 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             paths[template] = f"feeds.{kind}.{fmt}"
 
 
+PLACEHOLDER_HOSTS = frozenset(
+    f"{sub}example.{tld}" for sub in ("", "www.", "blog.") for tld in ("com", "org", "net")
+)
+
+
+def is_placeholder(url: str) -> bool:
+    """An address that names no blog: example.com/.org/.net themselves (RFC 2606), the
+    placeholder earlier versions of `init` wrote, or a `.invalid` name."""
+    host = urls.host_of(url)
+    return host in PLACEHOLDER_HOSTS or host.endswith(".invalid")
+
+
 def _check_layout(
     settings: Settings, layout: Layout, report: CheckReport, config_file: str
 ) -> None:
+    declared = layout.timezone
+    if declared and declared != settings.content.timezone:
+        report.add(
+            Severity.WARNING,
+            config_file,
+            f"the blog's generator reads dates in {declared} but content.timezone is "
+            f"{settings.content.timezone}: dates written without a zone come out hours off",
+        )
     posts_dir = settings.content_root / layout.posts_dir
     if not posts_dir.is_dir():
         report.add(

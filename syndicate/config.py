@@ -28,6 +28,7 @@ from syndicate.publish.accounts import AccountSettings, PublishSettings
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = Path("config") / "syndicate.toml"
+BLOG_CONFIG = Path(".syndicate") / "syndicate.toml"  # what `init` writes inside a Jekyll/Hugo blog
 
 FormatName = Literal["atom", "rss", "json"]
 
@@ -86,7 +87,8 @@ class ContentSettings(_Section):
 
 class IdentitySettings(_Section):
     # How a post's permanent id is minted the first time it is seen. Fields: {host},
-    # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}.
+    # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}, {dir} (the
+    # permalink without its last segment: "{dir}/{slug}" is jekyll-feed's id).
     id_template: str = "tag:{host},{date}:/{path}"
     # Share of words that must change before an edit moves `updated` (0.02 = 2 %).
     significant_change: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
@@ -298,11 +300,14 @@ class Settings(_Section):
 
 
 def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
-    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml."""
+    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml, else (in a Jekyll or
+    Hugo blog) ./.syndicate/syndicate.toml."""
     if explicit:
         return Path(explicit)
     if environ.get(CONFIG_ENV):
         return Path(environ[CONFIG_ENV])
+    if not DEFAULT_CONFIG.exists() and BLOG_CONFIG.exists():
+        return BLOG_CONFIG
     return DEFAULT_CONFIG
 
 

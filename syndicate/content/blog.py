@@ -8,7 +8,7 @@ from pathlib import Path
 from syndicate.config import Settings
 from syndicate.content import files
 from syndicate.content.authors import AuthorRegistry, load_registry
-from syndicate.content.layouts import Layout, resolve
+from syndicate.content.layouts import Layout, registry_key, resolve
 from syndicate.content.loader import PostLoader
 from syndicate.content.render import Renderer
 
@@ -48,7 +48,11 @@ def open_blog(settings: Settings) -> Blog:
         permalink=content.permalink,
         image_base=content.image_base,
     )
-    authors = load_registry(root / layout.authors_file) if layout.authors_file else AuthorRegistry()
+    authors = (
+        load_registry(root / layout.authors_file, registry_key(layout.authors_file))
+        if layout.authors_file
+        else AuthorRegistry()
+    )
     renderer = Renderer(
         site_url=settings.site.url,
         image_dir=layout.image_base,

@@ -189,7 +189,23 @@ def _authors_file(root: Path, layout: Layout) -> str | None:
         candidate = f"{folder}/authors.{ext}"
         if (root / candidate).is_file():
             return candidate
+    if layout.name == "jekyll" and _declares_authors(root / "_config.yml"):
+        return "_config.yml"  # `authors:` in the site's config (site.authors)
     return None
+
+
+def _declares_authors(config: Path) -> bool:
+    try:
+        return isinstance(read_config(config).get("authors"), dict)
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+
+
+def registry_key(authors_file: str) -> str | None:
+    """The key under which a registry file keeps the authors: `authors` in a site config."""
+    return (
+        "authors" if authors_file.rsplit("/", 1)[-1].startswith(("_config.", "config.")) else None
+    )
 
 
 def _declared_permalink(root: Path, layout: Layout) -> str | None:

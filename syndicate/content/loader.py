@@ -141,7 +141,11 @@ class PostLoader:
         if self._layout.name != "hugo":
             return ()
         parts = rel.removeprefix("content/").split("/")[:-1]
-        if self._layout.bundles and rel.rsplit("/", 1)[-1].split(".", maxsplit=1)[0] == "index" and parts:
+        if (
+            self._layout.bundles
+            and rel.rsplit("/", 1)[-1].split(".", maxsplit=1)[0] == "index"
+            and parts
+        ):
             parts = parts[:-1]
         return tuple(parts)
 
@@ -193,11 +197,11 @@ class PostLoader:
         return split_tags(value, whitespace=self._layout.tags_split_on_space)
 
     def _terms(self, meta: Mapping[str, Any]) -> tuple[Term, ...]:
-        terms: list[Term] = []
-        for taxonomy in self._taxonomies:
-            for tag in self._tags.resolve(self._split(meta.get(taxonomy))):
-                terms.append(Term(taxonomy, tag.slug, tag.name))
-        return tuple(terms)
+        return tuple(
+            Term(taxonomy, tag.slug, tag.name)
+            for taxonomy in self._taxonomies
+            for tag in self._tags.resolve(self._split(meta.get(taxonomy)))
+        )
 
     def _permalink(self, rel: str, meta: Mapping[str, Any], facts: PageFacts) -> str:
         layout = self._layout

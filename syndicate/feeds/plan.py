@@ -1,8 +1,9 @@
 """Which feeds exist and which entries each one lists: a pure function of the posts.
 
 Every public post is in the site feed, in the feed of each of its tags, categories, authors
-and terms of the blog's other taxonomies (each kind can be switched off). A feed lists its newest entries, newest first; ties
-on the date are broken by id so the order never depends on the filesystem.
+and terms of the blog's other taxonomies (each kind can be switched off). A feed lists its
+newest entries, newest first; ties on the date are broken by id so the order never depends on
+the filesystem.
 """
 
 from __future__ import annotations
