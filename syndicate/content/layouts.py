@@ -39,6 +39,9 @@ class Layout:
     naive_yaml_utc: bool = False
     # Frontmatter keys of the published date, first found wins (Hugo: publishDate, then date).
     date_keys: tuple[str, ...] = ("date", "publishDate", "publishdate", "pubDate")
+    # Keys of the date a permalink's :year... come from, when not the published date (Hugo's
+    # .Date: `date` first, where its feeds show `publishDate`).
+    url_date_keys: tuple[str, ...] = ()
     declared_url_keys: tuple[str, ...] = ("permalink", "url")  # frontmatter giving the URL
     split_term_strings: bool = True  # `tags: "a, b"` is two tags (Hugo: one term "a, b")
     ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
@@ -88,6 +91,7 @@ _HUGO = Layout(
     template_syntax="shortcodes",
     stem_keeps_dots=True,
     date_keys=("publishDate", "publishdate", "pubdate", "published", "date"),
+    url_date_keys=("date", "publishDate", "publishdate", "pubdate", "published", "lastmod"),
     declared_url_keys=("url",),
     split_term_strings=False,
 )

@@ -95,14 +95,18 @@ class PostLoader:
         if declared_slug:
             slug = str(declared_slug).strip("/ ")
         categories = self._names(meta, self._category_fields)
+        url_date = date
+        if self._layout.url_date_keys:
+            url_date = self._optional_date(rel, meta, self._layout.url_date_keys) or date
         facts = PageFacts(
-            date=date,
+            date=url_date,
             title=title,
             slug=str(declared_slug) if declared_slug else None,
             name=stem,
             name_slug=name_slug,
             categories=tuple(categories),
-            sections=self._sections(rel),
+            sections=self._sections(rel)[:1],
+            folders=self._sections(rel),
             path=self._collection_path(rel),
         )
         return Post(
@@ -116,7 +120,7 @@ class PostLoader:
             categories=self._tags.resolve(categories),
             terms=self._terms(meta),
             visibility=_visibility(rel, meta),
-            expires=self._optional_date(rel, meta, ("expiryDate", "expirydate", "expires")),
+            expires=self._optional_date(rel, meta, ("expiryDate", "expirydate", "unpublishdate", "expires")),
             declared_id=_declared_id(meta),
             declared_updated=self._optional_date(rel, meta, _UPDATED_KEYS),
             summary=_first_text(meta, _SUMMARY_KEYS),

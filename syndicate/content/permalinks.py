@@ -32,7 +32,8 @@ class PageFacts:
     name: str  # the file's stem as the generator sees it (Jekyll's dated basename)
     name_slug: str  # the stem without its date (Jekyll's slug from the file name)
     categories: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()  # Hugo: the folders under content/ leading to the post
+    sections: tuple[str, ...] = ()  # Hugo: the post's sections (its first folder)
+    folders: tuple[str, ...] = ()  # Hugo: every folder under content/ leading to the post
     path: str = ""  # Jekyll's :path: the file's path in the collection, without extension
 
 
@@ -161,7 +162,8 @@ def hugo_path(pattern: str, facts: PageFacts) -> str:
         raise ValueError(f"the permalink {pattern!r} uses :{name}, which is not supported")
 
     escaped = pattern.replace("\\:", "\x00")
-    return _HUGO_PLACEHOLDER.sub(field, escaped).replace("\x00", ":").lstrip("/")
+    # Hugo lower-cases the whole path (disablePathToLower is off by default).
+    return _HUGO_PLACEHOLDER.sub(field, escaped).replace("\x00", ":").lstrip("/").lower()
 
 
 def _hugo_slice(parts: list[str], cut: str) -> list[str]:
@@ -185,5 +187,5 @@ def hugo_default_path(facts: PageFacts, *, ugly: bool = False) -> str:
     """Hugo's URL for a page no `permalinks` pattern covers: its folders, then its slug or
     file name (a page bundle's folder name)."""
     last = facts.slug if facts.slug else facts.name
-    path = "/".join(hugo_urlize(part) for part in (*facts.sections, last) if part)
+    path = "/".join(hugo_urlize(part) for part in (*facts.folders, last) if part)
     return path + (".html" if ugly else "/")

@@ -59,8 +59,12 @@ def feed_entry(entry: Entry, rendered: Rendered, *, full: bool) -> FeedEntry:
 
 def category_names(post: Post) -> list[str]:
     """What an entry lists as its categories: the post's categories, then its tags, as
-    jekyll-feed lists them."""
-    return [c.name for c in post.categories] + [t.name for t in post.tags]
+    jekyll-feed lists them, then the terms of the blog's other taxonomies."""
+    return (
+        [c.name for c in post.categories]
+        + [t.name for t in post.tags]
+        + [t.name for t in post.terms]
+    )
 
 
 def atom_entry(fe: FeedEntry, entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
