@@ -213,7 +213,7 @@ class PostLoader:
             (str(meta[k]).strip() for k in layout.declared_url_keys if meta.get(k)), None
         )
         pattern = declared or layout.permalink
-        if layout.name == "jekyll" and is_native(pattern):
+        if layout.name == "jekyll" and "{" not in pattern:
             # A post's own `permalink:` may use the placeholders too.
             path = jekyll_path(pattern, self._local(facts))
             return urls.absolute(self._site_url, path)

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from syndicate.content.layouts import read_config
+
 FIELDS = ("link", "id", "title", "date", "terms", "authors")
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _HERE = Path(__file__).parent
@@ -142,6 +144,10 @@ def run_jekyll(site: Path, *, extra_config: str = "") -> Path:
     if binary is None:
         raise FileNotFoundError("jekyll is not installed (apt-get install jekyll ruby-jekyll-feed)")
     override = site.parent / f"{site.name}-parity.yml"
+    config = read_config(site / "_config.yml")
+    cname = site / "CNAME"
+    if not config.get("url") and cname.is_file():  # as GitHub Pages sets site.url
+        extra_config += f"url: https://{cname.read_text('utf-8').split()[0]}\n"
     override.write_text(
         "plugins: [jekyll-feed]\nfeed:\n  posts_limit: 1000000\n" + extra_config, "utf-8"
     )
