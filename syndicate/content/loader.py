@@ -120,7 +120,9 @@ class PostLoader:
             categories=self._tags.resolve(categories),
             terms=self._terms(meta),
             visibility=_visibility(rel, meta),
-            expires=self._optional_date(rel, meta, ("expiryDate", "expirydate", "unpublishdate", "expires")),
+            expires=self._optional_date(
+                rel, meta, ("expiryDate", "expirydate", "unpublishdate", "expires")
+            ),
             declared_id=_declared_id(meta),
             declared_updated=self._optional_date(rel, meta, _UPDATED_KEYS),
             summary=_first_text(meta, _SUMMARY_KEYS),

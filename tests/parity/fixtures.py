@@ -14,7 +14,9 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, "utf-8")
 
 
-def post(root: Path, rel: str, front: str, body: str = "Some words.\n", *, fence: str = "---") -> None:
+def post(
+    root: Path, rel: str, front: str, body: str = "Some words.\n", *, fence: str = "---"
+) -> None:
     write(root / rel, f"{fence}\n{front.strip()}\n{fence}\n{body}")
 
 
@@ -65,26 +67,60 @@ def jekyll_site(root: Path, style: str) -> None:
     write(root / "README.md", "Not published.\n")
     p = root / "_posts"
     post(p.parent, "_posts/2024-01-02-plain-post.md", "title: Plain post\nauthor: ana")
-    post(p.parent, "_posts/2024-01-03-yaml-timestamp.md", "title: A YAML timestamp\ndate: 2024-01-03 10:00:00")
-    post(p.parent, "_posts/2024-01-04-quoted-time.md", 'title: A quoted time\ndate: "2024-01-04 10:00:00"')
-    post(p.parent, "_posts/2024-01-05-minutes-only.md", "title: Minutes only\ndate: 2024-01-05 23:30")
-    post(p.parent, "_posts/2024-01-06-with-offset.md", "title: With an offset\ndate: 2024-01-06 23:30:00 +0900")
+    post(
+        p.parent,
+        "_posts/2024-01-03-yaml-timestamp.md",
+        "title: A YAML timestamp\ndate: 2024-01-03 10:00:00",
+    )
+    post(
+        p.parent,
+        "_posts/2024-01-04-quoted-time.md",
+        'title: A quoted time\ndate: "2024-01-04 10:00:00"',
+    )
+    post(
+        p.parent, "_posts/2024-01-05-minutes-only.md", "title: Minutes only\ndate: 2024-01-05 23:30"
+    )
+    post(
+        p.parent,
+        "_posts/2024-01-06-with-offset.md",
+        "title: With an offset\ndate: 2024-01-06 23:30:00 +0900",
+    )
     post(p.parent, "_posts/2024-01-07-date-only.md", "title: A date only\ndate: 2024-01-08")
-    post(p.parent, "_posts/2024-01-09-categories.md", "title: Categories\ncategories: [Release Notes, Ops]\ntags: [Alpha]")
-    post(p.parent, "_posts/2024-01-10-category.md", "title: One category\ncategory: Events\ntags: beta gamma")
-    post(p.parent, "_posts/2024-01-11-category-words.md", "title: Spaced categories\ncategories: cloud storage")
+    post(
+        p.parent,
+        "_posts/2024-01-09-categories.md",
+        "title: Categories\ncategories: [Release Notes, Ops]\ntags: [Alpha]",
+    )
+    post(
+        p.parent,
+        "_posts/2024-01-10-category.md",
+        "title: One category\ncategory: Events\ntags: beta gamma",
+    )
+    post(
+        p.parent,
+        "_posts/2024-01-11-category-words.md",
+        "title: Spaced categories\ncategories: cloud storage",
+    )
     post(p.parent, "_posts/2024-01-12-own-slug.md", "title: Its own slug\nslug: Chosen-Slug")
     post(p.parent, "_posts/2024-01-13-3.5-years-of-go.md", "title: Dots in the name")
     post(p.parent, "_posts/2024-01-14-UPPER-case.md", "title: Upper case file")
     post(p.parent, "_posts/2024-01-15-data-author.md", "title: A registry author\nauthor: bo")
-    post(p.parent, "_posts/2024-01-16-unknown-author.md", "title: An unknown author\nauthor: Jane Doe")
+    post(
+        p.parent,
+        "_posts/2024-01-16-unknown-author.md",
+        "title: An unknown author\nauthor: Jane Doe",
+    )
     post(p.parent, "_posts/2024-01-17-authors-list.md", "title: An authors list\nauthors: [ana]")
     post(p.parent, "_posts/2024-01-18-draft-flag.md", "title: A draft flag\ndraft: true")
     post(p.parent, "_posts/2024-01-19-unpublished.md", "title: Unpublished\npublished: false")
     post(p.parent, "_posts/2099-01-01-future.md", "title: From the future")
     post(p.parent, "_posts/2024-01-20-wordpress-id.md", "title: A WordPress import\nid: 1339")
     post(p.parent, "_posts/nested/2024-01-21-in-a-folder.md", "title: In a folder")
-    post(p.parent, "_posts/2024-01-22-early-morning.md", "title: Early morning\ndate: 2024-01-22 01:30:00 +0000")
+    post(
+        p.parent,
+        "_posts/2024-01-22-early-morning.md",
+        "title: Early morning\ndate: 2024-01-22 01:30:00 +0000",
+    )
     post(p.parent, "_drafts/a-draft.md", "title: In drafts")
     placeholders = {
         "dates": "/:year/:month/:day/:hour/:minute/:second/:title/",
@@ -164,13 +200,29 @@ def hugo_site(root: Path, name: str) -> None:
     post(root, f"{c}/bundle/index.md", "title: A bundle\ndate: 2024-02-10\ntags: Single, Term")
     post(root, f"{c}/2023/deep/Nested File.md", "title: Héllo Wörld & Co\ndate: 2024-02-11")
     post(root, f"{c}/publish-later.md", "title: Later\ndate: 2024-02-12\npublishDate: 2099-01-01")
-    post(root, f"{c}/publish-date.md", "title: Published later\ndate: 2024-01-01\npublishDate: 2024-02-13")
+    post(
+        root,
+        f"{c}/publish-date.md",
+        "title: Published later\ndate: 2024-01-01\npublishDate: 2024-02-13",
+    )
     post(root, f"{c}/expired.md", "title: Expired\ndate: 2024-02-14\nexpiryDate: 2024-03-01")
-    post(root, f"{c}/expires-later.md", "title: Expires later\ndate: 2024-02-15\nexpiryDate: 2099-01-01")
+    post(
+        root,
+        f"{c}/expires-later.md",
+        "title: Expires later\ndate: 2024-02-15\nexpiryDate: 2099-01-01",
+    )
     post(root, f"{c}/draft.md", "title: Draft\ndate: 2024-02-16\ndraft: true")
     post(root, f"{c}/future.md", "title: Future\ndate: 2099-02-17")
     post(root, f"{c}/authored.md", "title: Authored\ndate: 2024-02-18\nauthor: Ana Lima")
-    post(root, f"{c}/authors.md", "title: Two authors\ndate: 2024-02-19\nauthors: [Ana Lima, Bo Chen]")
+    post(
+        root,
+        f"{c}/authors.md",
+        "title: Two authors\ndate: 2024-02-19\nauthors: [Ana Lima, Bo Chen]",
+    )
     post(root, f"{c}/Mixed Case.md", "title: Mixed case\ndate: 2024-02-20\ncategories: [Deep Dive]")
     post(root, f"{c}/pubdate.md", "title: Pubdate key\npubdate: 2024-02-21T07:00:00+01:00")
-    post(root, f"{c}/unpublish.md", "title: Unpublished date\ndate: 2024-02-22\nunpublishdate: 2024-03-01")
+    post(
+        root,
+        f"{c}/unpublish.md",
+        "title: Unpublished date\ndate: 2024-02-22\nunpublishdate: 2024-03-01",
+    )

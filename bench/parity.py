@@ -1,0 +1,79 @@
+"""Compare a real blog's own feed with syndicate's, post by post.
+
+    python bench/parity.py path/to/blog [--url https://its.address/] [--json]
+
+The blog is read, never changed: Hugo runs on a scratch copy (with a JSON output format that
+lists each page's terms and authors), Jekyll builds into a scratch folder (with jekyll-feed
+and every post in its feed); syndicate's config and feeds go to the scratch folder too. Prints
+the posts each side publishes and, per field, how many compared posts are equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from syndicate.content.layouts import detect
+from tests.parity import compare
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("blog", type=Path)
+    parser.add_argument("--url", help="the blog's address when its config has none")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    blog: Path = args.blog.resolve()
+    layout = detect(blog)
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        feed, author = compare.build_ours(blog, scratch, url=args.url)
+        if layout == "jekyll":
+            extra = f"url: {args.url}\n" if args.url else ""
+            copy = scratch / "jekyll-source"
+            import shutil
+
+            shutil.copytree(blog, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            theirs = compare.read_jekyll_feed(
+                compare.run_jekyll(copy, extra_config=extra + "theme: null\n")
+            )
+        elif layout == "hugo":
+            taxonomies = ["tags", "categories", *_taxonomies(blog)]
+            rss, oracle = compare.run_hugo(blog, scratch, taxonomies)
+            theirs = compare.read_hugo(rss, oracle)
+        else:
+            print(f"{blog}: not a Jekyll or Hugo blog", file=sys.stderr)
+            return 2
+        result = compare.compare(theirs, compare.read_ours(feed, site_author=author))
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return 0
+    print(
+        f"{blog.name} ({layout}): the generator publishes {summary['generator_posts']} posts, "
+        f"syndicate {summary['our_posts']}; {summary['compared']} compared"
+    )
+    for name, count in summary["equal"].items():  # type: ignore[attr-defined]
+        print(f"  {name:8} {count}/{summary['compared']} equal")
+    for key in ("only_in_generator", "only_in_ours"):
+        for link in summary[key][:10]:  # type: ignore[index]
+            print(f"  {key}: {link}")
+    for diff in summary["differences"][:15]:  # type: ignore[index]
+        print(f"  differs: {diff}")
+    return 0
+
+
+def _taxonomies(blog: Path) -> list[str]:
+    from syndicate.content.layouts import resolve
+    from syndicate.scaffold import _fields
+
+    return _fields(blog, resolve(blog, "hugo"))["taxonomies"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
