@@ -38,7 +38,16 @@ def main() -> int:
             copy = scratch / "jekyll-source"
             import shutil
 
-            shutil.copytree(blog, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            # the feed needs the posts and what they name (collections, data, includes), not
+            # the pages or layouts, whose plugin tags Jekyll without those plugins cannot parse
+            copy.mkdir()
+            for path in blog.iterdir():
+                if path.name in ("_layouts", "_site", "_plugins"):
+                    continue
+                if path.is_dir() and path.name.startswith("_"):
+                    shutil.copytree(path, copy / path.name, symlinks=True)
+                elif path.name in ("_config.yml", "CNAME"):
+                    shutil.copy(path, copy / path.name)
             theirs = compare.read_jekyll_feed(
                 compare.run_jekyll(copy, extra_config=extra + "theme: null\n")
             )

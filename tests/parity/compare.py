@@ -151,8 +151,10 @@ def run_jekyll(site: Path, *, extra_config: str = "") -> Path:
     if not config.get("url") and cname.is_file():  # as GitHub Pages sets site.url
         extra_config += f"url: https://{cname.read_text('utf-8').split()[0]}\n"
     override.write_text(
-        "plugins: [jekyll-feed]\nfeed:\n  posts_limit: 1000000\n" + extra_config, "utf-8"
-    )
+        "plugins: [jekyll-feed]\nfeed:\n  posts_limit: 1000000\n  path: parity-feed.xml\n"
+        + extra_config,
+        "utf-8",
+    )  # a feed path of its own: a blog may write a feed.xml of its own, which jekyll-feed keeps
     destination = site.parent / f"{site.name}-site"
     configs = ",".join(str(p) for p in (site / "_config.yml", override) if p.is_file())
     complaints = _run(
@@ -160,11 +162,14 @@ def run_jekyll(site: Path, *, extra_config: str = "") -> Path:
          "--config", configs, "--disable-disk-cache"],
         {"TZ": "UTC", "JEKYLL_ENV": "production", "LANG": "C.UTF-8"},
     )  # fmt: skip
-    return _output(destination / "feed.xml", complaints)
+    return _output(destination / "parity-feed.xml", complaints)
 
 
 _HUGO_ORACLE = _HERE / "hugo_oracle.json"
 _HUGO_PARITY_CONFIG = """
+theme = []
+[outputFormats.rss]
+baseName = "index"
 [outputFormats.parity]
 mediaType = "application/json"
 baseName = "parity"
@@ -186,7 +191,7 @@ def run_hugo(site: Path, scratch: Path, taxonomies: Iterable[str]) -> tuple[Path
     shutil.copytree(site, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", "public"))
     names = "(slice " + " ".join(json.dumps(t) for t in sorted(set(taxonomies))) + ")"
     template = _HUGO_ORACLE.read_text("utf-8").replace("TAXONOMIES", names)
-    (copy / "layouts").mkdir(exist_ok=True)
+    _keep_only_shortcodes(copy / "layouts")
     (copy / "layouts" / "index.parity.json").write_text(template, "utf-8")
     (copy / "layouts" / "home.parity.json").write_text(template, "utf-8")
     extra = scratch / "parity.toml"
@@ -199,6 +204,15 @@ def run_hugo(site: Path, scratch: Path, taxonomies: Iterable[str]) -> tuple[Path
         {"TZ": "UTC"},
     )  # fmt: skip
     return _output(out / "index.xml", complaints), _output(out / "parity.json", complaints)
+
+
+def _keep_only_shortcodes(layouts: Path) -> None:
+    """The feed needs none of a blog's page templates (and old ones break newer Hugo), nor its
+    theme; the shortcodes its posts call stay."""
+    layouts.mkdir(exist_ok=True)
+    for child in layouts.iterdir():
+        if child.name not in ("shortcodes", "_shortcodes"):
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
 def _run(command: list[str], env: dict[str, str]) -> str:

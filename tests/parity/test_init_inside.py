@@ -43,7 +43,7 @@ def test_jekyll_build_leaves_our_files_out(tmp_path: Path) -> None:
     fixtures.jekyll_site(blog, "pretty")
     set_up(blog)
     site = compare.run_jekyll(blog).parent
-    assert (site / "feed.xml").is_file() and ours_in(site) == []
+    assert (site / "parity-feed.xml").is_file() and ours_in(site) == []
 
 
 def test_hugo_leaves_our_files_out(tmp_path: Path) -> None:
