@@ -145,6 +145,7 @@ class Builder:
             self.settings.model_dump_json(include={"site", "content", "identity"}),
             repr(self.layout),
             self.blog.registry_text(),
+            self.blog.generator_config_text(),
             __version__,
         ]
         return digest("\n".join(parts))

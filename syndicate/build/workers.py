@@ -127,7 +127,12 @@ class PostWork:
             # text to show, not this blog's template syntax.
             expand = not is_remote(job.source or post.source)
             rendered = self._renderer.render(
-                body, job.body_format, post.permalink, post.summary, expand=expand
+                body,
+                job.body_format,
+                post.permalink,
+                post.summary,
+                expand=expand,
+                source=job.source or post.source,
             )
             fresh = True
         return RenderResult(

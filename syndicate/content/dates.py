@@ -53,6 +53,12 @@ _ZONES: dict[str, float] = {
 _TRAILING_ZONE = re.compile(r"^(.*?\d)\s*\(?([A-Za-z]{1,5})\)?$")
 _SPACED_OFFSET = re.compile(r"^(.*?\d)\s+([+-]\d{2}):?(\d{2})$")
 _OFFSET_AND_NAME = re.compile(r"^(.*?\d\s*[+-]\d{2}:?\d{2})\s+\(?[A-Za-z]{1,5}\)?$")
+# `2023-01-29 18:30:22 2023 -0800`: the year said again after the time (as a shell's `date`
+# writes it). Ruby's Time.parse, which reads Jekyll's and Middleman's dates, stops there: the
+# zone after it is not read, and the time is local.
+_REPEATED_YEAR = re.compile(
+    r"^((\d{4})-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?)\s+(\d{4})\b\s*(.*)$"
+)
 _FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 
 
@@ -79,6 +85,9 @@ def parse_date(value: object, zone: tzinfo, *, naive_utc: bool = False) -> datet
 
 
 def _parse_text(text: str, zone: tzinfo) -> datetime:
+    repeated = _REPEATED_YEAR.match(text)
+    if repeated and repeated.group(2) == repeated.group(3):
+        text = repeated.group(1)
     both = _OFFSET_AND_NAME.match(text)
     if both:  # `… +0200 CEST`: the offset says it all; the name only repeats it
         text = both.group(1)
