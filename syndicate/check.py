@@ -7,15 +7,18 @@ a post out of the feeds or the config from loading; warnings are what a reader w
 from __future__ import annotations
 
 import enum
+import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
 from syndicate.config import FEED_KINDS, Settings
-from syndicate.content import files, urls
+from syndicate.content import files, site_paths, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.blog import open_blog
 from syndicate.content.layouts import Layout
@@ -105,7 +108,8 @@ def check(settings: Settings, clock: Clock) -> CheckReport:
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]
     report.public = len(public)
-    _check_rendering(settings, work, public, report)
+    rendered = _check_rendering(settings, work, public, report)
+    _check_links(settings, blog.root, layout, loaded, rendered, report)
     return report
 
 
@@ -279,8 +283,9 @@ def _check_posts(
 
 def _check_rendering(
     settings: Settings, work: PostWork, public: list[LoadedPost], report: CheckReport
-) -> None:
-    """Render every public post: unresolvable links, leftover template syntax, feed sizes."""
+) -> dict[str, str]:
+    """Render every public post: unresolvable links, leftover template syntax, feed sizes.
+    Returns each post's content HTML by its source."""
     entries = [Entry(lp.post.source, lp.post, lp.post.date) for lp in public]  # ids: unique here
     by_id = {e.id: lp for e, lp in zip(entries, public, strict=True)}
     variant = (FeedFormat.ATOM, settings.feeds.content == "full")
@@ -289,6 +294,7 @@ def _check_rendering(
         for e in entries
     ]
     sizes: dict[str, int] = {}
+    contents: dict[str, str] = {}
     for result in work.render_many(jobs):
         source = by_id[result.entry_id].post.source
         if result.error is not None:
@@ -297,6 +303,7 @@ def _check_rendering(
         sizes[result.entry_id] = sum(len(p) for p in result.pieces.values())
         if result.rendered is None:
             continue
+        contents[source] = result.rendered.content_html
         for warning in result.rendered.warnings:
             report.add(Severity.WARNING, source, warning)
         text = _CODE.sub("", result.rendered.content_html)
@@ -308,6 +315,53 @@ def _check_rendering(
                 f"template syntax {leftover!r} appears in the text; feeds show it as written",
             )
     _check_sizes(settings, entries, sizes, report)
+    return contents
+
+
+_LINK = re.compile(r'\b(?:href|src)="([^"]*)"')
+_FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json")
+
+
+def _check_links(
+    settings: Settings,
+    root: Path,
+    layout: Layout,
+    loaded: list[LoadedPost],
+    contents: dict[str, str],
+    report: CheckReport,
+) -> None:
+    """Warn on each link into the blog's own site that leads to no post, page or file."""
+    site = urlsplit(settings.site.url)
+    base = site.path.rstrip("/")
+    known = {urlsplit(lp.post.permalink).path for lp in loaded}
+    known |= {base + path for path in site_paths.published_paths(root, layout.name)}
+    roots = tuple(base + r for r in site_paths.listing_roots(root, layout.name))
+    for source, content in contents.items():
+        seen: set[str] = set()
+        for raw in _LINK.findall(content):
+            url = html.unescape(raw)
+            parts = urlsplit(url)
+            if parts.netloc.lower() != site.netloc.lower() or url in seen:
+                continue
+            seen.add(url)
+            path = unquote(parts.path) or "/"
+            if not path.startswith(base + "/") and path != base:
+                continue
+            if path.lower().endswith(_FEED_SUFFIXES) or path.startswith(roots):
+                continue
+            if not any(p in known or quote(p) in known for p in _spellings(path)):
+                report.add(
+                    Severity.WARNING,
+                    source,
+                    f"the link {url} leads nowhere: no post, page or file of the blog is "
+                    "published there",
+                )
+
+
+def _spellings(path: str) -> tuple[str, ...]:
+    """The ways a web server finds one page: with or without `/`, `index.html`, `.html`."""
+    bare = path.removesuffix("index.html").removesuffix(".html").rstrip("/")
+    return (path, bare, bare + "/", bare + ".html", bare + "/index.html")
 
 
 def _check_sizes(

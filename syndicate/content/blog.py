@@ -12,9 +12,10 @@ from syndicate.config import Settings
 from syndicate.content import files
 from syndicate.content.authors import AuthorRegistry, load_registry
 from syndicate.content.layouts import Layout, read_config, registry_key, resolve
-from syndicate.content.liquid import JekyllLiquid, front_matter
+from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.loader import PostLoader
 from syndicate.content.render import Renderer
+from syndicate.content.site_paths import front_matter
 
 
 @dataclass(frozen=True, slots=True)

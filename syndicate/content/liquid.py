@@ -28,11 +28,9 @@ import yaml
 from liquid import Environment, Undefined
 from liquid.exceptions import LiquidError
 
-from syndicate.content.files import decode
-from syndicate.content.frontmatter import split
 from syndicate.content.permalinks import jekyll_slugify
+from syndicate.content.site_paths import jekyll_file_url
 from syndicate.content.templating import Expansion, Resolver
-from syndicate.errors import ContentError
 
 PageData = Callable[[], Mapping[str, Any]]  # the post's `page` variables, made when asked
 
@@ -154,44 +152,11 @@ class JekyllLiquid:
         return rendered
 
     def _file_url(self, reference: str) -> str | None:
-        """`{% link %}` to a page or a collection's document, as Jekyll gives its URL: its own
-        `permalink:`, else its collection's, else the page's path."""
-        if self._root is None or ".." in reference.split("/"):
+        """`{% link %}` to a page or a collection's document, as Jekyll gives its URL."""
+        if self._root is None:
             return None
-        rel = reference.lstrip("/")
-        path = self._root / rel
-        try:
-            front = front_matter(path)
-        except (OSError, ContentError):
-            return None
-        own = front.get("permalink")
-        if isinstance(own, str) and own.strip() and ":" not in own:
-            return self._origin + self._base + "/" + own.strip().lstrip("/")
-        folder, _, file_name = rel.partition("/")
-        collections = self._site.get("collections")
-        if folder.startswith("_") and isinstance(collections, Mapping):
-            spec = collections.get(folder[1:])
-            if not isinstance(spec, Mapping) or not spec.get("output"):
-                return None
-            template = str(spec.get("permalink") or "/:collection/:path:output_ext")
-            stem = file_name.rsplit(".", 1)[0]
-            values = {
-                "collection": folder[1:],
-                "path": stem,
-                "name": jekyll_slugify(stem.rsplit("/", 1)[-1]),
-                "title": jekyll_slugify(stem.rsplit("/", 1)[-1], pretty=True, cased=True),
-                "output_ext": ".html",
-            }
-            url = re.sub(r":(\w+)", lambda m: values.get(m.group(1), m.group(0)), template)
-            return self._origin + self._base + "/" + url.lstrip("/")
-        if rel.startswith("_"):
-            return None
-        stem = rel.rsplit(".", 1)[0]
-        style = str(self._site.get("permalink") or "date")
-        pretty = style == "pretty" or style.endswith("/")
-        if stem == "index" or stem.endswith("/index"):
-            return self._origin + self._base + "/" + stem.removesuffix("index")
-        return self._origin + self._base + "/" + stem + ("/" if pretty else ".html")
+        path = jekyll_file_url(self._root, self._site, reference)
+        return None if path is None else self._origin + self._base + path
 
     def _jekyll_filters(self) -> dict[str, Callable[..., Any]]:
         def relative_url(value: object) -> str:
@@ -224,12 +189,6 @@ class JekyllLiquid:
 
 
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-def front_matter(path: Path, rel: str | None = None) -> dict[str, Any]:
-    """A source file's frontmatter ({} without one); raises OSError or ContentError."""
-    name = rel or path.name
-    return split(name, decode(name, path.read_bytes())[0])[0]
 
 
 def _text(value: object) -> str:
