@@ -94,10 +94,16 @@ class Post:
     image: str | None = None  # absolute URL of the post's lead image
     language: str | None = None
     overrides: PostOverrides = field(default_factory=PostOverrides)
+    # False when the generator publishes posts dated ahead at once (Jekyll's `future: true`,
+    # Hugo's buildFuture): then so do the feeds.
+    waits_for_date: bool = True
 
     def is_public(self, now: datetime) -> bool:
-        """Published, not a draft, dated no later than `now` and not expired."""
-        if self.visibility is not Visibility.PUBLIC or self.date > now:
+        """Published, not a draft, dated no later than `now` (unless the generator publishes
+        posts dated ahead) and not expired."""
+        if self.visibility is not Visibility.PUBLIC:
+            return False
+        if self.waits_for_date and self.date > now:
             return False
         return self.expires is None or self.expires > now
 

@@ -402,7 +402,7 @@ def post_state(post: Post, now: datetime) -> out.PostState:
         return "draft"
     if post.visibility is Visibility.UNPUBLISHED:
         return "unpublished"
-    if post.date > now:
+    if post.waits_for_date and post.date > now:
         return "future"
     if post.expires is not None and post.expires <= now:
         return "expired"

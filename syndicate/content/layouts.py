@@ -46,6 +46,13 @@ class Layout:
     split_term_strings: bool = True  # `tags: "a, b"` is two tags (Hugo: one term "a, b")
     ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
     timezone: str | None = None  # the zone the blog's own config declares
+    # What the generator's config publishes that it holds back by default: Jekyll's `future:`
+    # and Hugo's buildFuture (posts dated ahead), Jekyll's `unpublished:` (`published: false`),
+    # Hugo's buildDrafts (`draft: true`) and buildExpired (past their expiry date).
+    publish_future: bool = False
+    publish_unpublished: bool = False
+    publish_drafts: bool = False
+    publish_expired: bool = False
 
 
 _MIDDLEMAN = Layout(
@@ -162,12 +169,19 @@ def _declared_facts(root: Path, name: str) -> dict[str, Any]:
     try:
         if name == "jekyll":
             config = read_config(root / "_config.yml")
-            return {"timezone": _text(config.get("timezone"))}
-        if name == "hugo":
-            config = hugo_config(root)
             return {
-                "timezone": _text(config.get("timeZone") or config.get("timezone")),
-                "ugly_urls": config.get("uglyURLs") is True or config.get("uglyurls") is True,
+                "timezone": _text(config.get("timezone")),
+                "publish_future": config.get("future") is True,
+                "publish_unpublished": config.get("unpublished") is True,
+            }
+        if name == "hugo":
+            config = {str(k).lower(): v for k, v in hugo_config(root).items()}
+            return {
+                "timezone": _text(config.get("timezone")),
+                "ugly_urls": config.get("uglyurls") is True,
+                "publish_future": config.get("buildfuture") is True,
+                "publish_drafts": config.get("builddrafts") is True,
+                "publish_expired": config.get("buildexpired") is True,
             }
     except (OSError, ValueError, yaml.YAMLError):
         pass

@@ -119,10 +119,13 @@ class PostLoader:
             tags=self._tags.resolve(self._names(meta, self._tag_fields)),
             categories=self._tags.resolve(categories),
             terms=self._terms(meta),
-            visibility=_visibility(rel, meta),
-            expires=self._optional_date(
+            visibility=self._visibility(rel, meta),
+            expires=None
+            if self._layout.publish_expired
+            else self._optional_date(
                 rel, meta, ("expiryDate", "expirydate", "unpublishdate", "expires")
             ),
+            waits_for_date=not self._layout.publish_future,
             declared_id=_declared_id(meta),
             declared_updated=self._optional_date(rel, meta, _UPDATED_KEYS),
             summary=_first_text(meta, _SUMMARY_KEYS),
@@ -130,6 +133,15 @@ class PostLoader:
             language=_first_text(meta, ("lang", "language")),
             overrides=_overrides(rel, meta.get("syndicate")),
         )
+
+    def _visibility(self, rel: str, meta: Mapping[str, Any]) -> Visibility:
+        """The frontmatter's word, unless the generator's config publishes such posts."""
+        visibility = _visibility(rel, meta)
+        if visibility is Visibility.DRAFT and self._layout.publish_drafts:
+            return Visibility.PUBLIC
+        if visibility is Visibility.UNPUBLISHED and self._layout.publish_unpublished:
+            return Visibility.PUBLIC
+        return visibility
 
     def _stem(self, rel: str) -> str:
         folder, _, name = rel.rpartition("/")

@@ -35,6 +35,8 @@ def dump_post(post: Post) -> str:
         "language": post.language,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
+    if not post.waits_for_date:
+        data["waits_for_date"] = False
     if post.overrides != PostOverrides():
         data["overrides"] = {"skip": post.overrides.skip, "text": post.overrides.text}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -57,6 +59,7 @@ def load_post(text: str) -> Post:
         expires=_date(data.get("expires")),
         declared_id=data.get("declared_id"),
         declared_updated=_date(data.get("declared_updated")),
+        waits_for_date=data.get("waits_for_date", True),
         summary=data.get("summary"),
         image=data.get("image"),
         language=data.get("language"),

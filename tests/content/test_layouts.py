@@ -275,3 +275,43 @@ def test_hugo_posts_dir_falls_back_to_content(tmp_path: Path) -> None:
     write(tmp_path / "content" / "about.md", "---\ntitle: A\ndate: 2020-01-01\n---\n")
     layout = resolve(tmp_path, "auto")
     assert (layout.name, layout.posts_dir) == ("hugo", "content")
+
+
+# --- what the generator's config publishes ---------------------------------------------------
+
+_NOW = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def _held_back(root: Path) -> dict[str, bool]:
+    return {rel.rsplit("/", 1)[-1]: lp.post.is_public(_NOW) for rel, lp in _load_all(root).items()}
+
+
+@pytest.mark.parametrize(
+    ("flags", "public"), [("", False), ("future: true\nunpublished: true\n", True)]
+)
+def test_jekyll_future_and_unpublished_follow_its_config(
+    tmp_path: Path, flags: str, public: bool
+) -> None:
+    write(tmp_path / "_config.yml", "title: J\n" + flags)
+    write(tmp_path / "_posts" / "2099-01-01-ahead.md", "---\ntitle: Ahead\n---\n")
+    write(tmp_path / "_posts" / "2020-01-01-off.md", "---\ntitle: Off\npublished: false\n---\n")
+    write(tmp_path / "_posts" / "2020-01-02-draft.md", "---\ntitle: D\ndraft: true\n---\n")
+    # jekyll-feed leaves `draft: true` out whatever the config says
+    assert _held_back(tmp_path) == {
+        "2099-01-01-ahead.md": public,
+        "2020-01-01-off.md": public,
+        "2020-01-02-draft.md": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "public"),
+    [("", False), ("buildFuture = true\nbuildDrafts = true\nbuildExpired = true\n", True)],
+)
+def test_hugo_build_flags_follow_its_config(tmp_path: Path, flags: str, public: bool) -> None:
+    write(tmp_path / "hugo.toml", 'title = "H"\n' + flags)
+    posts = tmp_path / "content" / "posts"
+    write(posts / "ahead.md", "---\ntitle: A\ndate: 2020-01-01\npublishDate: 2099-01-01\n---\n")
+    write(posts / "draft.md", "---\ntitle: D\ndate: 2020-01-01\ndraft: true\n---\n")
+    write(posts / "gone.md", "---\ntitle: G\ndate: 2020-01-01\nexpiryDate: 2021-01-01\n---\n")
+    assert _held_back(tmp_path) == {"ahead.md": public, "draft.md": public, "gone.md": public}

@@ -31,6 +31,8 @@ JEKYLL_STYLES = {
     "weekdate": "permalink: weekdate\n",
     "none": "permalink: none\n",
     "custom": "permalink: /:categories/:short_year/:i_month/:i_day/:slug.html\n",
+    # what Jekyll holds back by default, published: posts dated ahead, `published: false`
+    "publish-all": "permalink: pretty\nfuture: true\nunpublished: true\n",
 }
 JEKYLL_ZONES = {
     "collections": "America/New_York",
@@ -40,6 +42,7 @@ JEKYLL_ZONES = {
     "weekdate": "Europe/Paris",
     "none": "Pacific/Chatham",
     "custom": "America/St_Johns",
+    "publish-all": "Europe/Berlin",
 }
 
 
@@ -152,6 +155,7 @@ HUGO_PATTERNS = {
     "title": "/:title/",
     "calendar": "/:yearday/:weekday/:weekdayname/:monthname/:contentbasename/",
     "last": "/:sections[last]/:slugorcontentbasename/",
+    "build-all": "/:year/:month/:slug/",  # with buildFuture, buildDrafts and buildExpired
 }
 HUGO_ZONES = {
     "paths": None,
@@ -161,7 +165,9 @@ HUGO_ZONES = {
     "title": "Australia/Lord_Howe",
     "calendar": "UTC",
     "last": "America/Sao_Paulo",
+    "build-all": "Asia/Tokyo",
 }
+HUGO_BUILD_ALL = ["buildFuture = true", "buildDrafts = true", "buildExpired = true"]
 
 
 def hugo_site(root: Path, name: str) -> None:
@@ -171,6 +177,7 @@ def hugo_site(root: Path, name: str) -> None:
         'baseURL = "https://hugo.parity.example.net/blog/"',
         'title = "Parity Garden"',
         f'timeZone = "{zone}"' if zone else "",
+        *(HUGO_BUILD_ALL if name == "build-all" else []),
         "[params]",
         'author = "Site Gardener"',
         "[taxonomies]",
