@@ -53,6 +53,10 @@ class Layout:
     publish_unpublished: bool = False
     publish_drafts: bool = False
     publish_expired: bool = False
+    # Hugo: the folders under content/ that are sections below the top level (they hold an
+    # `_index` file), read when the blog is opened. Sorted: the layout's repr is part of the
+    # content fingerprint.
+    section_dirs: tuple[str, ...] = ()
 
 
 _MIDDLEMAN = Layout(
@@ -177,6 +181,7 @@ def _declared_facts(root: Path, name: str) -> dict[str, Any]:
         if name == "hugo":
             config = {str(k).lower(): v for k, v in hugo_config(root).items()}
             return {
+                "section_dirs": _hugo_sections(root),
                 "timezone": _text(config.get("timezone")),
                 "ugly_urls": config.get("uglyurls") is True,
                 "publish_future": config.get("buildfuture") is True,
@@ -186,6 +191,12 @@ def _declared_facts(root: Path, name: str) -> dict[str, Any]:
     except (OSError, ValueError, yaml.YAMLError):
         pass
     return {}
+
+
+def _hugo_sections(root: Path) -> tuple[str, ...]:
+    content = root / "content"
+    found = {p.parent.relative_to(content).as_posix() for p in content.glob("**/_index.*")}
+    return tuple(sorted(f for f in found if "/" in f))
 
 
 def _text(value: Any) -> str | None:

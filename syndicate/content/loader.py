@@ -105,7 +105,7 @@ class PostLoader:
             name=stem,
             name_slug=name_slug,
             categories=tuple(categories),
-            sections=self._sections(rel)[:1],
+            sections=self._section_path(rel),
             folders=self._sections(rel),
             path=self._collection_path(rel),
         )
@@ -166,6 +166,15 @@ class PostLoader:
         ):
             parts = parts[:-1]
         return tuple(parts)
+
+    def _section_path(self, rel: str) -> tuple[str, ...]:
+        """Hugo's .CurrentSection path: the nearest folder holding an `_index` file, else the
+        top-level folder (always a section)."""
+        folders = self._sections(rel)
+        for depth in range(len(folders), 1, -1):
+            if "/".join(folders[:depth]) in self._layout.section_dirs:
+                return folders[:depth]
+        return folders[:1]
 
     def _collection_path(self, rel: str) -> str:
         """Jekyll's :path: the file's path in the posts folder, without its extension."""

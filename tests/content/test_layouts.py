@@ -315,3 +315,21 @@ def test_hugo_build_flags_follow_its_config(tmp_path: Path, flags: str, public: 
     write(posts / "draft.md", "---\ntitle: D\ndate: 2020-01-01\ndraft: true\n---\n")
     write(posts / "gone.md", "---\ntitle: G\ndate: 2020-01-01\nexpiryDate: 2021-01-01\n---\n")
     assert _held_back(tmp_path) == {"ahead.md": public, "draft.md": public, "gone.md": public}
+
+
+def test_hugo_sections_are_the_folders_with_an_index_file(tmp_path: Path) -> None:
+    write(tmp_path / "hugo.toml", 'title = "H"\n[permalinks]\nposts = "/:sections/:filename/"\n')
+    posts = tmp_path / "content" / "posts"
+    write(posts / "ai" / "_index.md", "---\ntitle: AI\n---\n")
+    write(posts / "loose" / "inner" / "_index.md", "---\ntitle: I\n---\n")
+    for rel in ("ai/a.md", "ai/b/index.md", "ai/plain/c.md", "loose/d.md", "loose/inner/e.md"):
+        write(posts / rel, "---\ntitle: T\ndate: 2024-01-01\n---\n")
+    links = {rel: lp.post.permalink for rel, lp in _load_all(tmp_path).items()}
+    base = "https://blog.example.org/posts/"
+    assert links == {
+        "content/posts/ai/a.md": base + "ai/a/",
+        "content/posts/ai/b/index.md": base + "ai/b/",
+        "content/posts/ai/plain/c.md": base + "ai/c/",
+        "content/posts/loose/d.md": base + "d/",
+        "content/posts/loose/inner/e.md": base + "loose/inner/e/",
+    }

@@ -233,6 +233,16 @@ def hugo_site(root: Path, name: str) -> None:
     )
     post(root, f"{c}/Mixed Case.md", "title: Mixed case\ndate: 2024-02-20\ncategories: [Deep Dive]")
     post(root, f"{c}/pubdate.md", "title: Pubdate key\npubdate: 2024-02-21T07:00:00+01:00")
+    # Nested sections: a folder with an `_index` file is one (its chain is Hugo's :sections),
+    # one without is not, even below one that is; a bundle's folder never is.
+    write(root / c / "ai" / "_index.md", "---\ntitle: AI\n---\n")
+    write(root / c / "ai" / "deep" / "_index.md", "---\ntitle: Deep\n---\n")
+    write(root / c / "loose" / "inner" / "_index.md", "---\ntitle: Inner\n---\n")
+    post(root, f"{c}/ai/in-section.md", "title: In a section\ndate: 2024-02-23")
+    post(root, f"{c}/ai/a-bundle/index.md", "title: A bundle in a section\ndate: 2024-02-24")
+    post(root, f"{c}/ai/deep/deeper.md", "title: Two sections down\ndate: 2024-02-25")
+    post(root, f"{c}/ai/plain/not-one.md", "title: Below a section\ndate: 2024-02-26")
+    post(root, f"{c}/loose/inner/skipped.md", "title: Past a plain folder\ndate: 2024-02-27")
     post(
         root,
         f"{c}/unpublish.md",
