@@ -46,6 +46,7 @@ class Layout:
     split_term_strings: bool = True  # `tags: "a, b"` is two tags (Hugo: one term "a, b")
     ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
     timezone: str | None = None  # the zone the blog's own config declares
+    smart_titles: bool = False  # Jekyll: jekyll-feed smartifies titles (curly quotes, dashes)
     # What the generator's config publishes that it holds back by default: Jekyll's `future:`
     # and Hugo's buildFuture (posts dated ahead), Jekyll's `unpublished:` (`published: false`),
     # Hugo's buildDrafts (`draft: true`) and buildExpired (past their expiry date).
@@ -85,6 +86,7 @@ _JEKYLL = Layout(
     template_syntax="liquid",
     stem_keeps_dots=True,
     naive_yaml_utc=True,
+    smart_titles=True,
     date_keys=("date",),
     declared_url_keys=("permalink",),
 )

@@ -21,6 +21,7 @@ from syndicate.content.permalinks import (
     is_native,
     jekyll_path,
 )
+from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
 from syndicate.content.text import collapse_space, digest, plain_title
 from syndicate.errors import PostDataError
@@ -80,7 +81,8 @@ class PostLoader:
         )
 
     def _post(self, rel: str, meta: Mapping[str, Any], warnings: list[str]) -> Post:
-        title = plain_title(str(meta.get("title") or "")) if meta.get("title") is not None else ""
+        raw_title = str(meta.get("title") or "") if meta.get("title") is not None else ""
+        title = plain_title(smartify(raw_title) if self._layout.smart_titles else raw_title)
         if not title:
             raise PostDataError(rel, "no title: add `title:` to the frontmatter")
         stem = self._stem(rel)

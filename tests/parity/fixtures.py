@@ -129,6 +129,11 @@ def jekyll_site(root: Path, style: str) -> None:
         "_posts/2024-01-29-repeated-year.md",
         "title: The year said twice\ndate: 2024-01-29 18:30:22 2024 -0800",
     )
+    post(
+        p.parent,
+        "_posts/2024-01-30-smart-title.md",
+        "title: It's a \"smart\" title -- from the '90s... <<ok>>",
+    )
     post(p.parent, "_drafts/a-draft.md", "title: In drafts")
     placeholders = {
         "dates": "/:year/:month/:day/:hour/:minute/:second/:title/",
