@@ -1,6 +1,7 @@
 """Compare a real blog's own feed with syndicate's, post by post.
 
     python bench/parity.py path/to/blog [--url https://its.address/] [--json]
+    python bench/parity.py --fixtures      # every fixture site of tests/parity, in one table
 
 The blog is read, never changed: Hugo runs on a scratch copy (with a JSON output format that
 lists each page's terms and authors), Jekyll builds into a scratch folder (with jekyll-feed
@@ -24,10 +25,13 @@ from tests.parity import compare
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("blog", type=Path)
+    parser.add_argument("blog", type=Path, nargs="?")
     parser.add_argument("--url", help="the blog's address when its config has none")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fixtures", action="store_true", help="the parity fixture sites")
     args = parser.parse_args()
+    if args.fixtures or args.blog is None:
+        return fixtures_table()
     blog: Path = args.blog.resolve()
     layout = detect(blog)
     with tempfile.TemporaryDirectory() as scratch_name:
@@ -75,6 +79,53 @@ def main() -> int:
     for diff in summary["differences"][:15]:  # type: ignore[index]
         print(f"  differs: {diff}")
     return 0
+
+
+def fixtures_table() -> int:
+    """Every fixture site built by its generator and by syndicate: posts and equal fields."""
+    from tests.parity import fixtures
+
+    rows: list[tuple[str, dict[str, object]]] = []
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        for style in fixtures.JEKYLL_STYLES:
+            blog = scratch / f"jekyll-{style}" / "blog"
+            fixtures.jekyll_site(blog, style)
+            theirs = compare.read_jekyll_feed(compare.run_jekyll(blog))
+            feed, author = compare.build_ours(blog, blog.parent)
+            rows.append((f"jekyll {style}", _summary(theirs, feed, author)))
+        for name in fixtures.HUGO_PATTERNS:
+            blog = scratch / f"hugo-{name}" / "blog"
+            fixtures.hugo_site(blog, name)
+            rss, oracle = compare.run_hugo(blog, blog.parent, ["tags", "categories", "series"])
+            feed, author = compare.build_ours(blog, blog.parent)
+            rows.append((f"hugo {name}", _summary(compare.read_hugo(rss, oracle), feed, author)))
+    print(
+        f"{'site':22} {'gen':>4} {'ours':>4} {'cmp':>4} "
+        + " ".join(f"{f:>7}" for f in compare.FIELDS)
+    )
+    for name, row in rows:
+        equal = row["equal"]
+        assert isinstance(equal, dict)
+        print(
+            f"{name:22} {row['generator_posts']:>4} {row['our_posts']:>4} {row['compared']:>4} "
+            + " ".join(f"{equal[f]:>7}" for f in compare.FIELDS)
+        )
+    for generator in ("jekyll", "hugo"):
+        mine = [row for name, row in rows if name.startswith(generator)]
+        compared = sum(int(str(r["compared"])) for r in mine)
+        public = all(not r["only_in_generator"] and not r["only_in_ours"] for r in mine)
+        fields = {f: sum(int(r["equal"][f]) for r in mine) for f in compare.FIELDS}  # type: ignore[index]
+        print(
+            f"{generator}: {len(mine)} sites, {compared} posts compared, "
+            f"public sets equal: {public}; "
+            + ", ".join(f"{f} {n}/{compared}" for f, n in fields.items())
+        )
+    return 0
+
+
+def _summary(theirs: list[compare.Published], feed: Path, author: str | None) -> dict[str, object]:
+    return compare.compare(theirs, compare.read_ours(feed, site_author=author)).summary()
 
 
 def _taxonomies(blog: Path) -> list[str]:
