@@ -115,13 +115,18 @@ def fixtures_table() -> int:
         mine = [row for name, row in rows if name.startswith(generator)]
         compared = sum(int(str(r["compared"])) for r in mine)
         public = all(not r["only_in_generator"] and not r["only_in_ours"] for r in mine)
-        fields = {f: sum(int(r["equal"][f]) for r in mine) for f in compare.FIELDS}  # type: ignore[index]
+        fields = {f: sum(_equal(r, f) for r in mine) for f in compare.FIELDS}
         print(
             f"{generator}: {len(mine)} sites, {compared} posts compared, "
             f"public sets equal: {public}; "
             + ", ".join(f"{f} {n}/{compared}" for f, n in fields.items())
         )
     return 0
+
+
+def _equal(row: dict[str, object], name: str) -> int:
+    equal = row["equal"]
+    return int(equal[name]) if isinstance(equal, dict) else 0
 
 
 def _summary(theirs: list[compare.Published], feed: Path, author: str | None) -> dict[str, object]:
