@@ -132,7 +132,10 @@ def detect(root: Path) -> str | None:
         or (root / "_posts").is_dir()
     ):
         return "jekyll"
-    if (root / "content").is_dir() and any((root / name).is_file() for name in _HUGO_CONFIGS):
+    if (root / "content").is_dir() and (
+        any((root / name).is_file() for name in _HUGO_CONFIGS)
+        or (root / "config" / "_default").is_dir()
+    ):
         return "hugo"
     if (root / "content").is_dir():
         return "hugo"
@@ -326,7 +329,31 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def hugo_config(root: Path) -> dict[str, Any]:
+    """Hugo's site config: `hugo.toml` (or `config.*`) at the root, else its config directory
+    (`config/_default/`, then `config/production/`, what `hugo` builds): `hugo.*`/`config.*`
+    there are the root keys, any other file is the key its name says (`params.toml`)."""
     for name in _HUGO_CONFIGS:
         if (root / name).is_file():
             return read_config(root / name)
-    return {}
+    merged: dict[str, Any] = {}
+    for environment in ("_default", "production"):
+        folder = root / "config" / environment
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".toml", ".yaml", ".yml", ".json") or not path.is_file():
+                continue
+            data = read_config(path)
+            if path.stem in ("hugo", "config"):
+                _merge(merged, data)
+            else:
+                _merge(merged, {path.stem: data})
+    return merged
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value

@@ -333,3 +333,19 @@ def test_hugo_sections_are_the_folders_with_an_index_file(tmp_path: Path) -> Non
         "content/posts/loose/d.md": base + "d/",
         "content/posts/loose/inner/e.md": base + "loose/inner/e/",
     }
+
+
+def test_a_hugo_config_directory_is_read_as_hugo_reads_it(tmp_path: Path) -> None:
+    write(tmp_path / "config" / "_default" / "hugo.toml", 'timeZone = "Asia/Tokyo"\n')
+    write(tmp_path / "config" / "_default" / "permalinks.toml", 'posts = "/:year/:slug/"\n')
+    write(tmp_path / "config" / "_default" / "params.toml", 'author = "A"\n')
+    write(tmp_path / "config" / "production" / "hugo.toml", "buildFuture = true\n")
+    write(tmp_path / "config" / "development" / "hugo.toml", "buildDrafts = true\n")
+    write(tmp_path / "content" / "posts" / "x.md", "---\ntitle: X\ndate: 2024-01-01\n---\n")
+    layout = resolve(tmp_path, "auto")
+    assert (layout.name, layout.permalink, layout.timezone) == (
+        "hugo",
+        "/:year/:slug/",
+        "Asia/Tokyo",
+    )
+    assert layout.publish_future and not layout.publish_drafts
