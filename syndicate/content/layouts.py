@@ -47,6 +47,7 @@ class Layout:
     ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
     timezone: str | None = None  # the zone the blog's own config declares
     smart_titles: bool = False  # Jekyll: jekyll-feed smartifies titles (curly quotes, dashes)
+    caseless_keys: bool = False  # Hugo: frontmatter keys in any case (`Categories`, `Tags`)
     # What the generator's config publishes that it holds back by default: Jekyll's `future:`
     # and Hugo's buildFuture (posts dated ahead), Jekyll's `unpublished:` (`published: false`),
     # Hugo's buildDrafts (`draft: true`) and buildExpired (past their expiry date).
@@ -107,6 +108,7 @@ _HUGO = Layout(
     url_date_keys=("date", "publishDate", "publishdate", "pubdate", "published", "lastmod"),
     declared_url_keys=("url",),
     split_term_strings=False,
+    caseless_keys=True,
 )
 LAYOUTS = {layout.name: layout for layout in (_MIDDLEMAN, _JEKYLL, _HUGO)}
 

@@ -68,6 +68,8 @@ class PostLoader:
         """The post in `data` (the bytes of `rel`); raises ContentError naming file and reason."""
         text, decoded = files.decode(rel, data)
         meta, body = frontmatter.split(rel, text)
+        if self._layout.caseless_keys:
+            meta = CaselessKeys(meta)
         warnings = list(decoded)  # _post adds its own (a date differing from the file name's)
         post = self._post(rel, meta, warnings)
         fmt = files.body_format(rel) or "markdown"
@@ -250,7 +252,8 @@ class PostLoader:
                     self._site_url, hugo_default_path(facts, ugly=layout.ugly_urls)
                 )
             if is_native(pattern):
-                return urls.absolute(self._site_url, hugo_path(pattern, facts))
+                path = hugo_path(pattern, facts, ugly=layout.ugly_urls)
+                return urls.absolute(self._site_url, path)
         if declared:
             return urls.absolute(self._site_url, declared)
         return self._pattern_permalink(pattern, meta, facts)
@@ -287,6 +290,23 @@ class PostLoader:
         if not isinstance(value, str) or not value.strip():
             return None
         return urls.absolute(self._site_url, value.strip())
+
+
+class CaselessKeys(dict[str, Any]):
+    """Frontmatter read as Hugo reads it: `Categories` and `categories` are one key (the last
+    written wins)."""
+
+    def __init__(self, meta: Mapping[str, Any]) -> None:
+        super().__init__((str(k).lower(), v) for k, v in meta.items())
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
 
 
 def _visibility(rel: str, meta: Mapping[str, Any]) -> Visibility:

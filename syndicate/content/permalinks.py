@@ -127,8 +127,11 @@ def hugo_urlize(text: str, *, lower: bool = True) -> str:
     return path.lower() if lower else path
 
 
-def hugo_path(pattern: str, facts: PageFacts) -> str:
-    """The site-relative URL Hugo gives a page for a `permalinks` pattern (no leading slash)."""
+def hugo_path(pattern: str, facts: PageFacts, *, ugly: bool = False) -> str:
+    """The site-relative URL Hugo gives a page for a `permalinks` pattern (no leading slash).
+
+    The page is a folder's index.html whatever the pattern ends with (`/:slug` and `/:slug.html`
+    end in `/` too); with uglyURLs it is a file, `.html` after the pattern's last part."""
     date = facts.date
     filename = hugo_urlize(facts.name)
     slug = hugo_urlize(facts.slug) if facts.slug else ""
@@ -163,7 +166,10 @@ def hugo_path(pattern: str, facts: PageFacts) -> str:
 
     escaped = pattern.replace("\\:", "\x00")
     # Hugo lower-cases the whole path (disablePathToLower is off by default).
-    return _HUGO_PLACEHOLDER.sub(field, escaped).replace("\x00", ":").lstrip("/").lower()
+    path = _HUGO_PLACEHOLDER.sub(field, escaped).replace("\x00", ":").strip("/").lower()
+    if not path:
+        return ""
+    return path + (".html" if ugly else "/")
 
 
 def _hugo_slice(parts: list[str], cut: str) -> list[str]:

@@ -176,6 +176,10 @@ baseName = "parity"
 isPlainText = true
 [outputs]
 home = ["html", "rss", "parity"]
+section = ["html", "rss"]
+taxonomy = ["html", "rss"]
+term = ["html", "rss"]
+page = ["html"]
 [services.rss]
 limit = -1
 """

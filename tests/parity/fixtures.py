@@ -161,6 +161,8 @@ HUGO_PATTERNS = {
     "calendar": "/:yearday/:weekday/:weekdayname/:monthname/:contentbasename/",
     "last": "/:sections[last]/:slugorcontentbasename/",
     "build-all": "/:year/:month/:slug/",  # with buildFuture, buildDrafts and buildExpired
+    "no-slash": "/posts/:year/:month/:slug",  # Hugo's pages are folders: a `/` all the same
+    "ugly": "/:section/:title/",  # with uglyURLs: `.html` files instead
 }
 HUGO_ZONES = {
     "paths": None,
@@ -171,8 +173,13 @@ HUGO_ZONES = {
     "calendar": "UTC",
     "last": "America/Sao_Paulo",
     "build-all": "Asia/Tokyo",
+    "no-slash": "Europe/Helsinki",
+    "ugly": None,
 }
-HUGO_BUILD_ALL = ["buildFuture = true", "buildDrafts = true", "buildExpired = true"]
+HUGO_EXTRA = {
+    "build-all": ["buildFuture = true", "buildDrafts = true", "buildExpired = true"],
+    "ugly": ["uglyURLs = true"],
+}
 
 
 def hugo_site(root: Path, name: str) -> None:
@@ -182,7 +189,7 @@ def hugo_site(root: Path, name: str) -> None:
         'baseURL = "https://hugo.parity.example.net/blog/"',
         'title = "Parity Garden"',
         f'timeZone = "{zone}"' if zone else "",
-        *(HUGO_BUILD_ALL if name == "build-all" else []),
+        *HUGO_EXTRA.get(name, []),
         "[params]",
         'author = "Site Gardener"',
         "[taxonomies]",
@@ -248,6 +255,12 @@ def hugo_site(root: Path, name: str) -> None:
     post(root, f"{c}/ai/deep/deeper.md", "title: Two sections down\ndate: 2024-02-25")
     post(root, f"{c}/ai/plain/not-one.md", "title: Below a section\ndate: 2024-02-26")
     post(root, f"{c}/loose/inner/skipped.md", "title: Past a plain folder\ndate: 2024-02-27")
+    post(
+        root,
+        f"{c}/capital-keys.md",
+        'Title = "Capital keys"\nDate = 2024-02-28\nCategories = ["Capital"]\nTags = ["Upper"]',
+        fence="+++",
+    )  # Hugo reads frontmatter keys in any case
     post(
         root,
         f"{c}/unpublish.md",
