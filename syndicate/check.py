@@ -334,7 +334,10 @@ def _check_links(
     site = urlsplit(settings.site.url)
     base = site.path.rstrip("/")
     known = {urlsplit(lp.post.permalink).path for lp in loaded}
-    known |= {base + path for path in site_paths.published_paths(root, layout.name)}
+    if layout.bundles:
+        known |= _bundle_resources(root, loaded)
+    published = site_paths.published_paths(root, layout.name, layout.posts_dir)
+    known |= {base + path for path in published}
     roots = tuple(base + r for r in site_paths.listing_roots(root, layout.name))
     for source, content in contents.items():
         seen: set[str] = set()
@@ -356,6 +359,20 @@ def _check_links(
                     f"the link {url} leads nowhere: no post, page or file of the blog is "
                     "published there",
                 )
+
+
+def _bundle_resources(root: Path, loaded: list[LoadedPost]) -> set[str]:
+    """A page bundle's files are published beside the page, under its permalink."""
+    found: set[str] = set()
+    for lp in loaded:
+        folder, _, name = lp.post.source.rpartition("/")
+        if not name.startswith("index.") or not folder:
+            continue
+        page = urlsplit(lp.post.permalink).path.rstrip("/")
+        for resource in (root / folder).rglob("*"):
+            if resource.is_file() and not resource.name.startswith("index."):
+                found.add(f"{page}/{resource.relative_to(root / folder).as_posix()}")
+    return found
 
 
 def _spellings(path: str) -> tuple[str, ...]:

@@ -82,3 +82,20 @@ def test_hugo_links_to_static_files_pages_bundles_and_aliases_are_found(
             "blog is published there",
         )
     ]
+
+
+def test_a_bundles_files_are_found_under_its_permalink(tmp_path: Path, clock: FixedClock) -> None:
+    root = tmp_path / "blog"
+    write(
+        root / "hugo.toml",
+        'baseURL = "https://hugo.example.net/"\n[permalinks]\nposts = "/:year/:slug/"\n',
+    )
+    write(root / "content" / "posts" / "b" / "index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n")
+    write(root / "content" / "posts" / "b" / "img" / "pic.png", "png")
+    body = "![p](img/pic.png) ![q](/2024/b/img/pic.png) ![x](/posts/b/img/pic.png)"
+    write(root / "content" / "posts" / "c.md", f"---\ntitle: C\ndate: 2024-01-02\n---\n{body}\n")
+    found = warnings(settings(root, "hugo", "https://hugo.example.net/"), clock)
+    assert [m.split(" leads")[0] for _, m in found] == [
+        "the link https://hugo.example.net/2024/c/img/pic.png",  # relative to c, not b
+        "the link https://hugo.example.net/posts/b/img/pic.png",
+    ]

@@ -88,14 +88,15 @@ def jekyll_file_url(root: Path, config: Mapping[str, Any], rel: str) -> str | No
     return "/" + stem + ("/" if pretty else ".html")
 
 
-def published_paths(root: Path, layout: str) -> set[str]:
+def published_paths(root: Path, layout: str, posts_dir: str = "") -> set[str]:
     """Every site path (leading slash, no base) the blog's pages and files are published at,
-    plus folders they live in; posts are not included (the caller knows them)."""
+    plus folders they live in; the posts (in `posts_dir`) and their bundles' files are not
+    included: the caller knows their permalinks."""
     try:
         if layout == "jekyll":
             return _with_folders(_jekyll(root))
         if layout == "hugo":
-            return _with_folders(_hugo(root))
+            return _with_folders(_hugo(root, posts_dir))
         if layout == "middleman":
             return _with_folders(_middleman(root))
     except (OSError, ValueError, yaml.YAMLError):
@@ -164,14 +165,19 @@ def _aliases(path: Path, rel: str, key: str) -> Iterator[str]:
             yield "/" + alias.strip().lstrip("/")
 
 
-def _hugo(root: Path) -> Iterator[str]:
+def _hugo(root: Path, posts_dir: str) -> Iterator[str]:
     config = hugo_config(root)
     statics = config.get("staticDir") or config.get("staticdir") or "static"
     for static in [statics] if isinstance(statics, str) else list(statics):
         yield from ("/" + rel for rel in _files(root / str(static)))
     yield from listing_roots(root, "hugo")
     content = root / str(config.get("contentDir") or config.get("contentdir") or "content")
+    posts = None
+    if posts_dir and (root / posts_dir).is_relative_to(content) and root / posts_dir != content:
+        posts = (root / posts_dir).relative_to(content).as_posix() + "/"
     for rel in _files(content):
+        if posts and rel.startswith(posts) and not rel.rsplit("/", 1)[-1].startswith("_index."):
+            continue
         yield _hugo_url(content, rel)
         yield from _aliases(content / rel, rel, "aliases")
 
