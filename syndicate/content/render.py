@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
 from syndicate.content.summary import is_balanced, lead_paragraphs
 from syndicate.content.text import html_to_text
+from syndicate.errors import ContentError
 from syndicate.model import Rendered
 
 _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
@@ -76,7 +78,9 @@ class Renderer:
         """Liquid's `page` for a post: its frontmatter, url (without the site's base) and path."""
         page: dict[str, Any] = {}
         if source and self._front_matter is not None:
-            page.update(self._front_matter(source))
+            # a file gone or broken since it was read: its variables print nothing
+            with contextlib.suppress(OSError, ContentError):
+                page.update(self._front_matter(source))
         base = urlsplit(self._site_url).path.rstrip("/")
         page.update(url="/" + urlsplit(page_url).path.removeprefix(base).lstrip("/"))
         if source:

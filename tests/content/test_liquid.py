@@ -147,3 +147,19 @@ def test_any_text_expands_without_raising(parts: list[str]) -> None:
     liquid = JekyllLiquid("https://x.org/", CONFIG)
     out = liquid.expand("".join(parts), resolve)
     assert isinstance(out.text, str)
+
+
+def test_a_post_whose_file_went_away_renders_without_its_page(tmp_path: Path) -> None:
+    from syndicate.content.render import Renderer
+    from syndicate.content.site_paths import front_matter
+
+    renderer = Renderer(
+        site_url="https://x.org/",
+        syntax="liquid",
+        front_matter=lambda source: front_matter(tmp_path / source, source),
+    )
+    rendered = renderer.render(
+        "v{{ page.version }}", "markdown", "https://x.org/p/", source="gone.md"
+    )
+    assert rendered.content_html == "<p>v</p>"
+    assert any("page.version" in w for w in rendered.warnings)
