@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,8 @@ class _Environment(Environment):
 
 
 class JekyllLiquid:
-    """Renders the Liquid of one Jekyll blog's posts. Not thread-safe: keep one per renderer."""
+    """Renders the Liquid of one Jekyll blog's posts; renders in several threads keep their
+    warnings apart."""
 
     def __init__(
         self, site_url: str, config: Mapping[str, Any] | None = None, root: Path | None = None
@@ -72,7 +74,7 @@ class JekyllLiquid:
             site["data"] = DataFolder(root / str(site.get("data_dir") or "_data"))
         self._site = site
         self._root = root
-        self._printed: list[str] = []
+        self._printed = _Printed()  # per thread: the dashboard's preview renders beside builds
         self._env = _Environment(undefined=_recorder(self._printed))
         self._env.filters.update(self._jekyll_filters())
 
@@ -134,7 +136,7 @@ class JekyllLiquid:
         return next((n for n in names if n not in self._env.filters), None)
 
     def _render(self, text: str, page: PageData, out: Expansion) -> str:
-        self._printed.clear()
+        self._printed.names = []
         try:
             template = self._env.from_string(text)
             rendered = template.render(site=self._site, page=_Lazy(page))
@@ -144,7 +146,7 @@ class JekyllLiquid:
                 f"Liquid cannot read this post ({reason}); its tags and variables are removed"
             )
             rendered = _OUTPUT.sub("", _TAG.sub("", text))
-        for name in dict.fromkeys(self._printed):
+        for name in dict.fromkeys(self._printed.names):
             out.warnings.append(
                 f"{{{{ {name} }}}} is not defined (in _config.yml or the post's frontmatter); "
                 "it prints nothing"
@@ -202,7 +204,14 @@ def _sentence(value: object, connector: str = "and") -> str:
     return f"{', '.join(words[:-1])}, {connector} {words[-1]}"
 
 
-def _recorder(sink: list[str]) -> type[Undefined]:
+class _Printed(threading.local):
+    """The undefined variables printed by the render under way in this thread."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+
+def _recorder(sink: _Printed) -> type[Undefined]:
     """An Undefined that notes each time it is printed (in a condition it says nothing)."""
 
     class Recorder(Undefined):
@@ -210,7 +219,7 @@ def _recorder(sink: list[str]) -> type[Undefined]:
 
         def __str__(self) -> str:
             hint = (self.hint or "").removesuffix(" is undefined").strip("'")
-            sink.append(hint if hint.startswith(self.name) else self.name)
+            sink.names.append(hint if hint.startswith(self.name) else self.name)
             return ""
 
     return Recorder
