@@ -7,17 +7,20 @@ a post out of the feeds or the config from loading; warnings are what a reader w
 from __future__ import annotations
 
 import enum
+import html
 import os
 import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
-from syndicate.config import Settings
-from syndicate.content import files, urls
+from syndicate.config import FEED_KINDS, Settings
+from syndicate.content import files, site_paths, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.blog import open_blog
 from syndicate.content.layouts import Layout
@@ -31,6 +34,9 @@ from syndicate.store.identity import check_template
 
 TEMPLATE_SYNTAX = ("{{", "{%", "&lt;%")
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
+
+
+_SINGULAR = {"tags": "tag", "authors": "author", "categories": "category", "taxonomies": "term"}
 
 
 class Severity(enum.Enum):
@@ -98,16 +104,19 @@ def check(
         return report
     layout, registry = blog.layout, blog.authors
     _check_layout(settings, layout, report, config_file)
-    work = PostWork(blog.root, blog.loader, blog.renderer, settings.build.workers)
+    work = PostWork(
+        blog.root, blog.loader, blog.renderer, settings.build.workers, settings.site.author
+    )
     stamps = blog.scan()
     report.posts = len(stamps)
     loaded = _load_all(work, stamps, report)
     blog.renderer.set_references(lambda: _references(loaded, layout))
-    _check_posts(loaded, registry, layout, report)
+    _check_posts(loaded, registry, layout, report, site_author=settings.site.author)
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]
     report.public = len(public)
-    _check_rendering(settings, work, public, report)
+    rendered = _check_rendering(settings, work, public, report)
+    _check_links(settings, blog.root, layout, loaded, rendered, report)
     return report
 
 
@@ -130,7 +139,14 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
     except ValueError as exc:
         report.add(Severity.ERROR, config_file, f"identity.id_template: {exc}")
     host = urls.host_of(settings.site.url)
-    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".local"):
+    if is_placeholder(settings.site.url):
+        report.add(
+            Severity.ERROR,
+            config_file,
+            f"site.url {settings.site.url} is a placeholder, not the blog's address: every link "
+            "and id would point there; set site.url",
+        )
+    elif host in ("localhost", "127.0.0.1", "::1") or host.endswith(".local"):
         report.add(
             Severity.WARNING,
             config_file,
@@ -138,7 +154,7 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             "subscribers cannot follow links to it",
         )
     paths: dict[str, str] = {}
-    for kind in ("site", "tags", "authors"):
+    for kind in FEED_KINDS:
         kind_settings = getattr(settings.feeds, kind)
         if not kind_settings.enabled:
             continue
@@ -147,9 +163,17 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             if not template:
                 continue
             try:
-                template.format_map({"slug": "x", "name": "x"})
+                template.format_map({"slug": "x", "name": "x", "taxonomy": "x"})
                 (kind_settings.title or "").format_map(
-                    {"site": "", "tag": "", "author": "", "name": "", "slug": ""}
+                    {
+                        "site": "",
+                        "tag": "",
+                        "author": "",
+                        "category": "",
+                        "taxonomy": "",
+                        "name": "",
+                        "slug": "",
+                    }
                 )
             except (KeyError, ValueError, IndexError) as exc:
                 report.add(Severity.ERROR, config_file, f"feeds.{kind}: bad template field {exc}")
@@ -159,7 +183,7 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
                     Severity.ERROR,
                     config_file,
                     f"feeds.{kind}.{fmt} = {template!r} must contain {{slug}}, "
-                    f"or every {kind[:-1]} writes the same file",
+                    f"or every {_SINGULAR[kind]} writes the same file",
                 )
             if template in paths:
                 report.add(
@@ -181,9 +205,29 @@ def _check_credentials(
                 report.add(Severity.WARNING, config_file, problem)
 
 
+PLACEHOLDER_HOSTS = frozenset(
+    f"{sub}example.{tld}" for sub in ("", "www.", "blog.") for tld in ("com", "org", "net")
+)
+
+
+def is_placeholder(url: str) -> bool:
+    """An address that names no blog: example.com/.org/.net themselves (RFC 2606), the
+    placeholder earlier versions of `init` wrote, or a `.invalid` name."""
+    host = urls.host_of(url)
+    return host in PLACEHOLDER_HOSTS or host.endswith(".invalid")
+
+
 def _check_layout(
     settings: Settings, layout: Layout, report: CheckReport, config_file: str
 ) -> None:
+    declared = layout.timezone
+    if declared and declared != settings.content.timezone:
+        report.add(
+            Severity.WARNING,
+            config_file,
+            f"the blog's generator reads dates in {declared} but content.timezone is "
+            f"{settings.content.timezone}: dates written without a zone come out hours off",
+        )
     posts_dir = settings.content_root / layout.posts_dir
     if not posts_dir.is_dir():
         report.add(
@@ -208,7 +252,12 @@ def _load_all(
 
 
 def _check_posts(
-    loaded: list[LoadedPost], registry: AuthorRegistry, layout: Layout, report: CheckReport
+    loaded: list[LoadedPost],
+    registry: AuthorRegistry,
+    layout: Layout,
+    report: CheckReport,
+    *,
+    site_author: str | None,
 ) -> None:
     by_permalink: dict[str, list[str]] = defaultdict(list)
     spellings: dict[str, set[str]] = defaultdict(set)
@@ -221,8 +270,12 @@ def _check_posts(
         for author in post.authors:
             if len(registry) and not registry.known(author.key):
                 unknown[author.name].append(post.source)
-        if not post.authors:
-            report.add(Severity.WARNING, post.source, "no author: the feeds will credit the site")
+        if not post.authors and not site_author:
+            report.add(
+                Severity.WARNING,
+                post.source,
+                "no author: the feeds will credit the site's title (set site.author)",
+            )
     for name, sources in sorted(unknown.items()):
         report.add(
             Severity.WARNING,
@@ -248,8 +301,9 @@ def _check_posts(
 
 def _check_rendering(
     settings: Settings, work: PostWork, public: list[LoadedPost], report: CheckReport
-) -> None:
-    """Render every public post: unresolvable links, leftover template syntax, feed sizes."""
+) -> dict[str, str]:
+    """Render every public post: unresolvable links, leftover template syntax, feed sizes.
+    Returns each post's content HTML by its source."""
     entries = [Entry(lp.post.source, lp.post, lp.post.date) for lp in public]  # ids: unique here
     by_id = {e.id: lp for e, lp in zip(entries, public, strict=True)}
     variant = (FeedFormat.ATOM, settings.feeds.content == "full")
@@ -258,6 +312,7 @@ def _check_rendering(
         for e in entries
     ]
     sizes: dict[str, int] = {}
+    contents: dict[str, str] = {}
     for result in work.render_many(jobs):
         source = by_id[result.entry_id].post.source
         if result.error is not None:
@@ -266,6 +321,7 @@ def _check_rendering(
         sizes[result.entry_id] = sum(len(p) for p in result.pieces.values())
         if result.rendered is None:
             continue
+        contents[source] = result.rendered.content_html
         for warning in result.rendered.warnings:
             report.add(Severity.WARNING, source, warning)
         text = _CODE.sub("", result.rendered.content_html)
@@ -277,6 +333,70 @@ def _check_rendering(
                 f"template syntax {leftover!r} appears in the text; feeds show it as written",
             )
     _check_sizes(settings, entries, sizes, report)
+    return contents
+
+
+_LINK = re.compile(r'\b(?:href|src)="([^"]*)"')
+_FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json")
+
+
+def _check_links(
+    settings: Settings,
+    root: Path,
+    layout: Layout,
+    loaded: list[LoadedPost],
+    contents: dict[str, str],
+    report: CheckReport,
+) -> None:
+    """Warn on each link into the blog's own site that leads to no post, page or file."""
+    site = urlsplit(settings.site.url)
+    base = site.path.rstrip("/")
+    known = {urlsplit(lp.post.permalink).path for lp in loaded}
+    if layout.bundles:
+        known |= _bundle_resources(root, loaded)
+    published = site_paths.published_paths(root, layout.name, layout.posts_dir)
+    known |= {base + path for path in published}
+    roots = tuple(base + r for r in site_paths.listing_roots(root, layout.name))
+    for source, content in contents.items():
+        seen: set[str] = set()
+        for raw in _LINK.findall(content):
+            url = html.unescape(raw)
+            parts = urlsplit(url)
+            if parts.netloc.lower() != site.netloc.lower() or url in seen:
+                continue
+            seen.add(url)
+            path = unquote(parts.path) or "/"
+            if not path.startswith(base + "/") and path != base:
+                continue
+            if path.lower().endswith(_FEED_SUFFIXES) or path.startswith(roots):
+                continue
+            if not any(p in known or quote(p) in known for p in _spellings(path)):
+                report.add(
+                    Severity.WARNING,
+                    source,
+                    f"the link {url} leads nowhere: no post, page or file of the blog is "
+                    "published there",
+                )
+
+
+def _bundle_resources(root: Path, loaded: list[LoadedPost]) -> set[str]:
+    """A page bundle's files are published beside the page, under its permalink."""
+    found: set[str] = set()
+    for lp in loaded:
+        folder, _, name = lp.post.source.rpartition("/")
+        if not name.startswith("index.") or not folder:
+            continue
+        page = urlsplit(lp.post.permalink).path.rstrip("/")
+        for resource in (root / folder).rglob("*"):
+            if resource.is_file() and not resource.name.startswith("index."):
+                found.add(f"{page}/{resource.relative_to(root / folder).as_posix()}")
+    return found
+
+
+def _spellings(path: str) -> tuple[str, ...]:
+    """The ways a web server finds one page: with or without `/`, `index.html`, `.html`."""
+    bare = path.removesuffix("index.html").removesuffix(".html").rstrip("/")
+    return (path, bare, bare + "/", bare + ".html", bare + "/index.html")
 
 
 def _check_sizes(

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from syndicate import __version__
-from syndicate.config import DEFAULT_CONFIG, Settings, find_config, load_settings
+from syndicate.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, find_config, load_settings
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.publish.credentials import learn
 
@@ -71,17 +71,23 @@ def init(
     obj: Context, blog: Path, output: Path | None, url: str | None, title: str | None, force: bool
 ) -> None:
     """Write a commented config file for the blog in BLOG."""
-    from syndicate.scaffold import scaffold
+    from syndicate.scaffold import default_config, scaffold
 
-    target = output or obj.config_path
+    chosen = obj.config_option or os.environ.get(CONFIG_ENV)
+    target = output or (Path(chosen) if chosen else default_config(blog, DEFAULT_CONFIG))
     with _handled():
         if target.exists() and not force:
             raise ConfigError(f"{target} already exists; pass --force to replace it")
         result = scaffold(blog, target.parent, url=url, title=title)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
-    _say(obj, f"Wrote {target} for the {result.layout} blog {result.title!r} at {result.url}")
-    hint = f" --config {target}" if target != DEFAULT_CONFIG else ""
+    where = f" at {result.url}" if result.url else ""
+    _say(obj, f"Wrote {target} for the {result.layout} blog {result.title!r}{where}")
+    _say(obj, f"Feeds go to {(target.parent / result.output).resolve()}")
+    for note in result.notes:
+        click.echo(f"syndicate: warning: {note}", err=True)
+    found = find_config(None, {})
+    hint = f" --config {target}" if target.resolve() != found.resolve() else ""
     _say(obj, f"Next: syndicate{hint} check, then syndicate{hint} build")
 
 
@@ -137,6 +143,15 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
             tags = link_tags(settings)
     for error in report.errors:
         click.echo(f"{error}", err=True)
+    from syndicate.check import is_placeholder
+
+    placeholder = is_placeholder(settings.site.url)
+    if placeholder:
+        click.echo(
+            f"syndicate: error: site.url {settings.site.url} is a placeholder: every link and id "
+            "in the feeds points there; set the blog's address",
+            err=True,
+        )
     if as_json:
         summary = report.to_json()
         summary["output"] = str(settings.output_dir)
@@ -158,7 +173,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
         if links:
             for tag in tags:
                 click.echo(tag["html"])
-    sys.exit(1 if report.errors else 0)
+    sys.exit(1 if report.errors or placeholder else 0)
 
 
 @main.command()

@@ -28,6 +28,7 @@ from syndicate.publish.accounts import AccountSettings, PublishSettings
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = Path("config") / "syndicate.toml"
+BLOG_CONFIG = Path(".syndicate") / "syndicate.toml"  # what `init` writes inside a Jekyll/Hugo blog
 
 FormatName = Literal["atom", "rss", "json"]
 
@@ -64,6 +65,10 @@ class ContentSettings(_Section):
     timezone: str = "UTC"  # for dates written without one
     summary_markers: tuple[str, ...] = ("READMORE", "<!--more-->")
     tag_fields: tuple[str, ...] = ("tags",)  # frontmatter fields whose values are tags
+    # Frontmatter fields whose values are categories (Jekyll's, Hugo's `categories` taxonomy).
+    category_fields: tuple[str, ...] = ("categories", "category")
+    # The blog's other taxonomies (Hugo's `series`): each field's values get feeds of their own.
+    taxonomies: tuple[str, ...] = ()
     tag_aliases: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -82,7 +87,8 @@ class ContentSettings(_Section):
 
 class IdentitySettings(_Section):
     # How a post's permanent id is minted the first time it is seen. Fields: {host},
-    # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}.
+    # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}, {dir} (the
+    # permalink without its last segment: "{dir}/{slug}" is jekyll-feed's id).
     id_template: str = "tag:{host},{date}:/{path}"
     # Share of words that must change before an edit moves `updated` (0.02 = 2 %).
     significant_change: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
@@ -119,7 +125,21 @@ _KIND_DEFAULTS = {
         "rss": "author/{slug}.rss",
         "json": "author/{slug}.json",
     },
+    "categories": {
+        "title": "{site}: {category}",
+        "atom": "category/{slug}.xml",
+        "rss": "category/{slug}.rss",
+        "json": "category/{slug}.json",
+    },
+    "taxonomies": {
+        "title": "{site}: {name} ({taxonomy})",
+        "atom": "{taxonomy}/{slug}.xml",
+        "rss": "{taxonomy}/{slug}.rss",
+        "json": "{taxonomy}/{slug}.json",
+    },
 }
+# The feed kinds with settings of their own, as named in [feeds].
+FEED_KINDS = ("site", "tags", "authors", "categories", "taxonomies")
 
 
 def _kind_defaults(kind: str) -> FeedKindSettings:
@@ -136,8 +156,10 @@ class FeedSettings(_Section):
     site: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("site"))
     tags: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("tags"))
     authors: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("authors"))
+    categories: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("categories"))
+    taxonomies: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("taxonomies"))
 
-    @field_validator("site", "tags", "authors", mode="before")
+    @field_validator(*FEED_KINDS, mode="before")
     @classmethod
     def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
         """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""
@@ -296,11 +318,14 @@ class Settings(_Section):
 
 
 def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
-    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml."""
+    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml, else (in a Jekyll or
+    Hugo blog) ./.syndicate/syndicate.toml."""
     if explicit:
         return Path(explicit)
     if environ.get(CONFIG_ENV):
         return Path(environ[CONFIG_ENV])
+    if not DEFAULT_CONFIG.exists() and BLOG_CONFIG.exists():
+        return BLOG_CONFIG
     return DEFAULT_CONFIG
 
 

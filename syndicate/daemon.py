@@ -440,7 +440,7 @@ def next_visibility_change(records: Iterable[Record], now: datetime) -> datetime
         if record.source is None:
             continue
         post = record.post
-        if post.date > now:
+        if post.waits_for_date and post.date > now:
             moments.append(post.date)
         if post.expires is not None and post.expires > now:
             moments.append(post.expires)

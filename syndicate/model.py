@@ -42,6 +42,17 @@ class Tag:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A term of one of the blog's own taxonomies (Hugo's `series`): tags of a named kind."""
+
+    __reduce__ = _reduce_by_fields
+
+    taxonomy: str  # the frontmatter field, e.g. "series"
+    slug: str
+    name: str
+
+
 class Visibility(enum.Enum):
     """What the frontmatter says about publication, before the date is considered."""
 
@@ -73,6 +84,8 @@ class Post:
     permalink: str  # absolute URL
     authors: tuple[Author, ...] = ()
     tags: tuple[Tag, ...] = ()
+    categories: tuple[Tag, ...] = ()  # Jekyll's categories, Hugo's `categories` taxonomy
+    terms: tuple[Term, ...] = ()  # the blog's other taxonomies
     visibility: Visibility = Visibility.PUBLIC
     expires: datetime | None = None
     declared_id: str | None = None
@@ -81,10 +94,16 @@ class Post:
     image: str | None = None  # absolute URL of the post's lead image
     language: str | None = None
     overrides: PostOverrides = field(default_factory=PostOverrides)
+    # False when the generator publishes posts dated ahead at once (Jekyll's `future: true`,
+    # Hugo's buildFuture): then so do the feeds.
+    waits_for_date: bool = True
 
     def is_public(self, now: datetime) -> bool:
-        """Published, not a draft, dated no later than `now` and not expired."""
-        if self.visibility is not Visibility.PUBLIC or self.date > now:
+        """Published, not a draft, dated no later than `now` (unless the generator publishes
+        posts dated ahead) and not expired."""
+        if self.visibility is not Visibility.PUBLIC:
+            return False
+        if self.waits_for_date and self.date > now:
             return False
         return self.expires is None or self.expires > now
 
@@ -105,6 +124,8 @@ class FeedKind(enum.StrEnum):  # str-based: hashing is then C-level, and feeds h
     SITE = "site"
     TAG = "tag"
     AUTHOR = "author"
+    CATEGORY = "category"
+    TERM = "term"  # a term of another taxonomy; its key is "<taxonomy>/<slug>"
 
 
 class FeedFormat(enum.StrEnum):
@@ -138,7 +159,7 @@ class FeedSpec:
     """A feed that exists: which posts it selects and where its files go."""
 
     kind: FeedKind
-    key: str  # "" for the site feed, the tag slug, or the author key
+    key: str  # "" for the site feed, the tag, category or author slug, or "<taxonomy>/<slug>"
     title: str
     description: str
     page_url: str  # the HTML page this feed mirrors

@@ -11,9 +11,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from syndicate.content.layouts import LAYOUTS, detect, resolve
+from syndicate.content.layouts import LAYOUTS, Layout, detect, hugo_config, resolve
+from syndicate.content.published import published_by
 from syndicate.content.siteinfo import read_site_info
 from syndicate.errors import ConfigError
+
+# Where `init` puts the config, state and feeds of a Jekyll or Hugo blog when run inside it:
+# a dot folder, which neither generator publishes.
+STATE_DIR = ".syndicate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +32,29 @@ class Scaffold:
     id_note: str
     feed_paths: dict[str, dict[str, str]]  # kind → format → path template
     text: str
+    output: str = "../public"  # feeds.output, relative to the config file
+    notes: tuple[str, ...] = ()  # what the newcomer must know (no address found...)
+
+
+def default_config(blog: Path, wanted: Path) -> Path:
+    """Where `init` writes the config: `wanted`, unless that puts the config or the feeds
+    beside it where the blog's generator would publish them; then the blog's `.syndicate/`."""
+    layout = detect(blog) if blog.is_dir() else None
+    if layout not in ("jekyll", "hugo"):
+        return wanted
+    for path in (wanted.parent, wanted.parent.parent / "public"):
+        if published_by(blog, layout, path) or path.resolve() == blog.resolve():
+            return blog / STATE_DIR / "syndicate.toml"
+    return wanted
 
 
 def scaffold(
     blog: Path, config_dir: Path, *, url: str | None = None, title: str | None = None
 ) -> Scaffold:
-    """The config text for `blog`, as written into a file in `config_dir`."""
+    """The config text for `blog`, as written into a file in `config_dir`.
+
+    Raises ConfigError when something it would write (the config, the ledger, the admin
+    token, the feeds) is where the blog's generator publishes."""
     if not blog.is_dir():
         raise ConfigError(f"{blog} is not a directory")
     layout = detect(blog)
@@ -42,7 +64,8 @@ def scaffold(
             "or content directory); write the config by hand, see the README"
         )
     info = read_site_info(blog, layout)
-    site_url = url or info.url or "https://blog.example.org/"
+    site_url = url or info.url or ""
+    notes = [] if site_url else [_NO_URL[layout] if layout in _NO_URL else _NO_URL["middleman"]]
     site_title = title or info.title or blog.resolve().name
     id_template, id_note = _id_scheme(layout, info.secure)
     paths = _feed_paths(layout)
@@ -50,18 +73,26 @@ def scaffold(
     climbs = sum(1 for part in relative.parts if part == "..")
     root = (relative if climbs <= 2 else blog.resolve()).as_posix()
     resolved = resolve(blog, layout)
+    output = "feeds" if config_dir.name == STATE_DIR else "../public"
+    _refuse_published(blog, layout, config_dir, output)
+    fields = _fields(blog, resolved)
     text = TEMPLATE.format(
         title=_q(site_title),
         url=_q(site_url),
-        url_base=site_url if site_url.endswith("/") else site_url + "/",
+        url_base=site_url or "https://blog.example.org/",
         description=_q(info.description or ""),
         language=f"language = {_q(info.language)}" if info.language else '# language = "en"',
         author=f"author = {_q(info.author)}" if info.author else f"# author = {_q(site_title)}",
         root=_q(root),
         layout=_q(layout),
         posts=_q(resolved.posts_dir),
-        permalink=_q(resolved.permalink),
+        permalink=_permalink_line(layout, resolved),
         image_base=_image_base(resolved.image_base),
+        timezone=_q(resolved.timezone or "UTC"),
+        tag_fields=_list(fields["tags"]),
+        category_fields=_list(fields["categories"]),
+        taxonomies=_list(fields["taxonomies"]),
+        output=_q(output),
         id_template=_q(id_template),
         id_note=id_note,
         **{
@@ -80,6 +111,70 @@ def scaffold(
         id_note,
         paths,
         text,
+        output,
+        tuple(notes),
+    )
+
+
+_NO_URL = {
+    "jekyll": "no address found (no url: in _config.yml, no CNAME file): set site.url, "
+    "or pass --url; nothing builds until then",
+    "hugo": "no address found (no baseURL in the Hugo config): set site.url, or pass --url; "
+    "nothing builds until then",
+    "middleman": "no address found (no domain in data/site.yml): set site.url, or pass "
+    "--url; nothing builds until then",
+}
+
+
+def _refuse_published(blog: Path, layout: str, config_dir: Path, output: str) -> None:
+    """Nothing `init` sets up may land where the generator publishes: not the ledger, not the
+    admin token, not the feeds (the generator would overwrite them, or publish them)."""
+    for what, path in (
+        ("the config, the ledger and the admin token", config_dir),
+        ("the feeds", config_dir / output),
+    ):
+        reason = published_by(blog, layout, path)
+        if reason:
+            raise ConfigError(
+                f"{what} would go in {path}, which the blog's generator publishes: {reason}; "
+                f"write the config elsewhere with --output (e.g. {blog / STATE_DIR}/syndicate.toml)"
+            )
+
+
+def _fields(blog: Path, layout: Layout) -> dict[str, list[str]]:
+    """Frontmatter fields holding tags, categories and other taxonomies, as the blog has them."""
+    if layout.name != "hugo":
+        return {"tags": ["tags"], "categories": ["categories", "category"], "taxonomies": []}
+    try:
+        declared = hugo_config(blog).get("taxonomies")
+    except (OSError, ValueError):
+        declared = None
+    # Hugo's defaults: tags and categories; a `taxonomies` table replaces them.
+    plurals = (
+        [str(v) for v in declared.values()]
+        if isinstance(declared, dict)
+        else ["tags", "categories"]
+    )
+    others = [p for p in plurals if p not in ("tags", "categories", "authors")]
+    return {
+        "tags": ["tags"] if "tags" in plurals else [],
+        "categories": ["categories"] if "categories" in plurals else [],
+        "taxonomies": others,
+    }
+
+
+def _list(values: list[str]) -> str:
+    return "[" + ", ".join(_q(v) for v in values) + "]"
+
+
+def _permalink_line(layout: str, resolved: Layout) -> str:
+    if layout == "middleman":
+        return f"permalink = {_q(resolved.permalink)}"
+    where = "_config.yml" if layout == "jekyll" else "the Hugo config"
+    shown = resolved.permalink or "its folders under content/, then its slug or file name"
+    return (
+        f"# Read from {where} at every build, in its own syntax: {shown}\n"
+        f"# permalink = {_q(resolved.permalink or '/:sections/:slugorfilename/')}"
     )
 
 
@@ -110,31 +205,38 @@ def _id_scheme(layout: str, secure: bool | None) -> tuple[str, str]:
             "# Hugo's RSS template uses each page's permalink as its guid; this keeps those.",
         )
     return (
-        "tag:{host},{date}:/{path}",
-        "# Ids are tag: URIs (RFC 4151), minted once per post and never changed. A blog moving\n"
-        '# from another feed generator can keep that generator\'s ids, e.g. "{permalink}".',
+        "{dir}/{slug}",
+        "# jekyll-feed gives each entry the post's Jekyll id (its URL's folder, then its slug)\n"
+        "# as its id; this keeps those, so subscribers moving from jekyll-feed see no old post\n"
+        '# again. For a blog without an old feed, "tag:{host},{date}:/{path}" is better.',
     )
 
 
 def _feed_paths(layout: str) -> dict[str, dict[str, str]]:
+    """Where each kind of feed goes: where the generator's own feeds were, so a reverse proxy
+    can hand subscribers ours at the addresses they already have."""
+    if layout == "hugo":  # Hugo's RSS is <list page>/index.xml
+        dirs = {
+            "site": "",
+            "tags": "tags/{slug}/",
+            "categories": "categories/{slug}/",
+            "taxonomies": "{taxonomy}/{slug}/",
+            "authors": "authors/{slug}/",
+        }
+        names = {"atom": "atom.xml", "rss": "index.xml", "json": "feed.json"}
+        return {kind: {fmt: d + n for fmt, n in names.items()} for kind, d in dirs.items()}
+    # jekyll-feed's: feed.xml, feed/<category>.xml, feed/by_tag/<tag>.xml; Middleman's blog/.
     prefix = "blog/" if layout == "middleman" else ""
-    tag_dir = "tag" if layout == "middleman" else "tags"
-    author_dir = "author" if layout == "middleman" else "authors"
-    site_name = "feed" if layout != "hugo" else "index"
+    stems = {
+        "site": f"{prefix}feed",
+        "tags": f"{prefix}tag/{{slug}}" if layout == "middleman" else "feed/by_tag/{slug}",
+        "categories": f"{prefix}category/{{slug}}" if layout == "middleman" else "feed/{slug}",
+        "taxonomies": f"{prefix}{{taxonomy}}/{{slug}}",
+        "authors": f"{prefix}author/{{slug}}" if layout == "middleman" else "feed/by_author/{slug}",
+    }
+    exts = {"atom": "xml", "rss": "rss", "json": "json"}
     return {
-        "site": {
-            "atom": f"{prefix}{site_name}.xml",
-            "rss": f"{prefix}{site_name}.rss",
-            "json": f"{prefix}{site_name}.json",
-        },
-        "tags": {
-            fmt: f"{prefix}{tag_dir}/{{slug}}.{ext}"
-            for fmt, ext in (("atom", "xml"), ("rss", "rss"), ("json", "json"))
-        },
-        "authors": {
-            fmt: f"{prefix}{author_dir}/{{slug}}.{ext}"
-            for fmt, ext in (("atom", "xml"), ("rss", "rss"), ("json", "json"))
-        },
+        kind: {fmt: f"{stem}.{ext}" for fmt, ext in exts.items()} for kind, stem in stems.items()
     }
 
 
@@ -164,16 +266,20 @@ layout = {layout}
 posts = {posts}
 # The authors registry (name and handles per author) is found where the generator keeps it.
 # authors = "data/authors.yml"
-# Fields: year month day hour minute second slug title categories section filename.
-permalink = {permalink}
+# A post's path: a pattern with fields year month day hour minute second slug title
+# categories section filename, or in the generator's own :placeholder syntax.
+{permalink}
 # Where relative Markdown image paths point (Middleman's images directory).
 {image_base}
-# The time zone of dates written without one.
-timezone = "UTC"
+# The time zone of dates written without one (Jekyll's `timezone`, Hugo's `timeZone`).
+timezone = {timezone}
 # A post's summary is what comes before the first marker; without one, its first paragraph.
 summary_markers = ["READMORE", "<!--more-->"]
-# Frontmatter fields whose values are tags (a Hugo blog may add "categories").
-tag_fields = ["tags"]
+# Frontmatter fields whose values are tags, categories, and terms of the blog's other
+# taxonomies (Hugo's `series`); each tag, category and term gets feeds of its own.
+tag_fields = {tag_fields}
+category_fields = {category_fields}
+taxonomies = {taxonomies}
 
 [content.tag_aliases]
 # Another spelling = the tag it means. Tags already ignore case ("RDO" is "rdo").
@@ -188,8 +294,9 @@ id_template = {id_template}
 significant_change = 0.02
 
 [feeds]
-# Where feed files are written.
-output = "../public"
+# Where feed files are written (never where the blog's generator publishes: it would
+# overwrite them). Serve them with `syndicate run`, or copy them to the web server.
+output = {output}
 formats = ["atom", "rss", "json"]
 # Entries per feed, and a size no feed grows past (the oldest entries are left out).
 limit = 20
@@ -199,9 +306,10 @@ content = "full"
 # WebSub hubs announced in every feed, e.g. ["https://pubsubhubbub.appspot.com/"].
 hubs = []
 
-# One feed for the whole site, one per tag and one per author. Each kind can be switched off,
-# and can set its own title, limit, max_bytes and content. Paths are under feeds.output;
-# "" leaves a format out. `page` is the HTML page a feed mirrors, relative to site.url.
+# One feed for the whole site, one per tag, category, term and author. Each kind can be
+# switched off, and can set its own title, limit, max_bytes and content. Paths are under
+# feeds.output; "" leaves a format out. `page` is the HTML page a feed mirrors, relative
+# to site.url.
 [feeds.site]
 enabled = true
 title = "{{site}}"
@@ -222,6 +330,20 @@ title = "{{site}}: posts by {{author}}"
 atom = {authors_atom}
 rss = {authors_rss}
 json = {authors_json}
+
+[feeds.categories]
+enabled = true
+title = "{{site}}: {{category}}"
+atom = {categories_atom}
+rss = {categories_rss}
+json = {categories_json}
+
+[feeds.taxonomies]
+enabled = true
+title = "{{site}}: {{name}} ({{taxonomy}})"
+atom = {taxonomies_atom}
+rss = {taxonomies_rss}
+json = {taxonomies_json}
 
 [build]
 # Processes that read and render posts; 0 means one per core.

@@ -6,9 +6,11 @@ from syndicate.check import Severity, check
 from syndicate.clock import FixedClock
 from tests.conftest import Blog
 
+SITE = "https://notes.example.org/"  # a real-looking address: example.org itself is refused
+
 
 def findings(blog: Blog, clock: FixedClock, extra: str = "") -> list[tuple[str, str, str]]:
-    report = check(blog.settings(extra), clock)
+    report = check(blog.settings(extra, url=SITE), clock)
     return [(f.severity.value, f.file, f.message) for f in report.findings]
 
 
@@ -39,7 +41,7 @@ def test_each_kind_of_problem_is_named(blog: Blog, clock: FixedClock) -> None:
 
 def test_line_numbers_point_into_the_file(blog: Blog, clock: FixedClock) -> None:
     blog.post("2024-05-01-a.html.md", raw="---\ntitle: A\nauthor: x\ndate: [1\n---\nbody\n")
-    report = check(blog.settings(), clock)
+    report = check(blog.settings(url=SITE), clock)
     error = next(f for f in report.findings if f.severity is Severity.ERROR)
     assert error.line == 5
 

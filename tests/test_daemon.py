@@ -107,7 +107,7 @@ def write_config(
     blog: Blog,
     port: int,
     *,
-    url: str = "https://blog.example.org/",
+    url: str = "https://harbour.example.org/",
     hubs: str = "",
     extra: str = "",
 ) -> Path:

@@ -48,7 +48,7 @@ def test_jekyll(tmp_path: Path) -> None:
     assert built_links(blog, tmp_path / "config") == [
         "https://tinker.example.org/log/astro/night/2024/02/03/first-light/"
     ]
-    tag = tmp_path / "public" / "tags" / "optics.xml"
+    tag = tmp_path / "public" / "feed" / "by_tag" / "optics.xml"
     assert [e.title for e in feedparser.parse(tag.read_bytes()).entries] == ["First light"]
 
 

@@ -131,7 +131,7 @@ class FeedRef(_Out):
     path: str
     url: str
     format: Literal["atom", "rss", "json"]
-    kind: Literal["site", "tag", "author"]
+    kind: Literal["site", "tag", "author", "category", "term"]
     name: str
 
 
@@ -182,7 +182,7 @@ class Feed(_Out):
     path: str
     url: str
     format: Literal["atom", "rss", "json"]
-    kind: Literal["site", "tag", "author"]
+    kind: Literal["site", "tag", "author", "category", "term"]
     name: str
     title: str
     entries: int

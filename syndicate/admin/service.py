@@ -402,7 +402,7 @@ def post_state(post: Post, now: datetime) -> out.PostState:
         return "draft"
     if post.visibility is Visibility.UNPUBLISHED:
         return "unpublished"
-    if post.date > now:
+    if post.waits_for_date and post.date > now:
         return "future"
     if post.expires is not None and post.expires <= now:
         return "expired"
@@ -429,14 +429,17 @@ def search_posts(records: Sequence[Record], query: str, tag: str) -> list[Record
 
 def feeds_of(post: Post, files: Iterable[FeedFile]) -> list[out.FeedRef]:
     """The feed files a post belongs in: the site's, its tags', its authors'."""
-    tags = {t.slug for t in post.tags}
-    authors = {a.key for a in post.authors}
+    keys = {
+        FeedKind.SITE: {""},
+        FeedKind.TAG: {t.slug for t in post.tags},
+        FeedKind.AUTHOR: {a.key for a in post.authors},
+        FeedKind.CATEGORY: {c.slug for c in post.categories},
+        FeedKind.TERM: {f"{t.taxonomy}/{t.slug}" for t in post.terms},
+    }
     return [
         out.FeedRef(path=f.path, url=f.url, format=f.format.value, kind=f.kind.value, name=f.name)
         for f in files
-        if f.kind is FeedKind.SITE
-        or (f.kind is FeedKind.TAG and f.key in tags)
-        or (f.kind is FeedKind.AUTHOR and f.key in authors)
+        if f.key in keys[f.kind]
     ]
 
 
@@ -529,7 +532,7 @@ def _json(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-_KINDS = [FeedKind.SITE, FeedKind.TAG, FeedKind.AUTHOR]
+_KINDS = [FeedKind.SITE, FeedKind.TAG, FeedKind.CATEGORY, FeedKind.TERM, FeedKind.AUTHOR]
 _FORMATS = [FeedFormat.ATOM, FeedFormat.RSS, FeedFormat.JSON]
 
 

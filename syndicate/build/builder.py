@@ -145,6 +145,7 @@ class Builder:
             self.settings.model_dump_json(include={"site", "content", "identity"}),
             repr(self.layout),
             self.blog.registry_text(),
+            self.blog.generator_config_text(),
             __version__,
         ]
         return digest("\n".join(parts))
@@ -190,7 +191,13 @@ class Builder:
         started = time.perf_counter()
         now = self._clock.now()
         report = BuildReport()
-        work = PostWork(self.root, self.loader, self.renderer, self.settings.build.workers)
+        work = PostWork(
+            self.root,
+            self.loader,
+            self.renderer,
+            self.settings.build.workers,
+            site_author=self.settings.site.author,
+        )
         reload_all = full or self._stale_content()
         if changed is None or reload_all:
             stamps = self.scan()

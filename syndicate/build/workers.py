@@ -57,8 +57,16 @@ class RenderResult:
 class PostWork:
     """Runs per-post steps in this process or in pools of forked workers."""
 
-    def __init__(self, root: Path, loader: PostLoader, renderer: Renderer, workers: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        loader: PostLoader,
+        renderer: Renderer,
+        workers: int,
+        site_author: str | None = None,
+    ) -> None:
         self._root = root
+        self._site_author = site_author  # credited in RSS items of posts naming no author
         self._loader = loader
         self._renderer = renderer
         self._workers = workers or min(os.cpu_count() or 1, 8)
@@ -119,11 +127,19 @@ class PostWork:
             # text to show, not this blog's template syntax.
             expand = not is_remote(job.source or post.source)
             rendered = self._renderer.render(
-                body, job.body_format, post.permalink, post.summary, expand=expand
+                body,
+                job.body_format,
+                post.permalink,
+                post.summary,
+                expand=expand,
+                source=job.source or post.source,
             )
             fresh = True
         return RenderResult(
-            job.entry.id, rendered, fresh, serialise(job.variants, job.entry, rendered)
+            job.entry.id,
+            rendered,
+            fresh,
+            serialise(job.variants, job.entry, rendered, self._site_author),
         )
 
     def _read_body(self, job: RenderJob) -> str | ContentError:

@@ -38,7 +38,8 @@ class AuthorRegistry:
     def resolve(self, value: object) -> tuple[Author, ...]:
         """Authors named by a frontmatter `author`/`authors` value (string, list or mapping)."""
         found: list[Author] = []
-        for item in _items(value):
+        items = self._several(value) if isinstance(value, str) else _items(value)
+        for item in items:
             author = self._one(item)
             if author is not None and author not in found:
                 found.append(author)
@@ -47,6 +48,22 @@ class AuthorRegistry:
     def known(self, key_or_name: str) -> bool:
         folded = key_or_name.casefold()
         return folded in self._by_key or folded in self._by_name
+
+    def _several(self, text: str) -> list[str]:
+        """A byline string as its parts. Where every word of a part is a registry key
+        (`alice bob`), the words are authors, as themes that split on spaces read it; a
+        name that is not (`Jane Doe`) stays one."""
+        folded = text.strip().lstrip("@").casefold()
+        if folded in self._by_key or folded in self._by_name:
+            return [text]
+        parts: list[str] = []
+        for part in (p for p in _SPLIT.split(text) if p):
+            words = part.split()
+            if len(words) > 1 and all(w.lstrip("@").casefold() in self._by_key for w in words):
+                parts.extend(words)
+            else:
+                parts.append(part)
+        return parts
 
     def _one(self, item: object) -> Author | None:
         if isinstance(item, Mapping):
@@ -78,8 +95,9 @@ def _items(value: object) -> list[object]:
     return [value]
 
 
-def load_registry(path: Path) -> AuthorRegistry:
-    """Read a registry file (YAML, TOML or JSON) mapping keys to name and handles."""
+def load_registry(path: Path, key: str | None = None) -> AuthorRegistry:
+    """Read a registry file (YAML, TOML or JSON) mapping keys to name and handles; with
+    `key`, the mapping under that key of the file (Jekyll's `authors:` in _config.yml)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
         if path.suffix == ".toml":
@@ -90,6 +108,8 @@ def load_registry(path: Path) -> AuthorRegistry:
             data = yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"authors registry cannot be read: {exc}", file=str(path)) from exc
+    if key is not None and isinstance(data, Mapping):
+        data = data.get(key)
     if data is None:
         return AuthorRegistry()
     if not isinstance(data, Mapping):

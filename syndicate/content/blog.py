@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from syndicate.config import Settings
 from syndicate.content import files
 from syndicate.content.authors import AuthorRegistry, load_registry
-from syndicate.content.layouts import Layout, resolve
+from syndicate.content.layouts import Layout, read_config, registry_key, resolve
+from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.loader import PostLoader
 from syndicate.content.render import Renderer
+from syndicate.content.site_paths import front_matter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,16 @@ class Blog:
             self.root, layout.posts_dir, recursive=layout.recursive, skip_dirs=layout.skip_dirs
         )
         return [s for s in stamps if self.loader.accepts(s.rel)]
+
+    def generator_config_text(self) -> str:
+        """The generator's own config as written, where posts' templates read it (Jekyll's
+        `site`): part of what every rendering is made from."""
+        if self.layout.template_syntax != "liquid":
+            return ""
+        try:
+            return (self.root / "_config.yml").read_text("utf-8", "replace")
+        except OSError:
+            return ""
 
     def registry_text(self) -> str:
         """The authors registry as written: part of what every post is made from."""
@@ -48,11 +63,29 @@ def open_blog(settings: Settings) -> Blog:
         permalink=content.permalink,
         image_base=content.image_base,
     )
-    authors = load_registry(root / layout.authors_file) if layout.authors_file else AuthorRegistry()
+    authors = (
+        load_registry(root / layout.authors_file, registry_key(layout.authors_file))
+        if layout.authors_file
+        else AuthorRegistry()
+    )
+    liquid = None
+    if layout.template_syntax == "liquid":
+        liquid = JekyllLiquid(settings.site.url, _jekyll_config(root), root)
     renderer = Renderer(
         site_url=settings.site.url,
         image_dir=layout.image_base,
         summary_markers=content.summary_markers,
         syntax=layout.template_syntax,
+        liquid=liquid,
+        front_matter=lambda source: front_matter(root / source, source),
     )
     return Blog(root, layout, authors, PostLoader(settings, layout, authors), renderer)
+
+
+def _jekyll_config(root: Path) -> dict[str, Any]:
+    """`_config.yml` for Liquid's `site`; an unreadable one gives an empty `site` (`check` and
+    the loader name the problem where it matters: dates, permalinks)."""
+    try:
+        return read_config(root / "_config.yml")
+    except (OSError, ValueError, yaml.YAMLError):
+        return {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 # Zone abbreviations found in Middleman and Jekyll frontmatter (Ruby's Time.parse knows these).
 _ZONES: dict[str, float] = {
@@ -53,6 +53,12 @@ _ZONES: dict[str, float] = {
 _TRAILING_ZONE = re.compile(r"^(.*?\d)\s*\(?([A-Za-z]{1,5})\)?$")
 _SPACED_OFFSET = re.compile(r"^(.*?\d)\s+([+-]\d{2}):?(\d{2})$")
 _OFFSET_AND_NAME = re.compile(r"^(.*?\d\s*[+-]\d{2}:?\d{2})\s+\(?[A-Za-z]{1,5}\)?$")
+# `2023-01-29 18:30:22 2023 -0800`: the year said again after the time (as a shell's `date`
+# writes it). Ruby's Time.parse, which reads Jekyll's and Middleman's dates, stops there: the
+# zone after it is not read, and the time is local.
+_REPEATED_YEAR = re.compile(
+    r"^((\d{4})-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2})?)\s+(\d{4})\b\s*(.*)$"
+)
 _FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 
 
@@ -60,10 +66,15 @@ class DateError(ValueError):
     """A value that is not a date we can read."""
 
 
-def parse_date(value: object, zone: tzinfo) -> datetime:
-    """A frontmatter date as an aware datetime; naive values are in `zone`."""
+def parse_date(value: object, zone: tzinfo, *, naive_utc: bool = False) -> datetime:
+    """A frontmatter date as an aware datetime; naive values are in `zone`.
+
+    With `naive_utc`, a YAML timestamp without a zone (a datetime, not a string) is UTC, as
+    Ruby's YAML reads it for Jekyll."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
+        if value.tzinfo:
+            return value
+        return value.replace(tzinfo=UTC if naive_utc else zone)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=zone)
     if isinstance(value, str) and value.strip():
@@ -74,6 +85,9 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
 
 
 def _parse_text(text: str, zone: tzinfo) -> datetime:
+    repeated = _REPEATED_YEAR.match(text)
+    if repeated and repeated.group(2) == repeated.group(3):
+        text = repeated.group(1)
     both = _OFFSET_AND_NAME.match(text)
     if both:  # `… +0200 CEST`: the offset says it all; the name only repeats it
         text = both.group(1)

@@ -31,6 +31,34 @@ class Layout:
     tags_split_on_space: bool
     bundles: bool  # `dir/index.md` is a post named after its directory (Hugo page bundles)
     template_syntax: str | None = None  # what the generator expands in posts: liquid, shortcodes
+    # The stem is all but the last extension (Jekyll, Hugo: `3.5-years.md` is `3.5-years`);
+    # Middleman's `x.html.md` is `x`.
+    stem_keeps_dots: bool = False
+    # Jekyll reads frontmatter with Ruby's YAML, which takes a timestamp without a zone
+    # (`date: 2024-01-02 10:00:00`) as UTC; a quoted one, or one without seconds, is local.
+    naive_yaml_utc: bool = False
+    # Frontmatter keys of the published date, first found wins (Hugo: publishDate, then date).
+    date_keys: tuple[str, ...] = ("date", "publishDate", "publishdate", "pubDate")
+    # Keys of the date a permalink's :year... come from, when not the published date (Hugo's
+    # .Date: `date` first, where its feeds show `publishDate`).
+    url_date_keys: tuple[str, ...] = ()
+    declared_url_keys: tuple[str, ...] = ("permalink", "url")  # frontmatter giving the URL
+    split_term_strings: bool = True  # `tags: "a, b"` is two tags (Hugo: one term "a, b")
+    ugly_urls: bool = False  # Hugo's uglyURLs: `posts/x.html` rather than `posts/x/`
+    timezone: str | None = None  # the zone the blog's own config declares
+    smart_titles: bool = False  # Jekyll: jekyll-feed smartifies titles (curly quotes, dashes)
+    caseless_keys: bool = False  # Hugo: frontmatter keys in any case (`Categories`, `Tags`)
+    # What the generator's config publishes that it holds back by default: Jekyll's `future:`
+    # and Hugo's buildFuture (posts dated ahead), Jekyll's `unpublished:` (`published: false`),
+    # Hugo's buildDrafts (`draft: true`) and buildExpired (past their expiry date).
+    publish_future: bool = False
+    publish_unpublished: bool = False
+    publish_drafts: bool = False
+    publish_expired: bool = False
+    # Hugo: the folders under content/ that are sections below the top level (they hold an
+    # `_index` file), read when the blog is opened. Sorted: the layout's repr is part of the
+    # content fingerprint.
+    section_dirs: tuple[str, ...] = ()
 
 
 _MIDDLEMAN = Layout(
@@ -51,12 +79,17 @@ _JEKYLL = Layout(
     recursive=True,
     skip_dirs=("_drafts",),
     authors_file=None,
-    permalink="{categories}/{year}/{month}/{day}/{slug}.html",
+    permalink="/:categories/:year/:month/:day/:title:output_ext",  # Jekyll's "date" style
     image_base=None,
     slug_from_frontmatter=True,
     tags_split_on_space=True,
     bundles=False,
     template_syntax="liquid",
+    stem_keeps_dots=True,
+    naive_yaml_utc=True,
+    smart_titles=True,
+    date_keys=("date",),
+    declared_url_keys=("permalink",),
 )
 _HUGO = Layout(
     name="hugo",
@@ -64,12 +97,18 @@ _HUGO = Layout(
     recursive=True,
     skip_dirs=(),
     authors_file=None,
-    permalink="{section}/{slug}/",
+    permalink="",  # "": Hugo's own, the post's folders under content/ and its slug or name
     image_base=None,
     slug_from_frontmatter=True,
     tags_split_on_space=False,
     bundles=True,
     template_syntax="shortcodes",
+    stem_keeps_dots=True,
+    date_keys=("publishDate", "publishdate", "pubdate", "published", "date"),
+    url_date_keys=("date", "publishDate", "publishdate", "pubdate", "published", "lastmod"),
+    declared_url_keys=("url",),
+    split_term_strings=False,
+    caseless_keys=True,
 )
 LAYOUTS = {layout.name: layout for layout in (_MIDDLEMAN, _JEKYLL, _HUGO)}
 
@@ -95,7 +134,10 @@ def detect(root: Path) -> str | None:
         or (root / "_posts").is_dir()
     ):
         return "jekyll"
-    if (root / "content").is_dir() and any((root / name).is_file() for name in _HUGO_CONFIGS):
+    if (root / "content").is_dir() and (
+        any((root / name).is_file() for name in _HUGO_CONFIGS)
+        or (root / "config" / "_default").is_dir()
+    ):
         return "hugo"
     if (root / "content").is_dir():
         return "hugo"
@@ -129,7 +171,43 @@ def resolve(
         authors_file=authors if authors is not None else _authors_file(root, layout),
         permalink=permalink or declared or layout.permalink,
         image_base=image_base if image_base is not None else layout.image_base,
+        **_declared_facts(root, layout.name),
     )
+
+
+def _declared_facts(root: Path, name: str) -> dict[str, Any]:
+    """What else the generator's config says about reading posts: zone, URL style."""
+    try:
+        if name == "jekyll":
+            config = read_config(root / "_config.yml")
+            return {
+                "timezone": _text(config.get("timezone")),
+                "publish_future": config.get("future") is True,
+                "publish_unpublished": config.get("unpublished") is True,
+            }
+        if name == "hugo":
+            config = {str(k).lower(): v for k, v in hugo_config(root).items()}
+            return {
+                "section_dirs": _hugo_sections(root),
+                "timezone": _text(config.get("timezone")),
+                "ugly_urls": config.get("uglyurls") is True,
+                "publish_future": config.get("buildfuture") is True,
+                "publish_drafts": config.get("builddrafts") is True,
+                "publish_expired": config.get("buildexpired") is True,
+            }
+    except (OSError, ValueError, yaml.YAMLError):
+        pass
+    return {}
+
+
+def _hugo_sections(root: Path) -> tuple[str, ...]:
+    content = root / "content"
+    found = {p.parent.relative_to(content).as_posix() for p in content.glob("**/_index.*")}
+    return tuple(sorted(f for f in found if "/" in f))
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _posts_dir(root: Path, layout: Layout) -> str:
@@ -147,7 +225,23 @@ def _authors_file(root: Path, layout: Layout) -> str | None:
         candidate = f"{folder}/authors.{ext}"
         if (root / candidate).is_file():
             return candidate
+    if layout.name == "jekyll" and _declares_authors(root / "_config.yml"):
+        return "_config.yml"  # `authors:` in the site's config (site.authors)
     return None
+
+
+def _declares_authors(config: Path) -> bool:
+    try:
+        return isinstance(read_config(config).get("authors"), dict)
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+
+
+def registry_key(authors_file: str) -> str | None:
+    """The key under which a registry file keeps the authors: `authors` in a site config."""
+    return (
+        "authors" if authors_file.rsplit("/", 1)[-1].startswith(("_config.", "config.")) else None
+    )
 
 
 def _declared_permalink(root: Path, layout: Layout) -> str | None:
@@ -155,7 +249,7 @@ def _declared_permalink(root: Path, layout: Layout) -> str | None:
         if layout.name == "middleman":
             return _middleman_permalink(root, layout)
         if layout.name == "jekyll":
-            return _jekyll_permalink(read_config(root / "_config.yml"))
+            return jekyll_permalink(read_config(root / "_config.yml"))
         return _hugo_permalink(hugo_config(root), layout)
     except (OSError, ValueError, yaml.YAMLError):
         return None
@@ -180,17 +274,22 @@ _JEKYLL_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
     "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
 
 
-def _jekyll_permalink(config: dict[str, Any]) -> str | None:
-    value = config.get("permalink")
+def jekyll_permalink(config: dict[str, Any]) -> str | None:
+    """The posts' permalink template as Jekyll 4 settles it: `collections: posts: permalink:`,
+    else the site's `permalink:` (a style name or a template), in Jekyll's own syntax."""
+    collections = config.get("collections")
+    posts = collections.get("posts") if isinstance(collections, dict) else None
+    value = posts.get("permalink") if isinstance(posts, dict) else None
     if not isinstance(value, str):
+        value = config.get("permalink")
+    if not isinstance(value, str) or not value.strip():
         return None
-    value = _JEKYLL_STYLES.get(value, value)
-    value = value.replace(":output_ext", ".html")
-    return _colon_fields(value, {"title": "slug", "i_month": "month", "i_day": "day"}).lstrip("/")
+    return _JEKYLL_STYLES.get(value.strip(), value.strip())
 
 
 def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
@@ -201,15 +300,7 @@ def _hugo_permalink(config: dict[str, Any], layout: Layout) -> str | None:
     page = permalinks.get("page")
     by_section: dict[str, Any] = page if isinstance(page, dict) else permalinks
     value = by_section.get(section)
-    if not isinstance(value, str):
-        return None
-    mapping = {
-        "filename": "filename",
-        "contentbasename": "filename",
-        "sections": "section",
-        "slug": "slug_or_title",  # Hugo's :slug falls back to the title, not the file name
-    }
-    return _colon_fields(value, mapping).lstrip("/")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _colon_fields(pattern: str, renames: dict[str, str]) -> str:
@@ -240,7 +331,31 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def hugo_config(root: Path) -> dict[str, Any]:
+    """Hugo's site config: `hugo.toml` (or `config.*`) at the root, else its config directory
+    (`config/_default/`, then `config/production/`, what `hugo` builds): `hugo.*`/`config.*`
+    there are the root keys, any other file is the key its name says (`params.toml`)."""
     for name in _HUGO_CONFIGS:
         if (root / name).is_file():
             return read_config(root / name)
-    return {}
+    merged: dict[str, Any] = {}
+    for environment in ("_default", "production"):
+        folder = root / "config" / environment
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".toml", ".yaml", ".yml", ".json") or not path.is_file():
+                continue
+            data = read_config(path)
+            if path.stem in ("hugo", "config"):
+                _merge(merged, data)
+            else:
+                _merge(merged, {path.stem: data})
+    return merged
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value

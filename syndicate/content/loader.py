@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,13 +14,20 @@ from syndicate.content import files, frontmatter, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.dates import DateError, parse_date, split_dated_name
 from syndicate.content.layouts import Layout
+from syndicate.content.permalinks import (
+    PageFacts,
+    hugo_default_path,
+    hugo_path,
+    is_native,
+    jekyll_path,
+)
+from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
 from syndicate.content.text import collapse_space, digest, plain_title
 from syndicate.errors import PostDataError
-from syndicate.model import Post, PostOverrides, Visibility, _reduce_by_fields
+from syndicate.model import Post, PostOverrides, Term, Visibility, _reduce_by_fields
 
 _UPDATED_KEYS = ("updated", "lastmod", "last_modified_at", "modified", "last_modified")
-_DATE_KEYS = ("date", "publishDate", "publishdate", "pubDate")
 _SUMMARY_KEYS = ("summary", "description", "excerpt")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -49,6 +56,8 @@ class PostLoader:
         self._tags = TagResolver(settings.content.tag_aliases)
         self._zone: tzinfo = ZoneInfo(settings.content.timezone)
         self._tag_fields = settings.content.tag_fields
+        self._category_fields = settings.content.category_fields
+        self._taxonomies = settings.content.taxonomies
 
     def accepts(self, rel: str) -> bool:
         """Whether a scanned path is a post (Hugo's `_index.md` list pages are not)."""
@@ -59,6 +68,8 @@ class PostLoader:
         """The post in `data` (the bytes of `rel`); raises ContentError naming file and reason."""
         text, decoded = files.decode(rel, data)
         meta, body = frontmatter.split(rel, text)
+        if self._layout.caseless_keys:
+            meta = CaselessKeys(meta)
         warnings = list(decoded)  # _post adds its own (a date differing from the file name's)
         post = self._post(rel, meta, warnings)
         fmt = files.body_format(rel) or "markdown"
@@ -72,7 +83,8 @@ class PostLoader:
         )
 
     def _post(self, rel: str, meta: Mapping[str, Any], warnings: list[str]) -> Post:
-        title = plain_title(str(meta.get("title") or "")) if meta.get("title") is not None else ""
+        raw_title = str(meta.get("title") or "") if meta.get("title") is not None else ""
+        title = plain_title(smartify(raw_title) if self._layout.smart_titles else raw_title)
         if not title:
             raise PostDataError(rel, "no title: add `title:` to the frontmatter")
         stem = self._stem(rel)
@@ -83,22 +95,41 @@ class PostLoader:
                 f"frontmatter date {date.date()} differs from the file name's {name_date}"
             )
         slug = name_slug
-        if self._layout.slug_from_frontmatter and meta.get("slug"):
-            slug = str(meta["slug"]).strip("/ ")
-        categories = split_tags(  # Jekyll's `categories: a b` is two, like its tags
-            meta.get("categories", meta.get("category")),
-            whitespace=self._layout.tags_split_on_space,
+        declared_slug = meta.get("slug") if self._layout.slug_from_frontmatter else None
+        if declared_slug:
+            slug = str(declared_slug).strip("/ ")
+        categories = self._names(meta, self._category_fields)
+        url_date = date
+        if self._layout.url_date_keys:
+            url_date = self._optional_date(rel, meta, self._layout.url_date_keys) or date
+        facts = PageFacts(
+            date=url_date,
+            title=title,
+            slug=str(declared_slug) if declared_slug else None,
+            name=stem,
+            name_slug=name_slug,
+            categories=tuple(categories),
+            sections=self._section_path(rel),
+            folders=self._sections(rel),
+            path=self._collection_path(rel),
         )
         return Post(
             source=rel,
             slug=slug,
             title=title,
             date=date,
-            permalink=self._permalink(rel, meta, date, slug, title, categories, stem),
+            permalink=self._permalink(rel, meta, facts),
             authors=self._authors.resolve(meta.get("authors", meta.get("author"))),
-            tags=self._tags.resolve(self._tag_names(meta)),
-            visibility=_visibility(rel, meta),
-            expires=self._optional_date(rel, meta, ("expiryDate", "expirydate", "expires")),
+            tags=self._tags.resolve(self._names(meta, self._tag_fields)),
+            categories=self._tags.resolve(categories),
+            terms=self._terms(meta),
+            visibility=self._visibility(rel, meta),
+            expires=None
+            if self._layout.publish_expired
+            else self._optional_date(
+                rel, meta, ("expiryDate", "expirydate", "unpublishdate", "expires")
+            ),
+            waits_for_date=not self._layout.publish_future,
             declared_id=_declared_id(meta),
             declared_updated=self._optional_date(rel, meta, _UPDATED_KEYS),
             summary=_first_text(meta, _SUMMARY_KEYS),
@@ -107,15 +138,56 @@ class PostLoader:
             overrides=_overrides(rel, meta.get("syndicate")),
         )
 
+    def _visibility(self, rel: str, meta: Mapping[str, Any]) -> Visibility:
+        """The frontmatter's word, unless the generator's config publishes such posts."""
+        visibility = _visibility(rel, meta)
+        if visibility is Visibility.DRAFT and self._layout.publish_drafts:
+            return Visibility.PUBLIC
+        if visibility is Visibility.UNPUBLISHED and self._layout.publish_unpublished:
+            return Visibility.PUBLIC
+        return visibility
+
     def _stem(self, rel: str) -> str:
         folder, _, name = rel.rpartition("/")
-        stem = name.split(".")[0]
+        if self._layout.stem_keeps_dots:
+            stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+            stem = stem.rstrip(".") or stem  # Jekyll: a slug never ends with a period
+        else:
+            stem = name.split(".")[0]
         if self._layout.bundles and stem == "index" and folder:
             return folder.rpartition("/")[2]
         return stem
 
+    def _sections(self, rel: str) -> tuple[str, ...]:
+        """Hugo: the folders under content/ that lead to the post (a bundle's own folder not)."""
+        if self._layout.name != "hugo":
+            return ()
+        parts = rel.removeprefix("content/").split("/")[:-1]
+        if (
+            self._layout.bundles
+            and rel.rsplit("/", 1)[-1].split(".", maxsplit=1)[0] == "index"
+            and parts
+        ):
+            parts = parts[:-1]
+        return tuple(parts)
+
+    def _section_path(self, rel: str) -> tuple[str, ...]:
+        """Hugo's .CurrentSection path: the nearest folder holding an `_index` file, else the
+        top-level folder (always a section)."""
+        folders = self._sections(rel)
+        for depth in range(len(folders), 1, -1):
+            if "/".join(folders[:depth]) in self._layout.section_dirs:
+                return folders[:depth]
+        return folders[:1]
+
+    def _collection_path(self, rel: str) -> str:
+        """Jekyll's :path: the file's path in the posts folder, without its extension."""
+        inside = rel.removeprefix(self._layout.posts_dir.rstrip("/") + "/")
+        return inside.rsplit(".", 1)[0] if "." in inside else inside
+
     def _date(self, rel: str, meta: Mapping[str, Any], name_date: Any) -> datetime:
-        value = next((meta[k] for k in _DATE_KEYS if meta.get(k) is not None), None)
+        keys = self._layout.date_keys
+        value = next((meta[k] for k in keys if meta.get(k) is not None), None)
         if value is None:
             if name_date is None:
                 raise PostDataError(
@@ -123,9 +195,12 @@ class PostLoader:
                 )
             value = name_date
         try:
-            return parse_date(value, self._zone)
+            moment = parse_date(value, self._zone, naive_utc=self._layout.naive_yaml_utc)
         except DateError as exc:
             raise PostDataError(rel, f"bad date: {exc}") from None
+        # Jekyll shows every date in the site's zone (Ruby's Time#localtime); Hugo keeps the
+        # offset the date was written with.
+        return moment.astimezone(self._zone) if self._layout.name == "jekyll" else moment
 
     def _optional_date(
         self, rel: str, meta: Mapping[str, Any], keys: tuple[str, ...]
@@ -138,27 +213,60 @@ class PostLoader:
         except DateError as exc:
             raise PostDataError(rel, f"bad date in {keys[0]}: {exc}") from None
 
-    def _tag_names(self, meta: Mapping[str, Any]) -> list[str]:
+    def _names(self, meta: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
+        """The names written in some frontmatter fields, in order, each once."""
         names: list[str] = []
-        for field in self._tag_fields:
-            names.extend(split_tags(meta.get(field), whitespace=self._layout.tags_split_on_space))
+        for field in fields:
+            for name in self._split(meta.get(field)):
+                if name not in names:
+                    names.append(name)
         return names
 
-    def _permalink(
-        self,
-        rel: str,
-        meta: Mapping[str, Any],
-        date: datetime,
-        slug: str,
-        title: str,
-        categories: list[str],
-        stem: str,
-    ) -> str:
-        declared = meta.get("permalink") or meta.get("url")
-        if isinstance(declared, str) and declared.strip():
-            return urls.absolute(self._site_url, declared.strip())
-        pattern = self._layout.permalink
-        fields = {"slug": slug, "filename": stem}
+    def _split(self, value: object) -> list[str]:
+        if isinstance(value, str) and not self._layout.split_term_strings:
+            return split_tags([value])  # Hugo: a string is one term, commas and all
+        return split_tags(value, whitespace=self._layout.tags_split_on_space)
+
+    def _terms(self, meta: Mapping[str, Any]) -> tuple[Term, ...]:
+        return tuple(
+            Term(taxonomy, tag.slug, tag.name)
+            for taxonomy in self._taxonomies
+            for tag in self._tags.resolve(self._split(meta.get(taxonomy)))
+        )
+
+    def _permalink(self, rel: str, meta: Mapping[str, Any], facts: PageFacts) -> str:
+        layout = self._layout
+        declared = next(
+            (str(meta[k]).strip() for k in layout.declared_url_keys if meta.get(k)), None
+        )
+        pattern = declared or layout.permalink
+        if layout.name == "jekyll" and "{" not in pattern:
+            # A post's own `permalink:` may use the placeholders too.
+            path = jekyll_path(pattern, self._local(facts))
+            return urls.absolute(self._site_url, path)
+        if layout.name == "hugo":
+            if declared:  # Hugo's `url`, under the site's path, as written
+                return urls.absolute(self._site_url, declared.lstrip("/"))
+            if not pattern:
+                return urls.absolute(
+                    self._site_url, hugo_default_path(facts, ugly=layout.ugly_urls)
+                )
+            if is_native(pattern):
+                path = hugo_path(pattern, facts, ugly=layout.ugly_urls)
+                return urls.absolute(self._site_url, path)
+        if declared:
+            return urls.absolute(self._site_url, declared)
+        return self._pattern_permalink(pattern, meta, facts)
+
+    def _local(self, facts: PageFacts) -> PageFacts:
+        return replace(facts, date=facts.date.astimezone(self._zone))
+
+    def _pattern_permalink(self, pattern: str, meta: Mapping[str, Any], facts: PageFacts) -> str:
+        """A pattern in syndicate's own `{field}` syntax."""
+        date, slug, title, categories = facts.date, facts.name_slug, facts.title, facts.categories
+        if facts.slug:
+            slug = facts.slug.strip("/ ")
+        fields = {"slug": slug, "filename": facts.name}
         if "{section}" in pattern:
             fields["section"] = (
                 self._layout.posts_dir.split("/")[-1] if self._layout.name == "hugo" else ""
@@ -182,6 +290,23 @@ class PostLoader:
         if not isinstance(value, str) or not value.strip():
             return None
         return urls.absolute(self._site_url, value.strip())
+
+
+class CaselessKeys(dict[str, Any]):
+    """Frontmatter read as Hugo reads it: `Categories` and `categories` are one key (the last
+    written wins)."""
+
+    def __init__(self, meta: Mapping[str, Any]) -> None:
+        super().__init__((str(k).lower(), v) for k, v in meta.items())
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
 
 
 def _visibility(rel: str, meta: Mapping[str, Any]) -> Visibility:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from syndicate.content import embeds, kramdown, templating
+from syndicate.content import embeds, kramdown, references, templating
+from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
 from syndicate.content.summary import is_balanced, lead_paragraphs
 from syndicate.content.text import html_to_text
+from syndicate.errors import ContentError
 from syndicate.model import Rendered
 
 _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
@@ -22,7 +27,9 @@ class Renderer:
     """Renders bodies for one site. Cheap to call; keep one per process (not thread-safe).
 
     `syntax` names the template language the blog's generator expands in posts before
-    rendering them: "liquid" (Jekyll), "shortcodes" (Hugo) or None.
+    rendering them: "liquid" (Jekyll), "shortcodes" (Hugo) or None. `liquid` is the Jekyll
+    blog's Liquid (its site variables); `front_matter` gives a post's frontmatter by its
+    source path, for Liquid's `page`.
     """
 
     def __init__(
@@ -32,11 +39,15 @@ class Renderer:
         image_dir: str | None = None,
         summary_markers: Sequence[str] = ("READMORE", "<!--more-->"),
         syntax: str | None = None,
+        liquid: JekyllLiquid | None = None,
+        front_matter: Callable[[str], Mapping[str, Any]] | None = None,
     ) -> None:
         self._sanitizer = Sanitizer((site_url, image_dir) if image_dir else None)
         self._markers = tuple(summary_markers)
         self._site_url = site_url
         self._syntax = syntax
+        self._liquid = liquid or (JekyllLiquid(site_url) if syntax == "liquid" else None)
+        self._front_matter = front_matter
         self._references: Callable[[], Mapping[str, str]] = dict
         self._known: Mapping[str, str] | None = None
 
@@ -54,14 +65,27 @@ class Renderer:
                 return self._known[key]
         return None
 
-    def _expand(self, body: str) -> tuple[str, list[str]]:
+    def _expand(self, body: str, page_url: str, source: str | None) -> tuple[str, list[str]]:
         if self._syntax is None or not templating.needs_expanding(body):
             return body, []
-        if self._syntax == "liquid":
-            out = templating.expand_liquid(body, self._site_url, self._resolve)
+        if self._liquid is not None:
+            out = self._liquid.expand(body, self._resolve, lambda: self._page(page_url, source))
         else:
             out = templating.expand_shortcodes(body, self._resolve)
         return out.text, out.warnings
+
+    def _page(self, page_url: str, source: str | None) -> dict[str, Any]:
+        """Liquid's `page` for a post: its frontmatter, url (without the site's base) and path."""
+        page: dict[str, Any] = {}
+        if source and self._front_matter is not None:
+            # a file gone or broken since it was read: its variables print nothing
+            with contextlib.suppress(OSError, ContentError):
+                page.update(self._front_matter(source))
+        base = urlsplit(self._site_url).path.rstrip("/")
+        page.update(url="/" + urlsplit(page_url).path.removeprefix(base).lstrip("/"))
+        if source:
+            page.update(path=source, name=source.rsplit("/", 1)[-1], collection="posts")
+        return page
 
     def render(
         self,
@@ -71,13 +95,18 @@ class Renderer:
         summary: str | None = None,
         *,
         expand: bool = True,
+        source: str | None = None,
     ) -> Rendered:
         """Render `body` (Markdown or HTML) as it belongs to `page_url`.
 
         `summary`, the frontmatter's own summary, replaces the one taken from the body.
         `expand=False` leaves template syntax (Liquid, shortcodes) as the text it is.
+        `source` is the post's file, whose frontmatter Liquid's `page` shows.
         """
-        body, template_warnings = self._expand(body) if expand else (body, [])
+        body, template_warnings = self._expand(body, page_url, source) if expand else (body, [])
+        if body_format == "markdown" and references.has_references(body):
+            body, dangling = references.unlink_dangling(body)
+            template_warnings += dangling
         if body_format == "markdown":
             raw = to_html(mark_summary(body, self._markers))
         else:

@@ -27,7 +27,7 @@ def read_site_info(root: Path, layout: str) -> SiteInfo:
         if layout == "middleman":
             return _middleman(read_config(root / "data" / "site.yml"))
         if layout == "jekyll":
-            return _jekyll(read_config(root / "_config.yml"))
+            return _jekyll(read_config(root / "_config.yml"), _cname(root))
         return _hugo(hugo_config(root))
     except (OSError, ValueError, yaml.YAMLError):
         return SiteInfo()
@@ -52,13 +52,25 @@ def _middleman(data: dict[str, Any]) -> SiteInfo:
     )
 
 
-def _jekyll(data: dict[str, Any]) -> SiteInfo:
+def _cname(root: Path) -> str | None:
+    """The domain of a GitHub Pages `CNAME` file (its first line), if there is one."""
+    try:
+        lines = (root / "CNAME").read_text("utf-8", "replace").split()
+    except OSError:
+        return None
+    host = lines[0].strip().split("://")[-1].strip("/") if lines else ""
+    return host or None
+
+
+def _jekyll(data: dict[str, Any], cname: str | None = None) -> SiteInfo:
     url = _text(data.get("url"))
+    if not url and cname:  # GitHub Pages sets site.url from CNAME, over https
+        url = f"https://{cname}"
     base = (_text(data.get("baseurl")) or "").strip("/")
     if url:
         url = url.rstrip("/") + "/" + (base + "/" if base else "")
     return SiteInfo(
-        title=_text(data.get("title")),
+        title=_text(data.get("title")) or _text(data.get("name")),
         url=url,
         description=_text(data.get("description")),
         language=_text(data.get("lang")),

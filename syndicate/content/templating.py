@@ -1,10 +1,10 @@
-"""The template syntax real posts carry: Jekyll's Liquid tags and Hugo's shortcodes.
+"""The template syntax real posts carry: Hugo's shortcodes here, Jekyll's Liquid in liquid.py.
 
 A generator expands these before rendering; a feed that showed them as written would be wrong,
 and a feed without what they stand for (the video, the figure, the code) would be poorer. So
-the common ones are expanded here to the Markdown or HTML they produce; the rest are removed,
-with a warning naming them. Both generators expand their syntax everywhere, code blocks
-included, except inside Liquid's `{% raw %}` and Hugo's `{{</* ... */>}}` escapes.
+the common shortcodes are expanded here to the Markdown or HTML they produce; the rest are
+removed, with a warning naming them. Both generators expand their syntax everywhere, code
+blocks included, except inside Liquid's `{% raw %}` and Hugo's `{{</* ... */>}}` escapes.
 """
 
 from __future__ import annotations
@@ -14,16 +14,9 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 Resolver = Callable[[str], str | None]  # a post reference → its permalink, or None
 
-_LIQUID_TAG = re.compile(r"\{%-?\s*(\w+)\s*(.*?)\s*-?%\}", re.DOTALL)
-_LIQUID_OUTPUT = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
-_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
-_HIGHLIGHT = re.compile(
-    r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*%\}\n?(.*?)\n?\{%-?\s*endhighlight\s*-?%\}", re.DOTALL
-)
 _SHORTCODE = re.compile(r"\{\{([<%])\s*(/?)\s*([\w./-]+)(.*?)\s*[>%]\}\}", re.DOTALL)
 _ESCAPED_SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.DOTALL)
 _HUGO_HIGHLIGHT = re.compile(
@@ -40,59 +33,6 @@ class Expansion:
 
 def needs_expanding(body: str) -> bool:
     return "{%" in body or "{{" in body
-
-
-def expand_liquid(body: str, site_url: str, resolve: Resolver) -> Expansion:
-    """Jekyll: highlight blocks, site.url/baseurl, post_url and link; raw left as written."""
-    out = Expansion(body)
-    kept: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(1))
-        return _PLACEHOLDER.format(len(kept) - 1)
-
-    text = _RAW.sub(keep, body)
-    text = _HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}\n```", text)
-    text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m.group(1), m.group(2), resolve, out), text)
-    text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m.group(1), site_url, out), text)
-    for index, raw in enumerate(kept):
-        text = text.replace(_PLACEHOLDER.format(index), raw)
-    out.text = text
-    return out
-
-
-def _liquid_tag(name: str, argument: str, resolve: Resolver, out: Expansion) -> str:
-    if name in ("post_url", "link"):
-        target = resolve(argument.strip().strip("'\""))
-        if target is None:
-            out.warnings.append(f"{{% {name} {argument} %}} names no post that exists")
-            return ""
-        return target
-    if name in ("comment", "endcomment"):
-        return ""
-    out.warnings.append(f"Liquid tag {{% {name} %}} is not expanded in feeds; removed")
-    return ""
-
-
-def _liquid_output(expression: str, site_url: str, out: Expansion) -> str:
-    parts = urlsplit(site_url)
-    values = {
-        "site.url": f"{parts.scheme}://{parts.netloc}",
-        "site.baseurl": parts.path.rstrip("/"),
-    }
-    head, _, filters = expression.partition("|")
-    head = head.strip()
-    if head in values:
-        return values[head]
-    quoted = re.fullmatch(r"""(['"])(.*)\1""", head)
-    if quoted and filters.strip() in ("relative_url", "absolute_url"):
-        path = quoted.group(2)
-        base = values["site.url"] if filters.strip() == "absolute_url" else ""
-        return base + values["site.baseurl"] + "/" + path.lstrip("/")
-    out.warnings.append(
-        f"Liquid output {{{{ {expression.strip()} }}}} is not expanded in feeds; removed"
-    )
-    return ""
 
 
 def expand_shortcodes(body: str, resolve: Resolver) -> Expansion:

@@ -15,7 +15,7 @@ from typing import Any
 from feedgen.entry import FeedEntry
 from lxml import etree
 
-from syndicate.model import Entry, FeedFormat, Rendered
+from syndicate.model import Entry, FeedFormat, Post, Rendered
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 NAMESPACES = {
@@ -49,12 +49,22 @@ def feed_entry(entry: Entry, rendered: Rendered, *, full: bool) -> FeedEntry:
     fe.published(utc(post.date))
     for author in post.authors:
         fe.author(_atom_author(author.name, author.uri, author.email))
-    for tag in post.tags:
-        fe.category(term=tag.name)
+    for name in category_names(post):
+        fe.category(term=name)
     fe.summary(rendered.summary_html or rendered.content_html, type="html")
     if full:
         fe.content(rendered.content_html, type="html")
     return fe
+
+
+def category_names(post: Post) -> list[str]:
+    """What an entry lists as its categories: the post's categories, then its tags, as
+    jekyll-feed lists them, then the terms of the blog's other taxonomies."""
+    return (
+        [c.name for c in post.categories]
+        + [t.name for t in post.tags]
+        + [t.name for t in post.terms]
+    )
 
 
 def atom_entry(fe: FeedEntry, entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
@@ -80,11 +90,14 @@ def _atom_author(name: str, uri: str | None, email: str | None) -> dict[str, str
     return author
 
 
-def rss_item(fe: FeedEntry, entry: Entry) -> bytes:
+def rss_item(fe: FeedEntry, entry: Entry, site_author: str | None = None) -> bytes:
+    """The RSS item; a post naming no author credits `site_author`, since RSS items, unlike
+    Atom entries and JSON Feed items, inherit no author from their feed."""
     root = etree.Element("rss", nsmap=NAMESPACES)
     item = fe.rss_entry()
-    for author in entry.post.authors:  # Dublin Core's creator: RSS's own <author> wants an email
-        etree.SubElement(item, _DC_CREATOR).text = author.name
+    names = [a.name for a in entry.post.authors] or ([site_author] if site_author else [])
+    for name in names:  # Dublin Core's creator: RSS's own <author> wants an email
+        etree.SubElement(item, _DC_CREATOR).text = name
     root.append(item)
     data = bytes(etree.tostring(item, encoding="utf-8"))
     return (
@@ -107,8 +120,9 @@ def json_item(entry: Entry, rendered: Rendered, *, full: bool) -> dict[str, Any]
     item["date_modified"] = utc(entry.updated).isoformat()
     if post.authors:
         item["authors"] = [_json_author(a.name, a.uri) for a in post.authors]
-    if post.tags:
-        item["tags"] = [t.name for t in post.tags]
+    categories = category_names(post)
+    if categories:
+        item["tags"] = categories
     if post.language:
         item["language"] = post.language
     return item
@@ -125,9 +139,14 @@ def _json_author(name: str, uri: str | None) -> dict[str, str]:
 
 
 def serialise(
-    variants: Iterable[tuple[FeedFormat, bool]], entry: Entry, rendered: Rendered
+    variants: Iterable[tuple[FeedFormat, bool]],
+    entry: Entry,
+    rendered: Rendered,
+    site_author: str | None = None,
 ) -> dict[tuple[FeedFormat, bool], bytes]:
-    """The entry in each (format, full content) variant, as bytes for documents of that format."""
+    """The entry in each (format, full content) variant, as bytes for documents of that format.
+
+    `site_author` is credited in RSS items of posts that name no author."""
     out: dict[tuple[FeedFormat, bool], bytes] = {}
     entries: dict[bool, FeedEntry] = {}
     for fmt, full in variants:
@@ -138,5 +157,5 @@ def serialise(
         if fmt is FeedFormat.ATOM:
             out[(fmt, full)] = atom_entry(fe, entry, rendered, full=full)
         else:
-            out[(fmt, full)] = rss_item(fe, entry)
+            out[(fmt, full)] = rss_item(fe, entry, site_author)
     return out

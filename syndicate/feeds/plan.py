@@ -1,8 +1,9 @@
 """Which feeds exist and which entries each one lists: a pure function of the posts.
 
-Every public post is in the site feed, in the feed of each of its tags and of each of its
-authors (each kind can be switched off). A feed lists its newest entries, newest first; ties
-on the date are broken by id so the order never depends on the filesystem.
+Every public post is in the site feed, in the feed of each of its tags, categories, authors
+and terms of the blog's other taxonomies (each kind can be switched off). A feed lists its
+newest entries, newest first; ties on the date are broken by id so the order never depends on
+the filesystem.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def plan(
     for (kind, key), (members, names) in sorted(
         groups.items(), key=lambda item: (item[0][0].value, item[0][1])
     ):
-        if not (kinds.tags if kind is FeedKind.TAG else kinds.authors).enabled:
+        if not _kind_settings(settings, kind).enabled:
             continue
         name = _most_common(names)
         spec = make_spec(settings, kind, key, name)
@@ -68,18 +69,30 @@ def _groups(
     groups: dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]] = defaultdict(
         lambda: ([], Counter())
     )
-    want_tags, want_authors = settings.feeds.tags.enabled, settings.feeds.authors.enabled
+    feeds = settings.feeds
+    want_tags, want_authors = feeds.tags.enabled, feeds.authors.enabled
+    want_categories, want_terms = feeds.categories.enabled, feeds.taxonomies.enabled
+
+    def add(kind: FeedKind, key: str, name: str, entry: Entry) -> None:
+        members, names = groups[(kind, key)]
+        if not members or members[-1] is not entry:  # a post naming a tag twice is listed once
+            members.append(entry)
+        names[name] += 1
+
     for entry in entries:  # already newest first, so each group is too
+        post = entry.post
         if want_tags:
-            for tag in entry.post.tags:
-                members, names = groups[(FeedKind.TAG, tag.slug)]
-                members.append(entry)
-                names[tag.name] += 1
+            for tag in post.tags:
+                add(FeedKind.TAG, tag.slug, tag.name, entry)
         if want_authors:
-            for author in entry.post.authors:
-                members, names = groups[(FeedKind.AUTHOR, author.key)]
-                members.append(entry)
-                names[author.name] += 1
+            for author in post.authors:
+                add(FeedKind.AUTHOR, author.key, author.name, entry)
+        if want_categories:
+            for category in post.categories:
+                add(FeedKind.CATEGORY, category.slug, category.name, entry)
+        if want_terms:
+            for term in post.terms:
+                add(FeedKind.TERM, f"{term.taxonomy}/{term.slug}", term.name, entry)
     return groups
 
 
@@ -92,7 +105,16 @@ def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSp
     """Title, paths and URLs of one feed, from the settings for its kind."""
     kind_settings = _kind_settings(settings, kind)
     site = settings.site
-    values = {"site": site.title, "tag": name, "author": name, "name": name, "slug": key}
+    taxonomy, _, slug = key.rpartition("/") if kind is FeedKind.TERM else ("", "", key)
+    values = {
+        "site": site.title,
+        "tag": name,
+        "author": name,
+        "category": name,
+        "name": name,
+        "slug": slug,
+        "taxonomy": taxonomy,
+    }
     outputs = []
     for fmt_name in settings.feeds.formats:
         template = kind_settings.path_for(fmt_name)
@@ -119,6 +141,8 @@ def _kind_settings(settings: Settings, kind: FeedKind) -> FeedKindSettings:
         FeedKind.SITE: settings.feeds.site,
         FeedKind.TAG: settings.feeds.tags,
         FeedKind.AUTHOR: settings.feeds.authors,
+        FeedKind.CATEGORY: settings.feeds.categories,
+        FeedKind.TERM: settings.feeds.taxonomies,
     }[kind]
 
 

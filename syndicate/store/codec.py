@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from syndicate.model import Author, Post, PostOverrides, Tag, Visibility
+from syndicate.model import Author, Post, PostOverrides, Tag, Term, Visibility
 
 
 def dump_post(post: Post) -> str:
@@ -20,6 +20,10 @@ def dump_post(post: Post) -> str:
         "authors": [_author(a) for a in post.authors],
         "tags": [[t.slug, t.name] for t in post.tags],
     }
+    if post.categories:
+        data["categories"] = [[t.slug, t.name] for t in post.categories]
+    if post.terms:
+        data["terms"] = [[t.taxonomy, t.slug, t.name] for t in post.terms]
     if post.visibility is not Visibility.PUBLIC:
         data["visibility"] = post.visibility.value
     optional = {
@@ -31,6 +35,8 @@ def dump_post(post: Post) -> str:
         "language": post.language,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
+    if not post.waits_for_date:
+        data["waits_for_date"] = False
     if post.overrides != PostOverrides():
         data["overrides"] = {"skip": post.overrides.skip, "text": post.overrides.text}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -47,10 +53,13 @@ def load_post(text: str) -> Post:
         permalink=data["permalink"],
         authors=tuple(_shared_author(tuple(sorted(a.items()))) for a in data["authors"]),
         tags=tuple(_shared_tag(s, n) for s, n in data["tags"]),
+        categories=tuple(_shared_tag(s, n) for s, n in data.get("categories", ())),
+        terms=tuple(Term(x, s, n) for x, s, n in data.get("terms", ())),
         visibility=Visibility(data.get("visibility", "public")),
         expires=_date(data.get("expires")),
         declared_id=data.get("declared_id"),
         declared_updated=_date(data.get("declared_updated")),
+        waits_for_date=data.get("waits_for_date", True),
         summary=data.get("summary"),
         image=data.get("image"),
         language=data.get("language"),

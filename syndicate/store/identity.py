@@ -65,10 +65,18 @@ def mint(
             path=path,
             permalink=url,
             slug=slug,
+            dir=url_folder(url),
         )
     if candidate in taken:
         candidate = f"{candidate}#{digest(salt or candidate)[:8]}"
     return candidate
+
+
+def url_folder(url: str) -> str:
+    """The URL up to its last path segment, without the slash (Ruby's File.dirname): with
+    `{dir}/{slug}`, Jekyll's post.id, which jekyll-feed makes each entry's id."""
+    head, _, _ = url.rstrip("/").rpartition("/")
+    return head if "//" in head or not url.startswith(("http:", "https:")) else url.rstrip("/")
 
 
 def check_template(template: str) -> None:
@@ -81,6 +89,7 @@ def check_template(template: str) -> None:
             path="blog/post.html",
             permalink="https://example.org/blog/post.html",
             slug="post",
+            dir="https://example.org/blog",
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"unknown field {exc} in id_template") from None

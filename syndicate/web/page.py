@@ -19,7 +19,13 @@ from syndicate.web.catalog import FeedFile
 
 FORMAT_NAMES = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
 _FORMAT_ORDER = list(FeedFormat)
-_SECTIONS = ((FeedKind.SITE, "Site"), (FeedKind.TAG, "Tags"), (FeedKind.AUTHOR, "Authors"))
+_SECTIONS = (
+    (FeedKind.SITE, "Site"),
+    (FeedKind.TAG, "Tags"),
+    (FeedKind.CATEGORY, "Categories"),
+    (FeedKind.TERM, "Other taxonomies"),
+    (FeedKind.AUTHOR, "Authors"),
+)
 
 # Narrow screens stack every row (name, then formats): left to flex-wrap, short names kept
 # their formats beside them and long ones did not, which looked ragged on a phone.

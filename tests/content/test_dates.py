@@ -73,11 +73,19 @@ def test_yaml_typed_dates_and_datetimes_are_accepted() -> None:
     assert parse_date(aware, PARIS) is aware
 
 
+def test_a_year_repeated_after_the_time_ends_the_date_as_in_ruby() -> None:
+    # Ruby's Time.parse reads `2023-01-29 18:30:22 2023 -0800` as a local time, zone unread
+    assert parse_date("2023-01-29 18:30:22 2023 -0800", PARIS) == _at(1, 2023, 1, 29, 18, 30, 22)
+
+
 def test_surrounding_spaces_are_ignored() -> None:
     assert parse_date("  2015-05-21 11:40 UTC \n", PARIS) == _at(0, 2015, 5, 21, 11, 40)
 
 
-@pytest.mark.parametrize("garbage", ["tomorrow", "not a date", "2015-13-45", "1432208400", "TBD"])
+@pytest.mark.parametrize(
+    "garbage",
+    ["tomorrow", "not a date", "2015-13-45", "1432208400", "TBD", "2023-01-29 18:30 2024 -0800"],
+)
 def test_garbage_is_a_date_error_that_shows_a_good_example(garbage: str) -> None:
     with pytest.raises(DateError, match="2024-05-21 14:30:00 \\+02:00") as caught:
         parse_date(garbage, UTC)

@@ -152,7 +152,7 @@ def test_jekyll_default_permalink_has_space_separated_categories(jekyll: Path) -
         ("pretty", "news/release/2020/01/02/hello-world/"),
         ("date", "news/release/2020/01/02/hello-world.html"),
         ("none", "news/release/hello-world.html"),
-        ("/blog/:year/:i_month/:title/", "blog/2020/01/hello-world/"),
+        ("/blog/:year/:i_month/:title/", "blog/2020/1/hello-world/"),
         ("/:categories/:title:output_ext", "news/release/hello-world.html"),
     ],
 )
@@ -179,7 +179,7 @@ def test_jekyll_registry_lives_in_data(jekyll: Path) -> None:
 
 def test_a_broken_jekyll_config_falls_back_to_the_default(jekyll: Path) -> None:
     write(jekyll / "_config.yml", "permalink: [unclosed\n")
-    assert resolve(jekyll, "auto").permalink == "{categories}/{year}/{month}/{day}/{slug}.html"
+    assert resolve(jekyll, "auto").permalink == "/:categories/:year/:month/:day/:title:output_ext"
 
 
 # --- Hugo -----------------------------------------------------------------------------------
@@ -275,3 +275,77 @@ def test_hugo_posts_dir_falls_back_to_content(tmp_path: Path) -> None:
     write(tmp_path / "content" / "about.md", "---\ntitle: A\ndate: 2020-01-01\n---\n")
     layout = resolve(tmp_path, "auto")
     assert (layout.name, layout.posts_dir) == ("hugo", "content")
+
+
+# --- what the generator's config publishes ---------------------------------------------------
+
+_NOW = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def _held_back(root: Path) -> dict[str, bool]:
+    return {rel.rsplit("/", 1)[-1]: lp.post.is_public(_NOW) for rel, lp in _load_all(root).items()}
+
+
+@pytest.mark.parametrize(
+    ("flags", "public"), [("", False), ("future: true\nunpublished: true\n", True)]
+)
+def test_jekyll_future_and_unpublished_follow_its_config(
+    tmp_path: Path, flags: str, public: bool
+) -> None:
+    write(tmp_path / "_config.yml", "title: J\n" + flags)
+    write(tmp_path / "_posts" / "2099-01-01-ahead.md", "---\ntitle: Ahead\n---\n")
+    write(tmp_path / "_posts" / "2020-01-01-off.md", "---\ntitle: Off\npublished: false\n---\n")
+    write(tmp_path / "_posts" / "2020-01-02-draft.md", "---\ntitle: D\ndraft: true\n---\n")
+    # jekyll-feed leaves `draft: true` out whatever the config says
+    assert _held_back(tmp_path) == {
+        "2099-01-01-ahead.md": public,
+        "2020-01-01-off.md": public,
+        "2020-01-02-draft.md": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "public"),
+    [("", False), ("buildFuture = true\nbuildDrafts = true\nbuildExpired = true\n", True)],
+)
+def test_hugo_build_flags_follow_its_config(tmp_path: Path, flags: str, public: bool) -> None:
+    write(tmp_path / "hugo.toml", 'title = "H"\n' + flags)
+    posts = tmp_path / "content" / "posts"
+    write(posts / "ahead.md", "---\ntitle: A\ndate: 2020-01-01\npublishDate: 2099-01-01\n---\n")
+    write(posts / "draft.md", "---\ntitle: D\ndate: 2020-01-01\ndraft: true\n---\n")
+    write(posts / "gone.md", "---\ntitle: G\ndate: 2020-01-01\nexpiryDate: 2021-01-01\n---\n")
+    assert _held_back(tmp_path) == {"ahead.md": public, "draft.md": public, "gone.md": public}
+
+
+def test_hugo_sections_are_the_folders_with_an_index_file(tmp_path: Path) -> None:
+    write(tmp_path / "hugo.toml", 'title = "H"\n[permalinks]\nposts = "/:sections/:filename/"\n')
+    posts = tmp_path / "content" / "posts"
+    write(posts / "ai" / "_index.md", "---\ntitle: AI\n---\n")
+    write(posts / "loose" / "inner" / "_index.md", "---\ntitle: I\n---\n")
+    for rel in ("ai/a.md", "ai/b/index.md", "ai/plain/c.md", "loose/d.md", "loose/inner/e.md"):
+        write(posts / rel, "---\ntitle: T\ndate: 2024-01-01\n---\n")
+    links = {rel: lp.post.permalink for rel, lp in _load_all(tmp_path).items()}
+    base = "https://blog.example.org/posts/"
+    assert links == {
+        "content/posts/ai/a.md": base + "ai/a/",
+        "content/posts/ai/b/index.md": base + "ai/b/",
+        "content/posts/ai/plain/c.md": base + "ai/c/",
+        "content/posts/loose/d.md": base + "d/",
+        "content/posts/loose/inner/e.md": base + "loose/inner/e/",
+    }
+
+
+def test_a_hugo_config_directory_is_read_as_hugo_reads_it(tmp_path: Path) -> None:
+    write(tmp_path / "config" / "_default" / "hugo.toml", 'timeZone = "Asia/Tokyo"\n')
+    write(tmp_path / "config" / "_default" / "permalinks.toml", 'posts = "/:year/:slug/"\n')
+    write(tmp_path / "config" / "_default" / "params.toml", 'author = "A"\n')
+    write(tmp_path / "config" / "production" / "hugo.toml", "buildFuture = true\n")
+    write(tmp_path / "config" / "development" / "hugo.toml", "buildDrafts = true\n")
+    write(tmp_path / "content" / "posts" / "x.md", "---\ntitle: X\ndate: 2024-01-01\n---\n")
+    layout = resolve(tmp_path, "auto")
+    assert (layout.name, layout.permalink, layout.timezone) == (
+        "hugo",
+        "/:year/:slug/",
+        "Asia/Tokyo",
+    )
+    assert layout.publish_future and not layout.publish_drafts

@@ -1,8 +1,8 @@
-"""Liquid tags and Hugo shortcodes become what the generator would have made of them."""
+"""Hugo shortcodes become what the generator would have made of them (Liquid: test_liquid)."""
 
 from __future__ import annotations
 
-from syndicate.content.templating import expand_liquid, expand_shortcodes, needs_expanding
+from syndicate.content.templating import expand_shortcodes, needs_expanding
 
 POSTS = {
     "2010-07-21-name": "https://x.org/2010/07/21/name/",
@@ -16,35 +16,6 @@ def resolve(ref: str) -> str | None:
 
 def test_plain_text_needs_nothing() -> None:
     assert not needs_expanding("Just *text* with {braces}.")
-
-
-def test_liquid_highlight_becomes_a_fence_and_raw_stays_raw() -> None:
-    body = "{% highlight ruby linenos %}\nputs 1\n{% endhighlight %}\n\n"
-    body += "{% raw %}{{ not.me }}{% endraw %}"
-    out = expand_liquid(body, "https://x.org/blog/", resolve)
-    assert out.text == "```ruby\nputs 1\n```\n\n{{ not.me }}"
-    assert out.warnings == []
-
-
-def test_liquid_site_variables_links_and_filters() -> None:
-    body = (
-        "[a]({{ site.url }}{{ site.baseurl }}/a.html) [b]({% post_url 2010-07-21-name %}) "
-        "[c]({{ '/c.png' | relative_url }}) [d]({% link _posts/2010-07-21-name.md %})"
-    )
-    out = expand_liquid(body, "https://x.org/blog/", resolve)
-    assert out.text == (
-        "[a](https://x.org/blog/a.html) [b](https://x.org/2010/07/21/name/) "
-        "[c](/blog/c.png) [d](https://x.org/2010/07/21/name/)"
-    )
-
-
-def test_unknown_liquid_is_removed_with_a_warning() -> None:
-    body = "A {% include note.html %} B {{ page.title }} C {% post_url missing %}"
-    out = expand_liquid(body, "https://x.org/", resolve)
-    assert out.text == "A  B  C "
-    joined = " | ".join(out.warnings)
-    assert len(out.warnings) == 3
-    assert "include" in joined and "page.title" in joined and "missing" in joined
 
 
 def test_hugo_media_shortcodes_become_embeds_and_links() -> None:

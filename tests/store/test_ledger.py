@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def record(pk: int = 1, source: str | None = POST.source) -> Record:
 
 def test_posts_survive_json() -> None:
     assert load_post(dump_post(POST)) == POST
+    published_ahead = replace(POST, waits_for_date=False)
+    assert load_post(dump_post(published_ahead)) == published_ahead
 
 
 def test_records_and_feeds_round_trip(tmp_path: Path) -> None:
