@@ -14,6 +14,10 @@ import smartypants
 
 _ATTRS = smartypants.Attr.q | smartypants.Attr.D | smartypants.Attr.e | smartypants.Attr.u
 _ENTITIES = re.compile(r"&#(8216|8217|8220|8221|8211|8212|8230);")
+# smartypants reads `\"` as an escaped plain quote; kramdown's SmartyPants (and so Jekyll) keeps
+# the backslash and curls the quote. So a mark that the title does not use, and that kramdown's
+# quote rules class with the backslash (punctuation, never before a closing quote), stands in.
+_STAND_INS = "[{(\ue000"
 # kramdown closes a quote after a digit or before a decade (`5'10"`, `'90s`)
 _CLOSING = re.compile(r"(?<=\d)\u2018|(?<![\w\u2019])\u2018(?=\d\ds\b)")
 _GUILLEMETS = (
@@ -30,5 +34,10 @@ def smartify(text: str) -> str:
         return text
     for pattern, replacement in _GUILLEMETS:
         text = pattern.sub(replacement, text)
+    stand_in = next((c for c in _STAND_INS if c not in text), "")
+    if stand_in:
+        text = text.replace("\\", stand_in)
     out = _ENTITIES.sub(lambda m: chr(int(m.group(1))), smartypants.smartypants(text, _ATTRS))
+    if stand_in:
+        out = out.replace(stand_in, "\\")
     return _CLOSING.sub("\u2019", out)

@@ -32,6 +32,8 @@ NBSP = "\xa0"
         ("Title with <code>'x'</code> code", "Title with <code>'x'</code> code"),
         ("Tom & Jerry's day", "Tom & Jerry’s day"),
         ("Plain words", "Plain words"),
+        ('a \\"b\\" c', "a \\“b\\” c"),
+        ("x \\\\ y \\. \\- \\` z", "x \\\\ y \\. \\- \\` z"),
     ],
 )
 def test_titles_come_out_as_jekyll_smartifies_them(title: str, jekyll: str) -> None:
