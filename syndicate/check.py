@@ -28,6 +28,7 @@ from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.errors import ConfigError, ContentError
 from syndicate.feeds import plan as planning
+from syndicate.feeds.budget import BRIEF_OVER, Fit, fit
 from syndicate.model import Entry, FeedFormat
 from syndicate.publish.credentials import problems as credential_problems
 from syndicate.store.identity import check_template
@@ -36,6 +37,7 @@ TEMPLATE_SYNTAX = ("{{", "{%", "&lt;%")
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
 
 
+_BRIEF_ESTIMATE = 2_000  # bytes of an entry's brief form (summary cut short, a link)
 _SINGULAR = {"tags": "tag", "authors": "author", "categories": "category", "taxonomies": "term"}
 
 
@@ -408,18 +410,22 @@ def _check_sizes(
         if total <= feed.spec.max_bytes or not feed.spec.outputs:
             continue
         name = feed.spec.outputs[0].path
-        biggest = max(feed.entries, key=lambda e: sizes.get(e.id, 0))
-        if sizes.get(biggest.id, 0) > feed.spec.max_bytes:
-            report.add(
-                Severity.WARNING,
-                biggest.post.source,
-                f"this post alone ({sizes[biggest.id]:,} bytes) is over {name}'s max_bytes "
-                f"({feed.spec.max_bytes:,}); the feed will carry it anyway",
-            )
-        else:
+        budget = feed.spec.max_bytes
+        own = [sizes.get(e.id, 0) for e in feed.entries]
+        chosen = fit([(n, _BRIEF_ESTIMATE if n > BRIEF_OVER else None) for n in own], budget)
+        for entry, size, how in zip(feed.entries, own, chosen, strict=False):
+            if how is Fit.BRIEF:
+                report.add(
+                    Severity.WARNING,
+                    entry.post.source,
+                    f"this post ({size:,} bytes) does not fit in {name}'s max_bytes "
+                    f"({budget:,}); the feed lists it with its summary and a link in place of "
+                    "its full text",
+                )
+        if len(chosen) < len(feed.entries):
             report.add(
                 Severity.WARNING,
                 name,
                 f"its {len(feed.entries)} newest entries take {total:,} bytes, over max_bytes "
-                f"({feed.spec.max_bytes:,}); the oldest are left out",
+                f"({budget:,}); the {len(feed.entries) - len(chosen)} oldest are left out",
             )

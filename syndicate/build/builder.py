@@ -33,9 +33,10 @@ from syndicate.content.layouts import Layout
 from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.content.text import digest, html_to_text
-from syndicate.errors import ContentError
+from syndicate.errors import ContentError, OutputError
 from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
+from syndicate.feeds.plan import PlannedFeed
 from syndicate.model import Entry, FeedKind, FeedSpec, Rendered
 from syndicate.store.cache import CachedRender, RenderCache
 from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
@@ -428,12 +429,13 @@ class Builder:
         pk_of = {r.entry_id: r.pk for r in by_entry.values()}
         for outcome in work.render_many(render_jobs):
             self._take(outcome, pk_of, by_entry, fresh, to_cache, report)
-            assembler.offer(outcome.entry_id, outcome.pieces)
+            assembler.offer(outcome.entry_id, outcome.pieces, outcome.briefs)
             self._progress.advance()
             if len(to_cache) >= _CACHE_BATCH:
                 self._cache.put_many(to_cache)
                 to_cache.clear()
         assembler.finish()
+        report.errors += [_unwritten(feed, exc) for feed, exc in assembler.failed]
         stored = {item[0] for item in to_cache}
         to_cache += [
             (pk, c.key, c.rendered, c.baseline) for pk, c in fresh.items() if pk not in stored
@@ -519,6 +521,14 @@ def _no_cyclic_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _unwritten(feed: PlannedFeed, exc: OutputError) -> ContentError:
+    """A feed that could not be written, reported against the posts it lists."""
+    sources = [e.post.source for e in feed.entries]
+    named = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+    reason = f"{exc}; that feed is left as it was (it lists {named or 'no post'})"
+    return ContentError(sources[0] if sources else feed.spec.key, reason)
 
 
 def _first(remote: Sequence[RemoteBatch]) -> set[str]:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syndicate.errors import OutputError
+from syndicate.feeds.budget import Fit, fit
 from syndicate.feeds.documents import FeedHead, shell
 from syndicate.feeds.output import OutputDir, digest
 from syndicate.feeds.plan import PlannedFeed, latest_update
@@ -100,8 +102,10 @@ class FeedAssembler:
         self._waiting: dict[tuple[str, Variant], list[int]] = defaultdict(list)
         self._uses: dict[tuple[str, Variant], int] = defaultdict(int)
         self._pieces: dict[tuple[str, Variant], bytes] = {}
+        self._briefs: dict[tuple[str, Variant], bytes] = {}
         self.records: list[FeedRecord] = []
         self.written: list[str] = []
+        self.failed: list[tuple[PlannedFeed, OutputError]] = []  # left unrecorded: retried
         for index, job in enumerate(self._jobs):
             keys = {(e.id, _variant(job)) for e in job.feed.entries}
             self._missing.append(len(keys))
@@ -116,13 +120,21 @@ class FeedAssembler:
             needed[entry_id].add(variant)
         return needed
 
-    def offer(self, entry_id: str, pieces: Mapping[Variant, bytes]) -> None:
-        """Take an entry's serialised variants; write every output they complete."""
+    def offer(
+        self,
+        entry_id: str,
+        pieces: Mapping[Variant, bytes],
+        briefs: Mapping[Variant, bytes] | None = None,
+    ) -> None:
+        """Take an entry's serialised variants (and the brief forms of the large ones, see
+        feeds/budget.py); write every output they complete."""
         for variant, data in pieces.items():
             key = (entry_id, variant)
             if key not in self._waiting or key in self._pieces:
                 continue
             self._pieces[key] = data
+            if briefs and variant in briefs:
+                self._briefs[key] = briefs[variant]
             for index in self._waiting[key]:
                 self._missing[index] -= 1
                 if self._missing[index] == 0:
@@ -141,14 +153,17 @@ class FeedAssembler:
         feed, output = job.feed, job.output
         variant = _variant(job)
         head = self._head(feed, output, self._known.get(output.path))
-        pieces = [
-            self._pieces[(e.id, variant)] for e in feed.entries if (e.id, variant) in self._pieces
-        ]
+        keys = [(e.id, variant) for e in feed.entries if (e.id, variant) in self._pieces]
         empty = shell(head, output)
-        kept = _within_budget(pieces, feed.spec.max_bytes - len(empty))
+        kept = self._within_budget(keys, feed.spec.max_bytes - len(empty))
         data = empty.fill(kept)
-        if self._out.write_if_changed(output.path, data):
-            self.written.append(output.path)
+        self._release(feed, variant)
+        try:
+            if self._out.write_if_changed(output.path, data):
+                self.written.append(output.path)
+        except OutputError as exc:  # this feed only: the others are still written
+            self.failed.append((feed, exc))
+            return
         spec = feed.spec
         self.records.append(
             FeedRecord(
@@ -163,11 +178,26 @@ class FeedAssembler:
                 len(kept),
             )
         )
+
+    def _release(self, feed: PlannedFeed, variant: Variant) -> None:
         for entry in feed.entries:
             key = (entry.id, variant)
             self._uses[key] -= 1
             if self._uses[key] == 0:
                 self._pieces.pop(key, None)
+                self._briefs.pop(key, None)
+
+    def _within_budget(self, keys: list[tuple[str, Variant]], budget: int) -> list[bytes]:
+        """The pieces the document carries, whole or in brief (see feeds/budget.py)."""
+        briefs = [self._briefs.get(key) for key in keys]
+        sizes = [
+            (len(self._pieces[k]), len(b) if b else None) for k, b in zip(keys, briefs, strict=True)
+        ]
+        chosen = fit(sizes, budget)
+        return [
+            self._pieces[key] if how is Fit.WHOLE else briefs[i] or b""
+            for i, (key, how) in enumerate(zip(keys, chosen, strict=False))  # chosen may be shorter
+        ]
 
     def _head(self, feed: PlannedFeed, output: FeedOutput, known: FeedRecord | None) -> FeedHead:
         feed_id = (
@@ -189,15 +219,3 @@ class FeedAssembler:
 
 def _variant(job: FeedJob) -> Variant:
     return (job.output.format, job.feed.spec.full_content)
-
-
-def _within_budget(pieces: list[bytes], budget: int) -> list[bytes]:
-    """The newest entries that fit in `budget` bytes; always at least one."""
-    kept: list[bytes] = []
-    used = 0
-    for piece in pieces:
-        used += len(piece) + 1
-        if kept and used > budget:
-            break
-        kept.append(piece)
-    return kept

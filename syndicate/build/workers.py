@@ -15,7 +15,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from syndicate.content.frontmatter import body_of
 from syndicate.content.loader import LoadedPost, PostLoader
 from syndicate.content.render import Renderer
 from syndicate.errors import ContentError
-from syndicate.feeds.entries import serialise
+from syndicate.feeds.entries import serialise, serialise_briefs
 from syndicate.model import Entry, Rendered
 from syndicate.store.codec import dump_post, load_post
 
@@ -52,6 +52,7 @@ class RenderResult:
     fresh: bool  # rendered by this job (worth caching)
     pieces: dict[Variant, bytes]
     error: ContentError | None = None
+    briefs: dict[Variant, bytes] = field(default_factory=dict)  # of the large pieces
 
 
 class PostWork:
@@ -88,12 +89,12 @@ class PostWork:
         if not self._parallel(sum(1 for j in jobs if j.rendered is None)):
             yield from (self.render(job) for job in jobs)
             return
-        for index, (rendered, fresh, pieces, error) in self._fan_out(
+        for index, (rendered, fresh, pieces, error, briefs) in self._fan_out(
             _render_job, jobs, ordered=False
         ):
             job = jobs[index]
             yield RenderResult(
-                job.entry.id, rendered if fresh else job.rendered, fresh, pieces, error
+                job.entry.id, rendered if fresh else job.rendered, fresh, pieces, error, briefs
             )
 
     def load(self, stamp: SourceStamp, *, keep_body: bool) -> LoadedPost | ContentError:
@@ -135,12 +136,9 @@ class PostWork:
                 source=job.source or post.source,
             )
             fresh = True
-        return RenderResult(
-            job.entry.id,
-            rendered,
-            fresh,
-            serialise(job.variants, job.entry, rendered, self._site_author),
-        )
+        pieces = serialise(job.variants, job.entry, rendered, self._site_author)
+        briefs = serialise_briefs(pieces, job.entry, rendered, self._site_author)
+        return RenderResult(job.entry.id, rendered, fresh, pieces, briefs=briefs)
 
     def _read_body(self, job: RenderJob) -> str | ContentError:
         source = job.source or job.entry.post.source
@@ -204,9 +202,12 @@ def _load_job(index: int) -> tuple[int, tuple[Any, ...] | ContentError]:
     )
 
 
+_Pieces = dict[Variant, bytes]
+
+
 def _render_job(
     index: int,
-) -> tuple[int, tuple[Rendered | None, bool, dict[Variant, bytes], ContentError | None]]:
+) -> tuple[int, tuple[Rendered | None, bool, _Pieces, ContentError | None, _Pieces]]:
     assert _WORK is not None
     result = _WORK.render(_JOBS[index])
     # The parent already holds a rendering it sent; do not pay to send it back.
@@ -215,4 +216,5 @@ def _render_job(
         result.fresh,
         result.pieces,
         result.error,
+        result.briefs,
     )

@@ -15,16 +15,34 @@ _PLUS = re.compile(r"(?<=[\w+])\+")
 _SHARP = re.compile(r"(?<=\w)#")
 
 
+# A slug names a file (`tag/<slug>.xml`): file systems refuse names over 255 bytes, and a
+# feed's path should stay readable. Longer slugs keep their start and gain a hash of the whole.
+MAX_SLUG_BYTES = 120
+_HASH_CHARS = 8
+
+
 @functools.lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """A stable URL slug: accents folded, lower case, runs of other characters as one dash.
 
     Letters outside Latin are kept (`日本` stays `日本`); they are percent-encoded in URLs.
+    At most MAX_SLUG_BYTES of UTF-8 (see `bounded`).
     """
     text = _PLUS.sub("-plus-", _SHARP.sub("-sharp-", text))  # C++ and C# are not C
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _NOT_WORD.sub("-", folded).strip("-")
+    return bounded(_NOT_WORD.sub("-", folded).strip("-"))
+
+
+def bounded(slug: str) -> str:
+    """`slug` itself if it fits in MAX_SLUG_BYTES of UTF-8, else its start, a dash and a short
+    hash of the whole slug: readable, distinct and the same on every build."""
+    raw = slug.encode("utf-8")
+    if len(raw) <= MAX_SLUG_BYTES:
+        return slug
+    room = MAX_SLUG_BYTES - _HASH_CHARS - 1
+    start = raw[:room].decode("utf-8", errors="ignore").rstrip("-/.")
+    return f"{start}-{digest(slug)[:_HASH_CHARS]}"
 
 
 def split_tags(value: object, *, whitespace: bool = False) -> list[str]:

@@ -7,15 +7,19 @@ that lists it; see documents.py.
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from feedgen.entry import FeedEntry
 from lxml import etree
 
+from syndicate.feeds.budget import BRIEF_OVER
 from syndicate.model import Entry, FeedFormat, Post, Rendered
+
+BRIEF_CHARS = 600  # of the summary's text, in an entry's brief form
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 NAMESPACES = {
@@ -159,3 +163,32 @@ def serialise(
         else:
             out[(fmt, full)] = rss_item(fe, entry, site_author)
     return out
+
+
+def serialise_briefs(
+    pieces: Mapping[tuple[FeedFormat, bool], bytes],
+    entry: Entry,
+    rendered: Rendered,
+    site_author: str | None = None,
+) -> dict[tuple[FeedFormat, bool], bytes]:
+    """The brief form (see budget.py) of each of `pieces` that is over BRIEF_OVER bytes."""
+    large = [variant for variant, data in pieces.items() if len(data) > BRIEF_OVER]
+    if not large:
+        return {}
+    short = brief(entry, rendered)
+    return {
+        (fmt, full): serialise([(fmt, False)], entry, short, site_author)[(fmt, False)]
+        for fmt, full in large
+    }
+
+
+def brief(entry: Entry, rendered: Rendered) -> Rendered:
+    """The entry's summary, cut to BRIEF_CHARS, and a link to the post in place of its text."""
+    text = rendered.summary_text
+    if len(text) > BRIEF_CHARS:
+        text = text[:BRIEF_CHARS].rsplit(None, 1)[0].rstrip() + "\u2026"
+    link = html.escape(entry.post.permalink)
+    parts = [f"<p>{html.escape(text, quote=False)}</p>"] if text else []
+    parts.append(f'<p><a href="{link}">{link}</a></p>')
+    short = "".join(parts)
+    return Rendered(content_html=short, summary_html=short, summary_text=text)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndicate.config import FeedKindSettings, Settings
+from syndicate.content.tags import bounded
 from syndicate.content.urls import absolute
 from syndicate.model import Entry, FeedFormat, FeedKind, FeedOutput, FeedSpec
 
@@ -106,6 +107,7 @@ def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSp
     kind_settings = _kind_settings(settings, kind)
     site = settings.site
     taxonomy, _, slug = key.rpartition("/") if kind is FeedKind.TERM else ("", "", key)
+    slug = bounded(slug)  # an author's key may come from the authors registry as written
     values = {
         "site": site.title,
         "tag": name,
