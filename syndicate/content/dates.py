@@ -62,6 +62,17 @@ _REPEATED_YEAR = re.compile(
 _FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 
 
+# Feeds and readers mishandle dates outside the web's own years (RFC 822 wants four digits; the
+# W3C validator calls them implausible; Python's datetime ends at 9999): such a date is a typo.
+PLAUSIBLE_FROM = datetime(1991, 1, 1, tzinfo=UTC)
+PLAUSIBLE_UNTIL = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime) -> bool:
+    """Whether a post could really be dated `moment` (the web's years, not a typo)."""
+    return PLAUSIBLE_FROM <= moment < PLAUSIBLE_UNTIL
+
+
 class DateError(ValueError):
     """A value that is not a date we can read."""
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from syndicate.config import Settings
 from syndicate.content import files, frontmatter, urls
 from syndicate.content.authors import AuthorRegistry
-from syndicate.content.dates import DateError, parse_date, split_dated_name
+from syndicate.content.dates import DateError, parse_date, plausible, split_dated_name
 from syndicate.content.layouts import Layout
 from syndicate.content.permalinks import (
     PageFacts,
@@ -23,7 +23,7 @@ from syndicate.content.permalinks import (
 )
 from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
-from syndicate.content.text import collapse_space, digest, plain_title
+from syndicate.content.text import collapse_space, digest, plain_title, xml_safe_values
 from syndicate.errors import PostDataError
 from syndicate.model import Post, PostOverrides, Term, Visibility, _reduce_by_fields
 
@@ -68,6 +68,7 @@ class PostLoader:
         """The post in `data` (the bytes of `rel`); raises ContentError naming file and reason."""
         text, decoded = files.decode(rel, data)
         meta, body = frontmatter.split(rel, text)
+        meta = xml_safe_values(meta)
         if self._layout.caseless_keys:
             meta = CaselessKeys(meta)
         warnings = list(decoded)  # _post adds its own (a date differing from the file name's)
@@ -90,6 +91,8 @@ class PostLoader:
         stem = self._stem(rel)
         name_date, name_slug = split_dated_name(stem)
         date = self._date(rel, meta, name_date)
+        if not plausible(date):
+            date = self._instead_of_implausible(rel, date, name_date, warnings)
         if name_date and meta.get("date") is not None and date.date() != name_date:
             warnings.append(
                 f"frontmatter date {date.date()} differs from the file name's {name_date}"
@@ -131,7 +134,7 @@ class PostLoader:
             ),
             waits_for_date=not self._layout.publish_future,
             declared_id=_declared_id(meta),
-            declared_updated=self._optional_date(rel, meta, _UPDATED_KEYS),
+            declared_updated=self._updated(rel, meta, warnings),
             summary=_first_text(meta, _SUMMARY_KEYS),
             image=self._image(meta),
             language=_first_text(meta, ("lang", "language")),
@@ -201,6 +204,24 @@ class PostLoader:
         # Jekyll shows every date in the site's zone (Ruby's Time#localtime); Hugo keeps the
         # offset the date was written with.
         return moment.astimezone(self._zone) if self._layout.name == "jekyll" else moment
+
+    def _instead_of_implausible(
+        self, rel: str, moment: datetime, name_date: Any, warnings: list[str]
+    ) -> datetime:
+        """The file name's date for a typo'd date (year 1, year 9999); an error without one."""
+        said = f"implausible date {moment.isoformat()} (before 1991 or after 2999)"
+        if name_date is None:
+            raise PostDataError(rel, f"{said}: correct `date:` in the frontmatter")
+        fallback = self._date(rel, {}, name_date)
+        warnings.append(f"{said}; the file name's date {name_date} is used instead")
+        return fallback
+
+    def _updated(self, rel: str, meta: Mapping[str, Any], warnings: list[str]) -> datetime | None:
+        moment = self._optional_date(rel, meta, _UPDATED_KEYS)
+        if moment is None or plausible(moment):
+            return moment
+        warnings.append(f"implausible update date {moment.isoformat()} is left out")
+        return None
 
     def _optional_date(
         self, rel: str, meta: Mapping[str, Any], keys: tuple[str, ...]

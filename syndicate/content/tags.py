@@ -31,7 +31,8 @@ def slugify(text: str) -> str:
     text = _PLUS.sub("-plus-", _SHARP.sub("-sharp-", text))  # C++ and C# are not C
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return bounded(_NOT_WORD.sub("-", folded).strip("-"))
+    # composed again (NFC): a Hangul syllable is kept whole, and URLs made from it canonical
+    return bounded(unicodedata.normalize("NFC", _NOT_WORD.sub("-", folded).strip("-")))
 
 
 def bounded(slug: str) -> str:

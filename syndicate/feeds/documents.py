@@ -13,9 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from syndicate import __version__
 from syndicate.feeds.entries import utc
+from syndicate.feeds.plaintext import (
+    atom_texts,
+    marked,
+    plain_name,
+    rss_bytes,
+    rss_marked,
+    rss_texts,
+)
 from syndicate.model import FeedFormat, FeedOutput, FeedSpec
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -79,7 +88,7 @@ def _generator(head: FeedHead, output: FeedOutput) -> FeedGenerator:
     fg.updated(utc(head.updated))
     fg.link(href=output.url, rel="self", type=output.format.media_type)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
-    fg.author({"name": head.author})
+    fg.author({"name": plain_name(head.author)})
     fg.generator("syndicate", version=__version__)
     if head.language:
         fg.language(head.language)
@@ -96,7 +105,12 @@ def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
         fg.subtitle(head.spec.description)
     for hub in head.hubs:
         fg.link(href=hub, rel="hub")
-    return bytes(fg.atom_str(pretty=False))
+    data = bytes(fg.atom_str(pretty=False))
+    if not (marked(head.spec.title) or marked(head.spec.description)):
+        return data
+    root = etree.fromstring(data)
+    atom_texts(root)
+    return _serialise(root)
 
 
 def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
@@ -105,7 +119,17 @@ def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
     fg.description(head.spec.description or head.spec.title)
     if head.logo:
         fg.image(url=head.logo, title=head.spec.title, link=head.spec.page_url)
-    return bytes(fg.rss_str(pretty=False))
+    data = bytes(fg.rss_str(pretty=False))
+    if not (rss_marked(head.spec.title) or rss_marked(head.spec.description)):
+        return data
+    root = etree.fromstring(data)
+    rss_texts(root)
+    return rss_bytes(_serialise(root))
+
+
+def _serialise(root: etree._Element) -> bytes:
+    """As feedgen serialises a document."""
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 def _json_document(head: FeedHead, output: FeedOutput) -> bytes:

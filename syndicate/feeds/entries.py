@@ -17,6 +17,7 @@ from feedgen.entry import FeedEntry
 from lxml import etree
 
 from syndicate.feeds.budget import BRIEF_OVER
+from syndicate.feeds.plaintext import atom_texts, plain_name, rss_bytes, rss_texts
 from syndicate.model import Entry, FeedFormat, Post, Rendered
 
 BRIEF_CHARS = 600  # of the summary's text, in an entry's brief form
@@ -52,11 +53,14 @@ def feed_entry(entry: Entry, rendered: Rendered, *, full: bool) -> FeedEntry:
     fe.updated(utc(entry.updated))
     fe.published(utc(post.date))
     for author in post.authors:
-        fe.author(_atom_author(author.name, author.uri, author.email))
+        if plain_name(author.name):  # a name that was only markup names nobody
+            fe.author(_atom_author(author.name, author.uri, author.email))
     for name in category_names(post):
         fe.category(term=name)
-    fe.summary(rendered.summary_html or rendered.content_html, type="html")
-    if full:
+    # A post with no body has no text: Atom wants some, and an empty element is no better.
+    summary = rendered.summary_html or rendered.content_html or html.escape(post.title)
+    fe.summary(summary, type="html")
+    if full and rendered.content_html:
         fe.content(rendered.content_html, type="html")
     return fe
 
@@ -74,9 +78,14 @@ def category_names(post: Post) -> list[str]:
 def atom_entry(fe: FeedEntry, entry: Entry, rendered: Rendered, *, full: bool) -> bytes:
     post = entry.post
     element = fe.atom_entry()
+    atom_texts(element)
     if post.language:
         element.set(_XML_LANG, post.language)
-    redundant = full and rendered.summary_html in ("", rendered.content_html)
+    redundant = (
+        full
+        and bool(rendered.content_html)
+        and rendered.summary_html in ("", rendered.content_html)
+    )
     for child in list(element):
         if child.tag == "summary" and redundant:
             element.remove(child)  # the content says it all; readers show it
@@ -86,7 +95,7 @@ def atom_entry(fe: FeedEntry, entry: Entry, rendered: Rendered, *, full: bool) -
 
 
 def _atom_author(name: str, uri: str | None, email: str | None) -> dict[str, str]:
-    author = {"name": name}
+    author = {"name": plain_name(name)}
     if uri:
         author["uri"] = uri
     if email:
@@ -103,7 +112,9 @@ def rss_item(fe: FeedEntry, entry: Entry, site_author: str | None = None) -> byt
     for name in names:  # Dublin Core's creator: RSS's own <author> wants an email
         etree.SubElement(item, _DC_CREATOR).text = name
     root.append(item)
+    encoded = rss_texts(item)
     data = bytes(etree.tostring(item, encoding="utf-8"))
+    data = rss_bytes(data) if encoded else data
     return (
         b"<item>" + data[len(_ITEM_DECLARATIONS) :] if data.startswith(_ITEM_DECLARATIONS) else data
     )
