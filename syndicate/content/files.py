@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from stat import S_ISDIR
+from stat import S_ISDIR, S_ISREG
 from typing import NamedTuple
 
 from syndicate.content.text import strip_xml_unsafe
@@ -17,6 +18,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
 HTML_SUFFIXES = (".html", ".htm")
 
 # Editor and tool droppings: swap and backup files, Emacs locks and autosaves, macOS metadata.
+_log = logging.getLogger(__name__)
 _DROPPING = re.compile(r"^(\.|#)|(~|\.sw[a-p]|\.swx|\.tmp|\.bak|\.orig|\.rej|#)$|^4913$")
 
 
@@ -55,7 +57,10 @@ def scan(
         return stamps
     prefix = f"{subdir.strip('/')}/" if subdir else ""
     for rel, entry in _walk(base, "", recursive=recursive, skip_dirs=skip_dirs):
-        stat = entry.stat()
+        try:
+            stat = entry.stat()
+        except OSError:  # gone since it was listed: the next scan sees it go
+            continue
         stamps.append(SourceStamp(prefix + rel, stat.st_mtime_ns, stat.st_size))
     stamps.sort(key=lambda s: s.rel)
     return stamps
@@ -70,24 +75,56 @@ def stamp(root: Path, rel: str) -> SourceStamp | None:
         stat = (root / rel).stat()
     except OSError:
         return None
-    return SourceStamp(rel, stat.st_mtime_ns, stat.st_size) if not S_ISDIR(stat.st_mode) else None
+    return SourceStamp(rel, stat.st_mtime_ns, stat.st_size) if S_ISREG(stat.st_mode) else None
 
 
 def _walk(
-    directory: Path, rel: str, *, recursive: bool, skip_dirs: tuple[str, ...]
+    directory: Path,
+    rel: str,
+    *,
+    recursive: bool,
+    skip_dirs: tuple[str, ...],
+    seen: set[tuple[int, int]] | None = None,
 ) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            name = entry.name
-            if is_dropping(name):
-                continue
-            if entry.is_dir(follow_symlinks=True):
-                if recursive and name not in skip_dirs:
-                    yield from _walk(
-                        Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs
-                    )
-            elif body_format(name) and entry.is_file(follow_symlinks=True):
+    """Regular files only: a FIFO would block the reader, a device is no post. A folder met
+    again through a symbolic link (`ln -s . loop`), a link that loops or dangles and a folder
+    that cannot be read are each named in the log and skipped."""
+    seen = set() if seen is None else seen
+    try:
+        identity = directory.stat()
+        if (identity.st_dev, identity.st_ino) in seen:
+            _log.warning("skipped %s: a link back into a folder already read", rel or ".")
+            return
+        seen.add((identity.st_dev, identity.st_ino))
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+    except OSError as exc:
+        _log.warning("skipped %s: %s", rel or ".", exc.strerror or exc)
+        return
+    for entry in entries:
+        name = entry.name
+        if is_dropping(name):
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=True).st_mode
+        except OSError as exc:  # a link that loops (`ln -s self.md self.md`) or dangles
+            if body_format(name) or entry.is_dir(follow_symlinks=False):
+                _log.warning("skipped %s%s: %s", rel, name, exc.strerror or exc)
+            continue
+        if S_ISDIR(mode):
+            if recursive and name not in skip_dirs:
+                yield from _walk(
+                    Path(entry.path),
+                    f"{rel}{name}/",
+                    recursive=True,
+                    skip_dirs=skip_dirs,
+                    seen=seen,
+                )
+        elif body_format(name):
+            if S_ISREG(mode):
                 yield f"{rel}{name}", entry
+            else:
+                _log.warning("skipped %s%s: not a regular file", rel, name)
 
 
 def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -179,16 +216,8 @@ def _decode_legacy(path: str, data: bytes) -> tuple[str, str]:
 
 
 def _count_invalid_utf8(data: bytes) -> int:
-    count = 0
-    start = 0
-    while True:
-        try:
-            data[start:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            count += 1
-            start += exc.end
-            continue
-        return count
+    """How many invalid sequences `data` holds, in one pass (each becomes one U+FFFD)."""
+    return data.decode("utf-8", errors="replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
 
 
 # Sequences that appear when UTF-8 was decoded as Windows-1252 or Latin-1 somewhere upstream.

@@ -42,6 +42,40 @@ class _TomlHandler(BaseHandler):
         return tomllib.loads(fm)
 
 
+# Bounds on what a post's frontmatter may cost: its text, and the values its YAML aliases make
+# (a kilobyte of nested aliases, "billion laughs", names billions of values).
+MAX_FRONTMATTER_CHARS = 1_000_000
+MAX_VALUES = 100_000
+
+
+def _expanded_size(data: Any) -> int:
+    """How many values `data` holds once its shared (aliased) parts are counted each time they
+    are used; past MAX_VALUES, or for a value that holds itself, more than MAX_VALUES."""
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(value: Any) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in open_ids:
+            return MAX_VALUES + 1  # an alias to an enclosing value: it never ends
+        open_ids.add(key)
+        children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_VALUES:
+                break
+        open_ids.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(data)
+
+
 _YAML = YAMLHandler()
 _HANDLERS: tuple[BaseHandler, ...] = (_YAML, _TomlHandler(), JSONHandler())
 
@@ -55,6 +89,10 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
         fm, body = handler.split(text)
     except ValueError:
         raise FrontmatterError(path, "frontmatter is opened but never closed", line=1) from None
+    if len(fm) > MAX_FRONTMATTER_CHARS:
+        raise FrontmatterError(
+            path, f"frontmatter is over {MAX_FRONTMATTER_CHARS:,} characters long", line=1
+        )
     try:
         if handler is _YAML:
             data = plain_mapping(fm)
@@ -75,6 +113,13 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
         raise FrontmatterError(path, f"frontmatter does not parse: {exc}", line=1) from None
     if data is None:
         data = {}
+    if handler is _YAML and ("&" in fm and "*" in fm) and _expanded_size(data) > MAX_VALUES:
+        raise FrontmatterError(
+            path,
+            f"frontmatter's aliases (`*name`) expand to over {MAX_VALUES:,} values "
+            "(or into themselves)",
+            line=1,
+        )
     if not isinstance(data, dict):
         raise FrontmatterError(
             path,

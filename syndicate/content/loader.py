@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syndicate.config import Settings
@@ -27,6 +27,12 @@ from syndicate.content.text import collapse_space, digest, plain_title, xml_safe
 from syndicate.errors import PostDataError
 from syndicate.model import Post, PostOverrides, Term, Visibility, _reduce_by_fields
 
+T = TypeVar("T")
+
+# Each tag, category and author of a post gets a feed listing it: a post with thousands of tags
+# would write thousands of files, each repeating them all. Real posts have a handful.
+MAX_TAGS = 50
+MAX_AUTHORS = 20
 _UPDATED_KEYS = ("updated", "lastmod", "last_modified_at", "modified", "last_modified")
 _SUMMARY_KEYS = ("summary", "description", "excerpt")
 _TRUE = {"true", "yes", "on", "1"}
@@ -90,7 +96,13 @@ class PostLoader:
             raise PostDataError(rel, "no title: add `title:` to the frontmatter")
         stem = self._stem(rel)
         name_date, name_slug = split_dated_name(stem)
-        date = self._date(rel, meta, name_date)
+        try:
+            date = self._date(rel, meta, name_date)
+        except PostDataError as exc:  # the generator publishes it, dated by its file name
+            if name_date is None:
+                raise
+            warnings.append(f"{exc.reason}; the file name's date {name_date} is used instead")
+            date = self._date(rel, {}, name_date)
         if not plausible(date):
             date = self._instead_of_implausible(rel, date, name_date, warnings)
         if name_date and meta.get("date") is not None and date.date() != name_date:
@@ -122,9 +134,16 @@ class PostLoader:
             title=title,
             date=date,
             permalink=self._permalink(rel, meta, facts),
-            authors=self._authors.resolve(meta.get("authors", meta.get("author"))),
-            tags=self._tags.resolve(self._names(meta, self._tag_fields)),
-            categories=self._tags.resolve(categories),
+            authors=_capped(
+                self._authors.resolve(meta.get("authors", meta.get("author"))),
+                MAX_AUTHORS,
+                "authors",
+                warnings,
+            ),
+            tags=_capped(
+                self._tags.resolve(self._names(meta, self._tag_fields)), MAX_TAGS, "tags", warnings
+            ),
+            categories=_capped(self._tags.resolve(categories), MAX_TAGS, "categories", warnings),
             terms=self._terms(meta),
             visibility=self._visibility(rel, meta),
             expires=None
@@ -380,3 +399,10 @@ def _overrides(rel: str, value: object) -> PostOverrides:
         skip=_flag(rel, value, "skip", default=False),
         text=str(text) if text is not None else None,
     )
+
+
+def _capped(items: tuple[T, ...], cap: int, what: str, warnings: list[str]) -> tuple[T, ...]:
+    if len(items) <= cap:
+        return items
+    warnings.append(f"{len(items)} {what}: only the first {cap} are used")
+    return items[:cap]

@@ -1,6 +1,12 @@
 """Markdown to HTML: CommonMark with GitHub's tables, strikethrough, autolinks, task lists and
 footnotes, through markdown-it-pyrs (Rust). See docs/design.md for why this engine.
 
+The native engine can be brought down by a post: it recurses once per level of nesting (a
+100 KB run of `>` overflows its stack and kills the process) and it panics on some inputs
+(`` [` ``). So a body nested deeper than MAX_NESTING levels on one line, and any body the
+native engine panics on, is rendered by markdown-it-py instead: the same CommonMark rules in
+pure Python, which stops nesting at a fixed depth (what is deeper stays text).
+
 Raw HTML is passed through here on purpose: embeds become links and everything unsafe is
 removed later, by the sanitiser, whatever produced the HTML.
 """
@@ -11,10 +17,17 @@ import functools
 import re
 from collections.abc import Sequence
 
+import markdown_it
 from markdown_it_pyrs import MarkdownIt
 
 _ENGINE = MarkdownIt("commonmark").enable_many(
     ["table", "strikethrough", "autolink_ext", "tasklist", "footnote"]
+)
+MAX_NESTING = 32
+# a line opening MAX_NESTING block quotes or list items: `> > > …`, `- - - …`, `1. 1. …`
+_DEEP = re.compile(
+    rf"^[ \t]*(?:(?:>|[*+-](?=[ \t])|\d{{1,9}}[.)](?=[ \t]))[ \t]*){{{MAX_NESTING}}}",
+    re.MULTILINE,
 )
 MORE = "<!--syndicate-more-->"
 _ALIGN_STYLE = re.compile(r'style="text-align:\s*(left|right|center)"')
@@ -33,7 +46,7 @@ def to_html(markdown: str) -> str:
     - footnote references and back-links point at ids that readers strip, so they become plain
       superscript numbers; the notes stay, numbered, at the end.
     """
-    html: str = _ENGINE.render(markdown, xhtml=False)  # <br>, as the sanitiser writes it
+    html = _render(markdown)
     if "task-list-item-checkbox" in html:
         html = _TASK_BOX.sub(lambda m: "☑ " if "checked" in m.group(1) else "☐ ", html)
     if 'style="text-align:' in html:
@@ -86,3 +99,22 @@ def _marker_pattern(marker: str) -> re.Pattern[str]:
     if marker.startswith("<!--"):
         return re.compile(re.escape(marker))
     return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*$", re.MULTILINE)
+
+
+def _render(markdown: str) -> str:
+    if _DEEP.search(markdown):
+        return str(_safe_engine().render(markdown))
+    try:
+        html: str = _ENGINE.render(markdown, xhtml=False)  # <br>, as the sanitiser writes it
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        return str(_safe_engine().render(markdown))
+    return html
+
+
+@functools.cache
+def _safe_engine() -> markdown_it.MarkdownIt:
+    return markdown_it.MarkdownIt("commonmark", {"xhtmlOut": False}).enable(
+        ["table", "strikethrough"]
+    )

@@ -16,7 +16,7 @@ from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
 from syndicate.content.summary import is_balanced, lead_paragraphs
-from syndicate.content.text import html_to_text, strip_xml_unsafe
+from syndicate.content.text import html_to_text, strip_unreadable
 from syndicate.errors import ContentError
 from syndicate.model import Rendered
 
@@ -138,8 +138,8 @@ class Renderer:
             summary_html = lead_paragraphs(content)
         # Entities decode to characters here too (`&#xfffd;`): what goes out must be XML-safe.
         return Rendered(
-            content_html=strip_xml_unsafe(content).strip(),
-            summary_html=strip_xml_unsafe(summary_html).strip(),
+            content_html=strip_unreadable(content).strip(),
+            summary_html=strip_unreadable(summary_html).strip(),
             summary_text=summary or html_to_text(summary_html),
             warnings=tuple(dict.fromkeys([*template_warnings, *problems])),
         )

@@ -9,10 +9,9 @@ from typing import Any
 
 # XML 1.0 forbids C0 controls except tab/newline/return, surrogates and U+FFFE/U+FFFF; we also
 # drop DEL, C1 controls and the non-characters, which XML discourages and readers choke on.
-# (U+FDD0..U+FDEF and the last two code points of every plane), and U+FFFD, which only says
-# that something was lost on the way (the W3C validator flags it, as it does C1 controls).
+# (U+FDD0..U+FDEF and the last two code points of every plane).
 _XML_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
     + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
     + "]"
 )
@@ -30,11 +29,18 @@ def strip_xml_unsafe(text: str) -> str:
     return _XML_UNSAFE.sub("", text)
 
 
+def strip_unreadable(text: str) -> str:
+    """`strip_xml_unsafe`, and U+FFFD too: it only says that something was lost on the way,
+    and the W3C validator flags it as it does C1 controls. (Not done to a whole file before
+    its frontmatter is parsed: a YAML value can start with U+FFFD, not with what follows it.)"""
+    return strip_xml_unsafe(text).replace("\ufffd", "")
+
+
 def xml_safe_values(value: Any) -> Any:
     """`value` (parsed frontmatter: mappings, lists, strings) with every string XML-safe. YAML
     escapes (`"\\x01"`) make characters that the file's own bytes did not hold."""
     if isinstance(value, str):
-        return strip_xml_unsafe(value)
+        return strip_unreadable(value)
     if isinstance(value, dict):
         return {xml_safe_values(k): xml_safe_values(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -45,7 +51,7 @@ def xml_safe_values(value: Any) -> Any:
 def html_to_text(fragment: str) -> str:
     """Plain text of a sanitised HTML fragment: tags dropped, entities decoded, spaces collapsed."""
     spaced = _BLOCK_BREAK.sub(" ", fragment)
-    return _SPACE.sub(" ", strip_xml_unsafe(html.unescape(_TAG.sub("", spaced)))).strip()
+    return _SPACE.sub(" ", strip_unreadable(html.unescape(_TAG.sub("", spaced)))).strip()
 
 
 def collapse_space(text: str) -> str:
@@ -78,4 +84,4 @@ def plain_title(raw: str) -> str:
         raw = _TITLE_TAG.sub("", raw)
     if "&" in raw and _ENTITY.search(raw):
         raw = html.unescape(raw)
-    return collapse_space(strip_xml_unsafe(raw))
+    return collapse_space(strip_unreadable(raw))

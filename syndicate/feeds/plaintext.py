@@ -52,8 +52,15 @@ def rss_marked(text: str | None) -> bool:
 
 
 def plain_name(name: str) -> str:
-    """A person's or a category's name with tag-like runs removed."""
-    return " ".join(_TAG_LIKE.sub(" ", name).split()) if "<" in name else name
+    """A person's or a category's name with tag-like runs removed and entities decoded (as
+    often as they were escaped: `&amp;amp;`)."""
+    if "<" in name:
+        name = " ".join(_TAG_LIKE.sub(" ", name).split())
+    for _ in range(4):
+        if not marked(name):
+            break
+        name = html.unescape(name)
+    return name
 
 
 def atom_texts(element: etree._Element) -> None:
