@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -12,8 +13,11 @@ from typing import Any
 import yaml
 
 from syndicate.content.tags import slugify
+from syndicate.content.urls import is_web
 from syndicate.errors import ConfigError
 from syndicate.model import Author
+
+_log = logging.getLogger(__name__)
 
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
 
@@ -123,12 +127,20 @@ def _from_mapping(key: str | None, value: object) -> Author:
     return Author(
         key=key or slugify(name),
         name=name or (key or ""),
-        uri=_text(details, "url", "uri", "website", "homepage"),
+        uri=_web(key or name, _text(details, "url", "uri", "website", "homepage")),
         email=_text(details, "email"),
         twitter=_handle(_text(details, "twitter", "x")),
         mastodon=_text(details, "mastodon", "fediverse"),
         bluesky=_handle(_text(details, "bluesky", "bsky")),
     )
+
+
+def _web(who: str, url: str | None) -> str | None:
+    """An author's page, if it is an http(s) address (`javascript:` would reach every feed)."""
+    if url is None or is_web(url):
+        return url
+    _log.warning("author %s: url %r is not an http(s) address; left out", who, url[:80])
+    return None
 
 
 def _text(details: Mapping[str, Any], *names: str) -> str | None:

@@ -133,7 +133,7 @@ class PostLoader:
             slug=slug,
             title=title,
             date=date,
-            permalink=self._permalink(rel, meta, facts),
+            permalink=self._safe_permalink(rel, meta, facts, warnings),
             authors=_capped(
                 self._authors.resolve(meta.get("authors", meta.get("author"))),
                 MAX_AUTHORS,
@@ -155,7 +155,7 @@ class PostLoader:
             declared_id=_declared_id(meta),
             declared_updated=self._updated(rel, meta, warnings),
             summary=_first_text(meta, _SUMMARY_KEYS),
-            image=self._image(meta),
+            image=self._image(meta, warnings),
             language=_first_text(meta, ("lang", "language")),
             overrides=_overrides(rel, meta.get("syndicate")),
         )
@@ -321,7 +321,22 @@ class PostLoader:
             fields["categories"] = "/".join(slugify(c) for c in categories)
         return urls.absolute(self._site_url, urls.expand(pattern, date, fields))
 
-    def _image(self, meta: Mapping[str, Any]) -> str | None:
+    def _safe_permalink(
+        self, rel: str, meta: Mapping[str, Any], facts: PageFacts, warnings: list[str]
+    ) -> str:
+        """The permalink; one declared with a scheme feeds must not carry (`javascript:`) is
+        named and the site's pattern used instead."""
+        link = self._permalink(rel, meta, facts)
+        if urls.is_web(link):
+            return link
+        keys = self._layout.declared_url_keys
+        field = next((k for k in keys if meta.get(k)), "permalink")
+        warnings.append(
+            f"{field}: {link[:80]!r} is not an http(s) address; the site's pattern is used"
+        )
+        return self._permalink(rel, {k: v for k, v in meta.items() if k not in keys}, facts)
+
+    def _image(self, meta: Mapping[str, Any], warnings: list[str]) -> str | None:
         value = meta.get("image") or meta.get("cover") or meta.get("featured_image")
         if isinstance(value, Mapping):
             value = value.get("path") or value.get("src") or value.get("url")
@@ -329,7 +344,11 @@ class PostLoader:
             value = value[0]
         if not isinstance(value, str) or not value.strip():
             return None
-        return urls.absolute(self._site_url, value.strip())
+        image = urls.absolute(self._site_url, value.strip())
+        if urls.is_web(image):
+            return image
+        warnings.append(f"image: {image[:80]!r} is not an http(s) address; left out")
+        return None
 
 
 class CaselessKeys(dict[str, Any]):

@@ -68,6 +68,12 @@ def absolute(base: str, ref: str) -> str:
     return encode(origin.group(0) + _join_path(base[origin.end() :] or "/", ref))
 
 
+def is_web(url: str) -> bool:
+    """Whether `url` is an http(s) address: the only kind a feed's links, images and authors'
+    pages may be (`javascript:`, `data:` and the rest run or hide something in readers)."""
+    return url.lower().startswith(("http://", "https://"))
+
+
 def _join_path(base_path: str, ref: str) -> str:
     """The path part of RFC 3986 resolution for a base without query or fragment."""
     cut = min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))

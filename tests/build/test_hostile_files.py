@@ -94,3 +94,30 @@ def test_a_link_back_into_a_recursive_tree_is_read_once(
     found = [s.rel for s in scan(tmp_path, "content", recursive=True)]
     assert found == ["content/posts/deep/two.md", "content/posts/one.md"]
     assert "a link back into a folder already read" in caplog.text
+
+
+def test_unsafe_urls_from_frontmatter_never_reach_a_feed(
+    blog: Blog, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    (blog.root / "data").mkdir()
+    blog.post(
+        "2024-05-01-js.html.md",
+        {
+            **OK,
+            "permalink": "javascript:alert('permalink')",
+            "image": "javascript:alert('image')",
+            "author": "eve",
+        },
+    )
+    (blog.root / "data" / "authors.yml").write_text(
+        "eve:\n  name: Eve\n  url: \"javascript:alert('author')\"\n"
+    )
+    settings = blog.settings('[content]\nauthors = "data/authors.yml"')
+    report = build(settings, clock)
+    assert not report.errors
+    for feed in blog.output.rglob("*"):
+        if feed.is_file():
+            assert b"javascript" not in feed.read_bytes().lower(), feed
+    warned = " ".join(w for _, w in report.warnings)
+    assert "permalink: " in warned and "image: " in warned
+    assert "author eve: url" in caplog.text

@@ -163,11 +163,26 @@ def test_no_date_anywhere_is_an_error(blog: Blog) -> None:
     assert caught.value.path == "source/blog/undated.html.md"
 
 
-def test_a_garbage_date_is_an_error_naming_the_file(blog: Blog) -> None:
+def test_a_garbage_date_falls_back_to_the_file_name_with_a_warning(blog: Blog) -> None:
     path = blog.post("2014-05-22-n.html.md", {"title": "N", "date": "next Tuesday"})
+    loaded = load(blog, path)  # the generator publishes it: so do we, dated by its name
+    assert loaded.post.date.date() == date(2014, 5, 22)
+    assert any("bad date" in w and "file name's date" in w for w in loaded.warnings)
+
+
+def test_a_garbage_date_without_a_dated_name_is_an_error_naming_the_file(blog: Blog) -> None:
+    path = blog.post("n.html.md", {"title": "N", "date": "next Tuesday"})
     with pytest.raises(PostDataError, match="bad date") as caught:
         load(blog, path)
-    assert caught.value.path == "source/blog/2014-05-22-n.html.md"
+    assert caught.value.path == "source/blog/n.html.md"
+
+
+@pytest.mark.parametrize("written", ["0001-01-01", "1970-01-01", "9999-12-31 23:59:59"])
+def test_an_implausible_date_falls_back_to_the_file_name(blog: Blog, written: str) -> None:
+    path = blog.post("2014-05-22-n.html.md", {"title": "N", "date": written})
+    loaded = load(blog, path)
+    assert loaded.post.date.date() == date(2014, 5, 22)
+    assert any("implausible date" in w for w in loaded.warnings)
 
 
 def test_hugo_publish_date_is_read(blog: Blog) -> None:

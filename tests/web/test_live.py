@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import html
 import http.client
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from tests.web.conftest import Live, Site
 
 FEEDS = ["feed.xml", "feed.rss", "feed.json", "tag/news.xml", "tag/news.rss", "author/ana.xml"]
 XML_FEEDS = [path for path in FEEDS if not path.endswith(".json")]
-TITLES = {"First & foremost <script>alert(1)</script>", "Second"}
+# A title that reads as markup is written as escaped HTML in Atom (type="html", which clients
+# hand on as HTML) and without its tags in RSS (see feeds/plaintext.py): either way the words.
+TITLES = {"First & foremost <script>alert(1)</script>", "First & foremost alert(1)", "Second"}
+
+
+def shown(title: str) -> str:
+    return html.unescape(title)
 
 
 @pytest.mark.parametrize("path", XML_FEEDS)
@@ -23,7 +30,7 @@ def test_feedparser_gets_200_then_304_with_either_validator(live: Live, path: st
     assert first.status == 200
     assert not first.bozo, first.bozo_exception
     assert first.entries
-    assert {e.title for e in first.entries} <= TITLES
+    assert {shown(e.title) for e in first.entries} <= TITLES
     assert first.etag and first.modified
     assert first.headers["content-encoding"] == "gzip"  # feedparser asks for it
     by_etag = feedparser.parse(live.url(path), etag=first.etag)
@@ -49,7 +56,7 @@ def test_reader_gets_200_then_304_then_the_new_post(live: Live, site: Site, tmp_
         for path in FEEDS:
             feed = client.get_feed(live.url(path))
             assert feed.last_exception is None, path
-            titles = {e.title for e in client.get_entries(feed=live.url(path))}
+            titles = {shown(e.title or "") for e in client.get_entries(feed=live.url(path))}
             assert titles and titles <= TITLES, path
         client.update_feeds(scheduled=False)
         for path in FEEDS:
