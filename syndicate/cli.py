@@ -19,6 +19,7 @@ import click
 from syndicate import __version__
 from syndicate.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, find_config, load_settings
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.plural import counted
 from syndicate.publish.credentials import learn
 
 
@@ -110,8 +111,8 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
             click.echo(finding.render(), err=True)
         _say(
             obj,
-            f"{report.posts} posts ({report.public} public): "
-            f"{report.errors} errors, {report.warnings} warnings",
+            f"{counted(report.posts, 'post')} ({report.public} public): "
+            f"{counted(report.errors, 'error')}, {counted(report.warnings, 'warning')}",
         )
     failed = report.errors > 0 or (strict and report.warnings > 0)
     sys.exit(1 if failed else 0)
@@ -140,6 +141,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
             open_builder(settings, progress=progress) as builder,
         ):
             report = builder.build(full=full)
+            builder.remember(report, "cli")
             tags = link_tags(settings)
     for error in report.errors:
         click.echo(f"{error}", err=True)
@@ -160,14 +162,15 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     else:
         _say(
             obj,
-            f"{report.public} public posts, {len(report.changes)} changes; "
-            f"{len(report.written)} of {report.feeds} feed files written to {settings.output_dir} "
+            f"{counted(report.public, 'public post')}, {counted(len(report.changes), 'change')}; "
+            f"{len(report.written)} of {counted(report.feeds, 'feed file')} written to "
+            f"{settings.output_dir} "
             f"in {report.seconds:.2f}s",
         )
         if report.errors:
             _say(
                 obj,
-                f"{len(report.errors)} posts could not be read (see above); "
+                f"{counted(len(report.errors), 'error')} (see above); "
                 "`syndicate check` explains more",
             )
         if links:
@@ -254,7 +257,7 @@ def backfill(obj: Context, since: str, until: str | None) -> None:
         with open_builder(settings) as builder:
             builder.build()
             queued = builder.backfill(start, end)
-    _say(obj, f"{len(queued)} posts queued for announcement")
+    _say(obj, f"{counted(len(queued), 'post')} queued for announcement")
 
 
 @main.group()

@@ -12,6 +12,7 @@ import click
 
 from syndicate.cli import Context, _handled, _say
 from syndicate.errors import ConfigError, UsageError
+from syndicate.plural import counted
 
 _SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -220,7 +221,7 @@ def digest(
         )
     _say(
         obj,
-        f"Wrote {path}: {made.count} posts. Review it, then publish it "
+        f"Wrote {path}: {counted(made.count, 'post')}. Review it, then publish it "
         "(published: true, or draft: false on Hugo).",
     )
 
@@ -270,7 +271,7 @@ def export_hootsuite(
     sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: the CSV's CRLF line ends stay
     for problem in made.problems:
         click.echo(f"left out {problem.title!r} ({problem.url}): {problem.reason}", err=True)
-    _say(obj, f"{len(made.rows)} posts written")
+    _say(obj, f"{counted(len(made.rows), 'post')} written")
     sys.exit(1 if made.problems else 0)
 
 

@@ -300,7 +300,7 @@ class Daemon:
                 errors=len(report.errors),
             ),
         )
-        self.ledger.save(state={"last_build": json.dumps(_summary(report, moment, trigger))})
+        self.builder.remember(report, trigger)
 
     def _remember_error(self, message: str) -> None:
         entry = {"at": self.clock.now().isoformat(), "error": message}
@@ -418,19 +418,6 @@ def release_memory() -> None:
         return  # not glibc: nothing to do
     gc.collect()
     libc.malloc_trim(0)
-
-
-def _summary(report: BuildReport, moment: datetime, trigger: str) -> dict[str, object]:
-    return {
-        "at": moment.isoformat(),
-        "trigger": trigger,
-        "seconds": round(report.seconds, 3),
-        "public": report.public,
-        "written": len(report.written),
-        "changes": len(report.changes),
-        "events": len(report.events),
-        "errors": [{"file": e.path, "reason": e.reason} for e in report.errors],
-    }
 
 
 def next_visibility_change(records: Iterable[Record], now: datetime) -> datetime | None:

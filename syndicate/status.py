@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from syndicate.config import Settings
+from syndicate.plural import counted
 from syndicate.store.ledger import Ledger
 from syndicate.store.outbox import Outbox
 
@@ -81,7 +82,8 @@ def render(report: dict[str, Any]) -> str:
     if build:
         lines.append(
             f"built:   {build['at']} ({build['trigger']}) in {build['seconds']} s: "
-            f"{build['written']} files written, {len(build['errors'])} posts with errors"
+            f"{counted(build['written'], 'file')} written, "
+            f"{counted(len(build['errors']), 'post')} with errors"
         )
     else:
         lines.append("built:   never (run `syndicate build` or `syndicate run`)")

@@ -56,7 +56,7 @@ def test_init_check_build_as_a_newcomer_would(project: Path, blog: Blog) -> None
 
     check = run(["check"], project)
     assert check.returncode == 0, check.stderr
-    assert "1 posts (1 public): 0 errors, 0 warnings" in check.stderr
+    assert "1 post (1 public): 0 errors, 0 warnings" in check.stderr
 
     built = run(["build", "--json"], project)
     assert built.returncode == 0, built.stderr
@@ -69,6 +69,10 @@ def test_init_check_build_as_a_newcomer_would(project: Path, blog: Blog) -> None
     again = run(["build"], project)
     assert again.returncode == 0
     assert "0 of 9 feed files written" in again.stderr
+
+    status = run(["status"], project)  # a build by `syndicate build` counts as one
+    assert "built:   never" not in status.stdout + status.stderr
+    assert "(cli) in " in status.stdout + status.stderr
 
 
 def test_init_refuses_to_overwrite(project: Path, blog: Blog) -> None:

@@ -11,6 +11,7 @@ rest is bookkeeping in this process.
 from __future__ import annotations
 
 import gc
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,6 +80,19 @@ class BuildReport:
         now = time.perf_counter()
         self.phases[phase] = self.phases.get(phase, 0.0) + now - since
         return now
+
+    def summary(self, moment: datetime, trigger: str) -> dict[str, object]:
+        """What `syndicate status` and the dashboard show of the last build."""
+        return {
+            "at": moment.isoformat(),
+            "trigger": trigger,
+            "seconds": round(self.seconds, 3),
+            "public": self.public,
+            "written": len(self.written),
+            "changes": len(self.changes),
+            "events": len(self.events),
+            "errors": [{"file": e.path, "reason": e.reason} for e in self.errors],
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -244,6 +258,7 @@ class Builder:
         feed_records = self._write_feeds(entries, result, fresh, work, report, full=full)
         lap = time.perf_counter()
         self._ledger.save(feeds=feed_records, state={"content_fingerprint": self._content_fp})
+
         self._state["content_fingerprint"] = self._content_fp
         report.lap("save", lap)
         report.seconds = time.perf_counter() - started
@@ -399,6 +414,11 @@ class Builder:
             entry, (), source=record.source, body=loaded.body, body_format=loaded.body_format
         )
         return work.render(job).rendered
+
+    def remember(self, report: BuildReport, trigger: str) -> None:
+        """Record `report` as the last build, whoever ran it (the daemon or `syndicate build`)."""
+        summary = report.summary(self._clock.now(), trigger)
+        self._ledger.save(state={"last_build": json.dumps(summary)})
 
     def _write_feeds(
         self,
