@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -16,6 +17,16 @@ from syndicate.plural import counted
 
 _SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _as_source(post: str | None, root: Path) -> str | None:
+    """A file named from the current directory, as the source path the ledger knows it by."""
+    if not post or not Path(post).is_file():
+        return post
+    try:
+        return Path(post).resolve().relative_to(root).as_posix()
+    except ValueError:  # outside the blog: let the other ways of finding a post try
+        return post
 
 
 @click.command()
@@ -31,10 +42,11 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
     from syndicate.publish.preview import preview as make_preview
     from syndicate.publish.service import open_publishing
 
-    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+    settings = obj.settings()
+    with _handled(as_json), open_publishing(settings) as dispatcher:
         dispatcher.take_events()  # a post the last build announced is queued, not "not queued"
         dispatcher.replan()
-        record = find_post(dispatcher.ledger.records(), post)
+        record = find_post(dispatcher.ledger.records(), _as_source(post, settings.content_root))
         if record is None:
             raise UsageError(f"no post matches {post!r}" if post else "no public post yet")
         items = make_preview(dispatcher, record)

@@ -173,3 +173,12 @@ def test_init_reproduces_the_repository_config(tmp_path: Path) -> None:
         f'root = "{(REPO / "examples" / "blog").as_posix()}"', 'root = "../examples/blog"'
     )
     assert text == shipped
+
+
+def test_preview_finds_a_post_named_from_the_current_directory(project: Path, blog: Blog) -> None:
+    assert run(["init", str(blog.root)], project).returncode == 0
+    assert run(["build"], project).returncode == 0
+    relative = os.path.relpath(blog.posts / "2024-05-01-hello.html.md", project)
+    shown = run(["preview", relative], project)
+    assert shown.returncode == 0, shown.stderr
+    assert "Hello" in shown.stdout
