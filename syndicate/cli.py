@@ -7,6 +7,7 @@ done), 2 when the configuration or the command line cannot be used.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -203,7 +204,7 @@ def run(
         )
         logs.setup(settings.log.format, settings.log.level)
         daemon = Daemon(settings)
-        sys.exit(daemon.run(on_ready=lambda url: _say(obj, _serving_message(settings, url))))
+        sys.exit(daemon.run(on_ready=lambda url: _ready(obj, settings, url)))
 
 
 @main.command()
@@ -280,6 +281,21 @@ def sources_import(obj: Context, planet: Path, write: bool) -> None:
             _say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
         else:
             click.echo(sources_toml(found, planet))
+
+
+def _ready(obj: Context, settings: Settings, base: str) -> None:
+    """The banner; as one log record when the log is JSON, so every line of it parses."""
+    if settings.log.format == "json":
+        from syndicate.logs import fields
+
+        feeds = [
+            line.split(": ", 1)[1]
+            for line in _serving_message(settings, base).splitlines()
+            if "subscribe in a feed reader" in line
+        ]
+        logging.getLogger("syndicate").info("serving", extra=fields(url=base, feeds=feeds))
+    else:
+        _say(obj, _serving_message(settings, base))
 
 
 def _serving_message(settings: Settings, base: str) -> str:

@@ -408,3 +408,17 @@ include = true
     assert [status for _, status, _ in server.log] == [200, 200]
     assert "If-None-Match" in server.log[1][2]  # the second poll was conditional
     assert on_disk(blog)[0].id == "urn:member:2"
+
+
+def test_a_json_log_is_json_on_every_line(daemon_blog: tuple[Blog, Path, int]) -> None:
+    blog, config, port = daemon_blog
+    post(blog, "2024-05-01-existing.html.md", "Existing")
+    daemon = Running(config, port)
+    try:
+        wait_for(daemon.caught_up, "the first build")
+    finally:
+        daemon.stop()
+    lines = [line for line in daemon.log().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # the banner too
+    serving = next(r for r in records if r["msg"] == "serving")
+    assert serving["url"] == daemon.base
