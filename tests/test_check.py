@@ -63,3 +63,19 @@ def test_oversized_feeds_are_reported(blog: Blog, clock: FixedClock) -> None:
         )
     found = findings(blog, clock, "[feeds]\nmax_bytes = 3000")
     assert any("over max_bytes" in m or "is over" in m for _, _, m in found)
+
+
+def test_an_account_whose_env_credential_is_unset_is_a_warning(
+    blog: Blog, clock: FixedClock
+) -> None:
+    blog.post("2024-05-01-a.html.md", {"title": "A", "author": "ana"})
+    extra = """
+[[accounts]]
+name = "toots"
+network = "mastodon"
+server = "https://mastodon.example.net"
+credentials = { token = "env:SYNDICATE_TEST_SURELY_UNSET" }
+"""
+    report = check(blog.settings(extra, url=SITE), clock, environ={})
+    warned = [f.message for f in report.findings if f.severity is Severity.WARNING]
+    assert any("'toots'" in m and "$SYNDICATE_TEST_SURELY_UNSET is not set" in m for m in warned)
