@@ -351,8 +351,20 @@ workers = 0
 # Flush each feed file to disk before it replaces the old one (slower; survives power cuts).
 fsync = false
 
+[watch]
+# `syndicate run` follows the posts by file events; poll instead on network file systems.
+poll = false
+poll_interval = 1.0
+# Seconds to gather a burst of saves into one build.
+debounce = 0.05
+# Seconds between full scans, a safety net for missed events; 0 never rescans.
+rescan = 600
+
 [server]
-# What one client can make `syndicate run` and `serve` hold (the README's "Security").
+# Where `syndicate run` and `serve` listen: keep 127.0.0.1 behind a reverse proxy.
+host = "127.0.0.1"
+port = 8080
+# What one client can make them hold (the README's "Security").
 # The HTTP parser: "auto" (httptools when installed, else h11), "h11" or "httptools".
 http = "auto"
 # Open connections; past this many, the one idle longest is closed.
@@ -368,6 +380,12 @@ max_headers = 100
 max_body = 65536
 
 [admin]
+# The dashboard (/admin/) and JSON API (/api/): on once `syndicate token` makes the token
+# file ($SYNDICATE_ADMIN_TOKEN wins over it); false turns both off.
+enabled = true
+token_file = "admin.token"
+# Hours a login lasts.
+session_hours = 168
 # Wrong admin tokens (Bearer or login form) allowed in a burst and then per minute, from one
 # client and from all together; past them a client waits (429) before it may try again.
 failures_per_client = 10
@@ -383,6 +401,17 @@ cache = "syndicate-cache.sqlite"
 # Compose and plan every post for every account, but send nothing. Look with
 # `syndicate preview` and `syndicate outbox`, then set this to false.
 dry_run = true
+# Seconds a claimed delivery stays claimed (a crashed sender's is taken up after it).
+lease = 300
+# Transient failures before a delivery is marked failed, and seconds before the first retry
+# (doubling each time, with jitter; capped).
+max_attempts = 12
+retry_base = 60
+
+[log]
+# "auto" (readable on a terminal, else JSON lines), "human" or "json"; and the level.
+format = "auto"
+level = "info"
 
 # Each [[accounts]] table posts new posts to one account. Credentials are never written here:
 # each is env:NAME (an environment variable) or file:PATH (a file holding it). For example:

@@ -127,3 +127,15 @@ def test_the_server_limits_and_the_admin_throttle_are_written_commented_at_their
         for name in names:
             above = block[: next(i for i, line in enumerate(block) if line.startswith(name))]
             assert any(line.startswith("# ") for line in above), name
+
+
+def test_init_writes_every_setting_of_every_plain_section() -> None:
+
+    from syndicate.config import Settings
+
+    written = tomllib.loads((Path(__file__).parents[1] / "config" / "syndicate.toml").read_text())
+    for section in ("build", "watch", "server", "admin", "publish", "log", "store"):
+        model = Settings.model_fields[section].annotation
+        assert model is not None
+        expected = set(model.model_fields)  # type: ignore[union-attr]
+        assert set(written[section]) == expected, section
