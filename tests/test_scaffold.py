@@ -137,5 +137,5 @@ def test_init_writes_every_setting_of_every_plain_section() -> None:
     for section in ("build", "watch", "server", "admin", "publish", "log", "store"):
         model = Settings.model_fields[section].annotation
         assert model is not None
-        expected = set(model.model_fields)  # type: ignore[union-attr]
+        expected = set(model.model_fields)
         assert set(written[section]) == expected, section
