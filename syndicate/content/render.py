@@ -21,6 +21,9 @@ from syndicate.errors import ContentError
 from syndicate.model import Rendered
 
 _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
+# Past this, a post's text is far over any feed's byte budget (each lists it in brief, see
+# feeds/budget.py): rendering all of it (a 50 MB post took 20 s and 1 GB) would buy nothing.
+MAX_BODY_CHARS = 4_000_000
 
 
 class Renderer:
@@ -103,7 +106,11 @@ class Renderer:
         `expand=False` leaves template syntax (Liquid, shortcodes) as the text it is.
         `source` is the post's file, whose frontmatter Liquid's `page` shows.
         """
+        cut: list[str] = []
+        if len(body) > MAX_BODY_CHARS:
+            body, cut = _cut(body)
         body, template_warnings = self._expand(body, page_url, source) if expand else (body, [])
+        template_warnings = cut + template_warnings
         if body_format == "markdown" and references.has_references(body):
             body, dangling = references.unlink_dangling(body)
             template_warnings += dangling
@@ -143,6 +150,18 @@ class Renderer:
             summary_text=summary or html_to_text(summary_html),
             warnings=tuple(dict.fromkeys([*template_warnings, *problems])),
         )
+
+
+def _cut(body: str) -> tuple[str, list[str]]:
+    """The first MAX_BODY_CHARS of a body, to the last paragraph break, and why."""
+    head = body[:MAX_BODY_CHARS]
+    at = head.rfind("\n\n")
+    head = head[:at] if at > MAX_BODY_CHARS // 2 else head
+    said = (
+        f"the body is {len(body):,} characters long: only its first {len(head):,} are "
+        "rendered (no feed carries more; the post's page has it all)"
+    )
+    return head, [said]
 
 
 def _mark_html_summary(body: str, markers: Sequence[str]) -> str:

@@ -82,3 +82,15 @@ def test_a_post_over_the_byte_budget_is_listed_in_brief_and_hides_no_older_post(
     found = check(blog.settings(url="https://notes.example.org/"), clock)
     notes = [f.message for f in found.findings if f.file.endswith("huge.html.md")]
     assert any("summary and a link in place of its full text" in n for n in notes), notes
+
+
+def test_a_body_past_the_render_bound_is_cut_with_a_warning(blog: Blog, clock: FixedClock) -> None:
+    from syndicate.content.render import MAX_BODY_CHARS
+
+    paragraph = "Words of a very long post. " * 40 + "\n\n"
+    body = paragraph * (MAX_BODY_CHARS // len(paragraph) + 100)
+    blog.post("2024-05-01-huge.html.md", {"title": "Huge", "date": "2024-05-01"}, body)
+    assert not build(blog.settings(), clock).errors
+    assert titles(blog.state / "public" / "feed.xml") == ["Huge"]
+    found = check(blog.settings(url="https://notes.example.org/"), clock)
+    assert any("only its first" in f.message for f in found.findings)
