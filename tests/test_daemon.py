@@ -422,3 +422,33 @@ def test_a_json_log_is_json_on_every_line(daemon_blog: tuple[Blog, Path, int]) -
     records = [json.loads(line) for line in lines]  # the banner too
     serving = next(r for r in records if r["msg"] == "serving")
     assert serving["url"] == daemon.base
+
+
+def test_hostile_posts_never_stop_the_daemon(daemon_blog: tuple[Blog, Path, int]) -> None:
+    """Each of these once killed the process, stalled it or aborted every build."""
+    blog, config, port = daemon_blog
+    post(blog, "2024-05-01-existing.html.md", "Existing")
+    daemon = Running(config, port)
+    try:
+        wait_for(lambda: site_titles(blog) == ["Existing"], "the first build")
+        post(blog, "2024-05-02-quotes.html.md", "Quotes", ">" * 100_000)  # was SIGSEGV
+        post(blog, "2024-05-03-list.html.md", "List", "- " * 50_000)
+        post(blog, "2024-05-04-panic.html.md", "Panic", "[`")  # the native engine panicked
+        bomb = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+            f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ]
+        blog.post("2024-05-05-bomb.html.md", raw="---\ntitle: B\n" + "\n".join(bomb) + "\n---\n")
+        os.mkfifo(blog.posts / "2024-05-06-fifo.html.md")
+        (blog.posts / "2024-05-07-self.html.md").symlink_to("2024-05-07-self.html.md")
+        post(blog, "2024-05-08-after.html.md", "After")
+        wait_for(
+            lambda: site_titles(blog) == ["After", "Panic", "List", "Quotes", "Existing"],
+            "the other posts built",
+            timeout=60,
+        )
+        assert daemon.process.poll() is None
+        assert httpx.get(daemon.base + "healthz", timeout=5).status_code == 200
+        assert "2024-05-05-bomb.html.md" in daemon.log()
+    finally:
+        daemon.stop()
