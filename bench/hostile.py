@@ -42,7 +42,10 @@ CASES: dict[str, Callable[[], bytes]] = {
     "nesting: '- ' * 50,000": lambda: (_front("List") + "- " * 50_000).encode(),
     "YAML alias bomb (9^9 values)": _bomb,
     "invalid bytes: 2 MB alternating": lambda: _front("Bytes").encode() + b"\xff a" * 700_000,
-    "1,000,000 tags": lambda: (
+    "5,000 tags": lambda: (
+        _front("Tags", "tags: [" + ",".join(f"t{n}" for n in range(5_000)) + "]\n") + "x"
+    ).encode(),
+    "1,000,000 tags (7 MB of frontmatter)": lambda: (
         _front("Tags", "tags: [" + ",".join(f"t{n}" for n in range(1_000_000)) + "]\n") + "x"
     ).encode(),
     "50 MB post": lambda: (_front("Huge") + "Words of a very long post. " * 1_900_000).encode(),
