@@ -164,7 +164,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
         _say(
             obj,
             f"{counted(report.public, 'public post')}, {counted(len(report.changes), 'change')}; "
-            f"{len(report.written)} of {counted(report.feeds, 'feed file')} written to "
+            f"{len(report.written):,} of {counted(report.feeds, 'feed file')} written to "
             f"{settings.output_dir} "
             f"in {report.seconds:.2f}s",
         )
