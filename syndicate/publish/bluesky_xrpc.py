@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from syndicate.backoff import retry_after_seconds
 from syndicate.clock import Clock
 from syndicate.publish.base import (
     AmbiguousError,
@@ -246,14 +247,12 @@ def status_error(nsid: str, response: httpx.Response, clock: Clock, *, write: bo
 
 def _reset(response: httpx.Response, now: datetime) -> datetime:
     """When a rate-limited account may call again: `ratelimit-reset` (epoch seconds), else
-    `Retry-After` (seconds), else a minute; never more than a day away."""
+    `Retry-After` (seconds or an HTTP date), else a minute; never more than a day away."""
     try:
         reset = datetime.fromtimestamp(float(response.headers["ratelimit-reset"]), UTC)
     except (KeyError, ValueError, OverflowError):
-        try:
-            reset = now + timedelta(seconds=float(response.headers["retry-after"]))
-        except (KeyError, ValueError, OverflowError):
-            reset = now + DEFAULT_WAIT
+        seconds = retry_after_seconds(response.headers.get("retry-after"), now)
+        reset = now + DEFAULT_WAIT if seconds is None else now + timedelta(seconds=seconds)
     return min(max(reset, now), now + MAX_WAIT)
 
 

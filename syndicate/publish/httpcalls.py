@@ -7,13 +7,13 @@ a 429 (`WaitHint`). Reasons never quote a URL: for webhooks the URL is the secre
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from syndicate import __version__
+from syndicate.backoff import retry_after_seconds
 from syndicate.clock import Clock
 from syndicate.publish.base import (
     AmbiguousError,
@@ -149,20 +149,7 @@ def wait_until(response: httpx.Response, clock: Clock, wait: WaitHint) -> dateti
 
 def retry_after(response: httpx.Response, now: datetime) -> float | None:
     """Seconds named by a Retry-After header: delta seconds, or an HTTP date."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - now).total_seconds()
+    return retry_after_seconds(response.headers.get("Retry-After"), now)
 
 
 def json_object(response: httpx.Response) -> Mapping[str, object]:

@@ -15,12 +15,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from syndicate import __version__
+from syndicate.backoff import retry_after_seconds
 from syndicate.config import SourceSettings
 from syndicate.content.loader import LoadedPost
 from syndicate.content.text import plain_title
@@ -40,7 +40,6 @@ from syndicate.watch.schedule import (
     JITTER,
     RETRY_AFTER_CAP,
     SourceState,
-    aware,
     next_poll,
 )
 from syndicate.watch.transport import DEADLINE, Resolver, SourceTransport, resolve
@@ -306,18 +305,10 @@ def _check_status(response: _Response, now: datetime) -> None:
 
 def _retry_after(status: int, value: str | None, now: datetime) -> datetime | None:
     """The instant Retry-After names (seconds or an HTTP date) on 429 and 503, capped."""
-    if status not in (429, 503) or not value:
+    seconds = retry_after_seconds(value, now) if status in (429, 503) else None
+    if seconds is None or seconds <= 0:
         return None
-    value = value.strip()
-    try:
-        when = now + timedelta(seconds=int(value)) if value.isdigit() else None
-        if when is None:
-            when = aware(parsedate_to_datetime(value))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when <= now:
-        return None
-    return min(when, now + RETRY_AFTER_CAP)
+    return now + min(timedelta(seconds=seconds), RETRY_AFTER_CAP)
 
 
 def _read(
