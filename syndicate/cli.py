@@ -202,9 +202,9 @@ def run(
         settings = _with_overrides(
             obj.settings(), poll=poll, host=host, port=port, log_format=log_format
         )
-        logs.setup(settings.log.format, settings.log.level)
+        as_json = logs.setup(settings.log.format, settings.log.level)
         daemon = Daemon(settings)
-        sys.exit(daemon.run(on_ready=lambda url: _ready(obj, settings, url)))
+        sys.exit(daemon.run(on_ready=lambda url: _ready(obj, settings, url, as_json=as_json)))
 
 
 @main.command()
@@ -218,8 +218,8 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     with _handled():
         settings = _with_overrides(obj.settings(), host=host, port=port)
-        logs.setup(settings.log.format, settings.log.level)
-        serve_feeds(settings, on_ready=lambda url: _say(obj, _serving_message(settings, url)))
+        as_json = logs.setup(settings.log.format, settings.log.level)
+        serve_feeds(settings, on_ready=lambda url: _ready(obj, settings, url, as_json=as_json))
 
 
 @main.command()
@@ -283,9 +283,9 @@ def sources_import(obj: Context, planet: Path, write: bool) -> None:
             click.echo(sources_toml(found, planet))
 
 
-def _ready(obj: Context, settings: Settings, base: str) -> None:
+def _ready(obj: Context, settings: Settings, base: str, *, as_json: bool) -> None:
     """The banner; as one log record when the log is JSON, so every line of it parses."""
-    if settings.log.format == "json":
+    if as_json:
         from syndicate.logs import fields
 
         feeds = [

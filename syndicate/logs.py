@@ -58,8 +58,9 @@ def _short(value: Any) -> str:
     return json.dumps(text) if " " in text or not text else text
 
 
-def setup(style: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
-    """Send syndicate's (and uvicorn's) logs to `stream`, formatted for a person or a machine."""
+def setup(style: str = "auto", level: str = "info", stream: TextIO | None = None) -> bool:
+    """Send syndicate's (and uvicorn's) logs to `stream`, formatted for a person or a machine;
+    whether for a machine (JSON lines)."""
     stream = stream or sys.stderr
     human = style == "human" or (style == "auto" and stream.isatty())
     handler = logging.StreamHandler(stream)
@@ -69,3 +70,4 @@ def setup(style: str = "auto", level: str = "info", stream: TextIO | None = None
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "apscheduler", "httpx", "httpcore", "watchfiles"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return not human
