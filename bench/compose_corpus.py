@@ -19,10 +19,10 @@ from pathlib import Path
 from syndicate.clock import SystemClock
 from syndicate.config import parse_settings
 from syndicate.content.blog import Blog, open_blog
-from syndicate.errors import ContentError
+from syndicate.errors import ContentError, RejectedError
 from syndicate.model import Post
 from syndicate.publish.accounts import NETWORKS, AccountSettings
-from syndicate.publish.base import Message, RejectedError
+from syndicate.publish.base import Message
 from syndicate.publish.compose import DEFAULT_TEMPLATES, ELLIPSIS, compose
 from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.hashtags import hashtags_for

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicate import logs
-from syndicate.publish.base import AuthError
+from syndicate.errors import AuthError
 from syndicate.publish.httpcalls import excerpt
 from syndicate.redaction import REDACTED, Redactor, process_redactor
 

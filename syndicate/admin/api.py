@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import CSRF_HEADER
-from syndicate.admin.guard import Guard, RefusedError
+from syndicate.admin.guard import Guard
 from syndicate.admin.openapi import openapi_document
 from syndicate.admin.params import (
     ACCOUNT_ACTIONS,
@@ -30,7 +30,8 @@ from syndicate.admin.params import (
     status_param,
     text_param,
 )
-from syndicate.admin.service import ConflictError, Dashboard, NotFoundError
+from syndicate.admin.service import Dashboard
+from syndicate.errors import ConflictError, NotFoundError, RefusedError
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 

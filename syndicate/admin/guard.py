@@ -27,22 +27,11 @@ from syndicate.admin.auth import (
 from syndicate.admin.sessions import EndedSessions
 from syndicate.admin.throttle import Throttle
 from syndicate.clock import Clock
+from syndicate.errors import RefusedError
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 
 log = logging.getLogger("syndicate.admin")
-
-
-class RefusedError(Exception):
-    """A request the dashboard will not serve; `code` is the API's stable error code;
-    `retry_after` the seconds to wait, for a 429."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
 
 
 DISABLED = (

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import LOGIN_COOKIE, Caller, same
 from syndicate.admin.chart import render_chart
-from syndicate.admin.guard import Guard, RefusedError
+from syndicate.admin.guard import Guard
 from syndicate.admin.params import (
     ACCOUNT_ACTIONS,
     DELIVERY_ACTIONS,
@@ -33,7 +33,8 @@ from syndicate.admin.params import (
     int_param,
     text_param,
 )
-from syndicate.admin.service import ConflictError, Dashboard, NotFoundError
+from syndicate.admin.service import Dashboard
+from syndicate.errors import ConflictError, NotFoundError, RefusedError
 
 FLASH_COOKIE = "syndicate_flash"
 CONTENT_SECURITY_POLICY = (

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 
-from syndicate.admin.guard import RefusedError
+from syndicate.errors import RefusedError
 from syndicate.model import DeliveryStatus
 
 DELIVERY_ACTIONS = ("retry", "cancel", "send-now")

@@ -23,6 +23,7 @@ from syndicate.admin import schemas as out
 from syndicate.admin.chart import daily_counts
 from syndicate.clock import Clock
 from syndicate.config import Settings
+from syndicate.errors import ConflictError, NotFoundError
 from syndicate.feeds.structure import check_feed
 from syndicate.model import (
     QUEUED,
@@ -42,14 +43,6 @@ from syndicate.web.health import Health, judge
 
 PAUSED_HERE = "paused from the dashboard"
 _LEDGER_REFRESH = 5.0  # seconds a read of every post from the ledger is trusted (serve)
-
-
-class NotFoundError(LookupError):
-    """No such post, delivery, account or feed."""
-
-
-class ConflictError(ValueError):
-    """The action does not apply to the thing as it is now (retry a sent delivery, say)."""
 
 
 class PostIndex(Protocol):

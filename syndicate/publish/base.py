@@ -1,30 +1,20 @@
 """What every publisher shares: the message it is given, the receipt it returns, the errors
-it raises, and the protocol it implements.
+it raises (syndicate/errors.py's PublishError branch), and the protocol it implements.
 
 A publisher is an edge: it turns one composed Message into one remote post, with the network's
 own idempotency mechanism keyed by the delivery (`key`), and classifies every failure into one
-of the errors below, so the outbox decides what happens next without knowing the network.
-
-    PublishError              the send did not happen, or may not have
-     ├── RateLimitedError          429: try again at `until` (the network's reset time)
-     ├── TransientError       5xx, timeouts, refused or dropped connections: back off, retry
-     │    └── AmbiguousError  the request may have reached the network: find() before a resend
-     ├── AuthError            401/403: the account's credentials or permissions are wrong: pause
-     ├── RejectedError        the network refuses this message (422, too long...): fail it
-     └── DuplicateError       the network says it already has this post (X's 403): reconcile
+of the PublishError classes, so the outbox decides what happens next without knowing the
+network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from syndicate.clock import Clock
-from syndicate.errors import SyndicateError
 from syndicate.publish.accounts import AccountSettings
-from syndicate.redaction import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,38 +110,3 @@ class Publisher(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class PublishError(SyndicateError):
-    """A send that did not happen, or may not have; `reason` is for people, and never holds
-    a credential value (an exception or an answer that quotes one is redacted here)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = redact(reason)
-        super().__init__(self.reason)
-
-
-class RateLimitedError(PublishError):
-    def __init__(self, reason: str, until: datetime) -> None:
-        super().__init__(reason)
-        self.until = until
-
-
-class TransientError(PublishError):
-    """Worth retrying after a backoff: the network or the connection failed."""
-
-
-class AmbiguousError(TransientError):
-    """The request may have been applied (a timeout or dropped connection after sending)."""
-
-
-class AuthError(PublishError):
-    """The credentials are missing, wrong or lack permission: the account is paused."""
-
-
-class RejectedError(PublishError):
-    """The network refuses this message for good; retrying the same text cannot help."""
-
-
-class DuplicateError(PublishError):
-    """The network already has this text from this account (X's duplicate-content 403)."""

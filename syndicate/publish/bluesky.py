@@ -22,15 +22,8 @@ from typing import Any
 import httpx
 
 from syndicate import __version__
-from syndicate.publish.base import (
-    AmbiguousError,
-    Context,
-    Message,
-    Publisher,
-    PublishError,
-    Receipt,
-    TextRules,
-)
+from syndicate.errors import AddressRefusedError, AmbiguousError, PublishError
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.bluesky_records import (
     POST,
     JsonObject,
@@ -44,7 +37,6 @@ from syndicate.publish.bluesky_records import (
 from syndicate.publish.bluesky_xrpc import Login, Xrpc, error_name, json_object, status_error
 from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import content_client
-from syndicate.watch.addresses import AddressRefusedError
 from syndicate.watch.transport import DEADLINE
 
 DEFAULT_SERVER = "https://bsky.social"

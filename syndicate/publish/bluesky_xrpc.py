@@ -23,15 +23,15 @@ import httpx
 
 from syndicate.backoff import retry_after_seconds
 from syndicate.clock import Clock
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
     PublishError,
     RateLimitedError,
     RejectedError,
-    StateStore,
     TransientError,
 )
+from syndicate.publish.base import StateStore
 
 SESSION = "bluesky.session"  # the state key of the stored session
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})

@@ -23,10 +23,11 @@ from urllib.parse import urlsplit
 
 import regex
 
+from syndicate.errors import RejectedError
 from syndicate.model import Author, Post
 from syndicate.publish import counting, handles, hashtags, template
 from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import Message, RejectedError, Span, TextRules
+from syndicate.publish.base import Message, Span, TextRules
 from syndicate.publish.template import Piece
 
 _SOCIAL = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"

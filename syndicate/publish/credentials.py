@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from syndicate.errors import AuthError
 from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import AuthError
 from syndicate.redaction import Redactor, process_redactor
 
 # What each network needs; a missing one pauses the account with a message saying which.

@@ -41,7 +41,7 @@ from syndicate.content.layouts import Layout
 from syndicate.content.siteinfo import read_site_info
 from syndicate.content.tags import slugify
 from syndicate.content.text import collapse_space, html_to_text
-from syndicate.errors import SyndicateError
+from syndicate.errors import DraftExistsError
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Event, Ledger, Record
 
@@ -63,10 +63,6 @@ _MONTHS = (
 )
 _DASH = "\u2013"  # an en dash, between the days of a period
 _SUFFIXES = {"middleman": ".html.md", "jekyll": ".md", "hugo": ".md"}
-
-
-class DraftExistsError(SyndicateError):
-    """The round-up's file is already there; it is left alone."""
 
 
 @dataclass(frozen=True, slots=True)

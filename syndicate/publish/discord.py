@@ -12,14 +12,8 @@ from datetime import datetime
 import httpx
 
 from syndicate.clock import Clock
-from syndicate.publish.base import (
-    Context,
-    Message,
-    Publisher,
-    Receipt,
-    RejectedError,
-    TextRules,
-)
+from syndicate.errors import RejectedError
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,

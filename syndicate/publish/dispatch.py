@@ -21,20 +21,18 @@ from datetime import datetime, timedelta
 
 from syndicate.clock import Clock
 from syndicate.config import Settings
-from syndicate.logs import fields
-from syndicate.model import QUEUED, Delivery, DeliveryStatus
-from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
     DuplicateError,
-    Message,
-    Publisher,
     PublishError,
     RateLimitedError,
-    Receipt,
     RejectedError,
 )
+from syndicate.logs import fields
+from syndicate.model import QUEUED, Delivery, DeliveryStatus
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Message, Publisher, Receipt
 from syndicate.publish.intake import intake
 from syndicate.publish.messages import message_for
 from syndicate.publish.pool import PublisherPool

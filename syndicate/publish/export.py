@@ -31,10 +31,10 @@ from zoneinfo import ZoneInfo
 
 from syndicate.clock import Clock
 from syndicate.config import Settings
-from syndicate.errors import ConfigError
+from syndicate.errors import ConfigError, PublishError
 from syndicate.model import Delivery, DeliveryStatus, Post
 from syndicate.publish.accounts import AccountSettings, TimingSettings
-from syndicate.publish.base import Message, PublishError, Span
+from syndicate.publish.base import Message, Span
 from syndicate.publish.digest import PeriodPost, read_period
 from syndicate.publish.routing import route
 from syndicate.publish.timing import plan

@@ -15,15 +15,15 @@ import httpx
 from syndicate import __version__
 from syndicate.backoff import retry_after_seconds
 from syndicate.clock import Clock
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
     PublishError,
     RateLimitedError,
     RejectedError,
     TransientError,
 )
+from syndicate.publish.base import Context
 from syndicate.watch.addresses import AddressPolicy
 from syndicate.watch.transport import Resolver, SourceTransport, resolve
 

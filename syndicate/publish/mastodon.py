@@ -20,19 +20,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from syndicate.errors import AmbiguousError, PublishError, RejectedError, TransientError
 from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
-    AmbiguousError,
-    Context,
-    Message,
-    Publisher,
-    PublishError,
-    Receipt,
-    RejectedError,
-    StateStore,
-    TextRules,
-    TransientError,
-)
+from syndicate.publish.base import Context, Message, Publisher, Receipt, StateStore, TextRules
 from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     excerpt,

@@ -17,15 +17,8 @@ from urllib.parse import quote
 import httpx
 
 from syndicate.clock import Clock
-from syndicate.publish.base import (
-    AmbiguousError,
-    AuthError,
-    Context,
-    Message,
-    Publisher,
-    Receipt,
-    TextRules,
-)
+from syndicate.errors import AmbiguousError, AuthError
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from syndicate.errors import PublishError
 from syndicate.model import Delivery, DeliveryStatus
-from syndicate.publish.base import PublishError, TextRules
+from syndicate.publish.base import TextRules
 from syndicate.publish.counting import DEFAULT_RULES, count
 from syndicate.publish.dispatch import Dispatcher
 from syndicate.publish.messages import message_for

@@ -25,20 +25,16 @@ from requests_oauthlib import OAuth1
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from syndicate import __version__
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
     DuplicateError,
-    Message,
-    Publisher,
     PublishError,
     RateLimitedError,
-    Receipt,
     RejectedError,
-    TextRules,
     TransientError,
 )
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.counting import DEFAULT_RULES
 
 DEFAULT_SERVER = "https://api.x.com"

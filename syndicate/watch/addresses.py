@@ -23,6 +23,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from syndicate.errors import AddressRefusedError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -87,22 +89,6 @@ def unwrap(address: IPAddress) -> IPAddress:
         if address.sixtofour is not None:
             return address.sixtofour
     return address
-
-
-class AddressRefusedError(Exception):
-    """A host whose address a source may not be fetched from. The message says which and
-    how to allow it, for the source's status."""
-
-    def __init__(self, host: str, address: IPAddress, kind: AddressKind) -> None:
-        shown = host if host == str(address) else f"{host} = {address}"
-        super().__init__(
-            f"refused to connect to {shown} ({kind} address): a remote source may reach only "
-            "public addresses and its own url's host (or, set `intranet = true`, a private "
-            "network's)"
-        )
-        self.host = host
-        self.address = address
-        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,15 +14,13 @@ from typing import Any
 
 import feedparser
 
+from syndicate.errors import NotAFeedError
+
 # A bozo feed with entries is still read. These "errors" mean only that the server's headers
 # were imprecise (an RSS feed served as text/html, a wrong charset); not worth a warning.
 _HARMLESS_BOZO = frozenset(
     {"NonXMLContentType", "CharacterEncodingOverride", "CharacterEncodingUnknown"}
 )
-
-
-class NotAFeedError(ValueError):
-    """The bytes hold no feed at all (an error page, garbage, nothing)."""
 
 
 def parse_feed(

@@ -24,7 +24,8 @@ from syndicate.backoff import retry_after_seconds
 from syndicate.config import SourceSettings
 from syndicate.content.loader import LoadedPost
 from syndicate.content.text import plain_title
-from syndicate.watch.addresses import AddressPolicy, AddressRefusedError
+from syndicate.errors import AddressRefusedError, NotAFeedError
+from syndicate.watch.addresses import AddressPolicy
 from syndicate.watch.normalise import (
     MAX_ENTRIES,
     Normalised,
@@ -34,7 +35,7 @@ from syndicate.watch.normalise import (
     source_key,
     source_prefix,
 )
-from syndicate.watch.parse import NotAFeedError, bozo_warnings, parse_feed
+from syndicate.watch.parse import bozo_warnings, parse_feed
 from syndicate.watch.schedule import (
     BACKOFF_CAP,
     JITTER,
@@ -52,7 +53,6 @@ __all__ = [
     "RETRY_AFTER_CAP",
     "Normalised",
     "Normaliser",
-    "NotAFeedError",
     "PollKind",
     "PollOutcome",
     "SourceState",

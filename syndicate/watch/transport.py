@@ -29,7 +29,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from syndicate.watch.addresses import AddressPolicy, AddressRefusedError, IPAddress, normal_host
+from syndicate.watch.addresses import AddressPolicy, IPAddress, normal_host
 
 DEADLINE = "syndicate.deadline"  # request extension: time.monotonic() by which the poll ends
 
@@ -167,4 +167,4 @@ class SourceTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-__all__ = ["DEADLINE", "AddressRefusedError", "PollTimeoutError", "SourceTransport", "resolve"]
+__all__ = ["DEADLINE", "PollTimeoutError", "SourceTransport", "resolve"]

@@ -17,19 +17,15 @@ import httpx
 import pytest
 
 from syndicate.clock import FixedClock
-from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
-    Message,
-    Publisher,
     RateLimitedError,
-    Receipt,
     RejectedError,
-    Span,
     TransientError,
 )
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Context, Message, Publisher, Receipt, Span
 from syndicate.publish.bluesky import make
 from syndicate.publish.bluesky_records import record_key, timestamp
 from syndicate.publish.bluesky_xrpc import SESSION, Session

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
+from syndicate.errors import RejectedError
 from syndicate.model import Author, Post, PostOverrides, Tag
 from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import Message, RejectedError
+from syndicate.publish.base import Message
 from syndicate.publish.compose import compose, shorten_link, utf8_span
 from syndicate.publish.counting import DEFAULT_RULES, count
 from syndicate.publish.hashtags import hashtags_for

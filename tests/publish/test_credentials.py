@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from syndicate.errors import AuthError
 from syndicate.publish.accounts import AccountSettings, Network
-from syndicate.publish.base import AuthError
 from syndicate.publish.credentials import problems, resolve
 from syndicate.redaction import Redactor
 

@@ -18,15 +18,9 @@ from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
 from syndicate.content.blog import open_blog
 from syndicate.content.layouts import LAYOUTS
+from syndicate.errors import DraftExistsError
 from syndicate.model import Visibility
-from syndicate.publish.digest import (
-    DraftExistsError,
-    escape_markdown,
-    make_digest,
-    period_words,
-    trim,
-    write_digest,
-)
+from syndicate.publish.digest import escape_markdown, make_digest, period_words, trim, write_digest
 from syndicate.watch.remote import Normaliser
 from tests.conftest import NOW, Blog, build
 

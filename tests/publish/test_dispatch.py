@@ -18,20 +18,16 @@ import pytest
 from syndicate.app import open_builder
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
-from syndicate.model import DeliveryStatus
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
     DuplicateError,
-    Message,
-    Publisher,
     PublishError,
     RateLimitedError,
-    Receipt,
-    TextRules,
     TransientError,
 )
+from syndicate.model import DeliveryStatus
+from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.dispatch import Dispatcher, delivery_key
 from syndicate.publish.pool import PublisherPool
 from syndicate.store.cache import RenderCache

@@ -14,10 +14,10 @@ import pytest
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
-from syndicate.errors import ConfigError
+from syndicate.errors import ConfigError, RejectedError
 from syndicate.model import Post
 from syndicate.publish.accounts import AccountSettings, TimingSettings
-from syndicate.publish.base import Message, RejectedError, Span
+from syndicate.publish.base import Message, Span
 from syndicate.publish.digest import PeriodPost, read_period
 from syndicate.publish.export import (
     MAX_ROWS,

@@ -11,17 +11,15 @@ import pytest
 
 from syndicate import __version__
 from syndicate.clock import FixedClock
-from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
-    Message,
-    Publisher,
     RateLimitedError,
     RejectedError,
     TransientError,
 )
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Context, Message, Publisher
 from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, carries, make
 from tests.peers.mastodon import OTHER_TOKEN, TOKEN, MastodonPeer, serve_mastodon
 

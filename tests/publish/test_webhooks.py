@@ -13,19 +13,16 @@ import pytest
 
 from syndicate import __version__
 from syndicate.clock import FixedClock
-from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
-    Message,
     PublishError,
     RateLimitedError,
-    Receipt,
     RejectedError,
-    Span,
     TransientError,
 )
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Context, Message, Receipt, Span
 from syndicate.publish.discord import DiscordPublisher
 from syndicate.publish.markup import discord_markdown, matrix_html, pieces, slack_mrkdwn
 from syndicate.publish.matrix import transaction_id

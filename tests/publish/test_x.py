@@ -12,20 +12,16 @@ import requests
 from requests_oauthlib import OAuth1
 
 from syndicate.clock import FixedClock
-from syndicate.publish.accounts import AccountSettings
-from syndicate.publish.base import (
+from syndicate.errors import (
     AmbiguousError,
     AuthError,
-    Context,
     DuplicateError,
-    Message,
-    Publisher,
     RateLimitedError,
     RejectedError,
-    Span,
-    StateStore,
     TransientError,
 )
+from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.base import Context, Message, Publisher, Span, StateStore
 from syndicate.publish.pool import LedgerState
 from syndicate.publish.x import comparable, make, message_text_with_links
 from syndicate.store.ledger import Ledger

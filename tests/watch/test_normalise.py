@@ -10,6 +10,7 @@ from syndicate.content.authors import AuthorRegistry
 from syndicate.content.loader import LoadedPost
 from syndicate.content.render import Renderer
 from syndicate.content.tags import TagResolver
+from syndicate.errors import NotAFeedError
 from syndicate.model import Author
 from syndicate.store.codec import load_post
 from syndicate.watch.normalise import (
@@ -21,7 +22,7 @@ from syndicate.watch.normalise import (
     source_key,
     source_prefix,
 )
-from syndicate.watch.parse import NotAFeedError, parse_feed
+from syndicate.watch.parse import parse_feed
 from tests.watch.conftest import NOW, feed_bytes, source
 
 ATOM_URL = "https://feeds.example.net/blog/atom.xml"

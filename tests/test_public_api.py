@@ -1,0 +1,91 @@
+"""The public API is exactly what syndicate/__init__.py names: a name added or dropped is a
+decision, made here on purpose."""
+
+from __future__ import annotations
+
+import inspect
+
+import syndicate
+from syndicate import errors
+
+PUBLIC = {
+    "AddressRefusedError",
+    "AmbiguousError",
+    "AuthError",
+    "Author",
+    "ConfigError",
+    "ConflictError",
+    "ContentError",
+    "Context",
+    "DraftExistsError",
+    "DuplicateError",
+    "EncodingError",
+    "FeedFormat",
+    "FeedKind",
+    "FrontmatterError",
+    "Message",
+    "NotAFeedError",
+    "NotFoundError",
+    "OutputError",
+    "Post",
+    "PostDataError",
+    "PublishError",
+    "Publisher",
+    "RateLimitedError",
+    "Receipt",
+    "RefusedError",
+    "RejectedError",
+    "Settings",
+    "Span",
+    "StoreError",
+    "SyndicateError",
+    "Tag",
+    "Term",
+    "TextRules",
+    "TransientError",
+    "UsageError",
+    "__version__",
+    "find_config",
+    "load_settings",
+}
+
+
+def test_the_public_names_are_exactly_these() -> None:
+    assert set(syndicate.__all__) == PUBLIC
+    assert sorted(syndicate.__all__) == syndicate.__all__
+    for name in syndicate.__all__:
+        assert hasattr(syndicate, name), name
+
+
+def test_every_error_is_public_and_one_tree() -> None:
+    classes = [
+        value
+        for value in vars(errors).values()
+        if inspect.isclass(value) and issubclass(value, BaseException)
+    ]
+    for error in classes:
+        assert issubclass(error, errors.SyndicateError), error
+        assert error.__name__ in syndicate.__all__, error
+
+
+def test_errors_that_were_builtin_kinds_still_are() -> None:
+    assert issubclass(errors.NotAFeedError, ValueError)
+    assert issubclass(errors.NotFoundError, LookupError)
+    assert issubclass(errors.ConflictError, ValueError)
+
+
+def test_no_other_module_defines_a_public_error() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(syndicate.__path__, "syndicate."):
+        if info.name in {"syndicate.errors", "syndicate.__main__"}:
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, errors.SyndicateError)
+                and value.__module__ == info.name
+            ):
+                raise AssertionError(f"{info.name}.{name} belongs in syndicate/errors.py")
