@@ -16,16 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from syndicate import registry
+from syndicate.accounts import AccountSettings
 from syndicate.clock import SystemClock
 from syndicate.config import parse_settings
 from syndicate.content.blog import Blog, open_blog
 from syndicate.errors import ContentError, RejectedError
 from syndicate.model import Post
-from syndicate.publish.accounts import NETWORKS, AccountSettings
 from syndicate.publish.base import Message
-from syndicate.publish.compose import DEFAULT_TEMPLATES, ELLIPSIS, compose
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.compose import ELLIPSIS, compose
 from syndicate.publish.hashtags import hashtags_for
+from syndicate.publish.network import describe
 
 DOMAINS = {"rdo": "www.rdoproject.org", "osas": "community.redhat.com"}
 DEFAULT_CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -74,11 +75,11 @@ def published(blog: Blog) -> Iterator[tuple[Post, str]]:
 def account_for(network: str) -> AccountSettings:
     server = "https://mastodon.example" if network in ("mastodon", "matrix") else None
     room = "!room:example.org" if network == "matrix" else None
-    return AccountSettings(name=network, network=network, server=server, room=room)  # type: ignore[arg-type]
+    return AccountSettings(name=network, network=network, server=server, room=room)
 
 
 def tally(posts: list[tuple[Post, str]], network: str, show: int) -> Tally:
-    account, rules, counts = account_for(network), DEFAULT_RULES[network], Tally()
+    account, rules, counts = account_for(network), describe(network).rules, Tally()
     for post, summary in posts:
         try:
             message = compose(post, summary, account, rules)
@@ -87,7 +88,7 @@ def tally(posts: list[tuple[Post, str]], network: str, show: int) -> Tally:
             continue
         counts.lengths.append(message.length)
         counts.shortened += ELLIPSIS in _prose(message) and ELLIPSIS not in summary + post.title
-        if "{hashtags}" in DEFAULT_TEMPLATES[network]:
+        if "{hashtags}" in describe(network).template:
             counts.lost_hashtags += _tags(message) < len(hashtags_for(post.tags, account))
         if show and len(counts.lengths) <= show:
             print(f"--- {network} {message.length}/{message.limit}\n{message.text}")
@@ -124,12 +125,12 @@ def main() -> None:
         f"{'network':9} {'posts':>5} {'median':>6} {'max':>6} {'limit':>6} "
         f"{'shortened':>9} {'lost #':>6} {'rejected':>8}"
     )
-    for network in NETWORKS:
+    for network in registry.names():
         counts = tally(posts, network, args.show)
         lengths = counts.lengths or [0]
         print(
             f"{network:9} {len(counts.lengths):>5} {statistics.median(lengths):>6.0f} "
-            f"{max(lengths):>6} {DEFAULT_RULES[network].limit:>6} {counts.shortened:>9} "
+            f"{max(lengths):>6} {describe(network).rules.limit:>6} {counts.shortened:>9} "
             f"{counts.lost_hashtags:>6} {len(counts.rejected):>8}"
         )
         for reason in counts.rejected[:5]:

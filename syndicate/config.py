@@ -23,8 +23,8 @@ from pydantic import (
     field_validator,
 )
 
+from syndicate.accounts import AccountSettings, PublishSettings
 from syndicate.errors import ConfigError
-from syndicate.publish.accounts import AccountSettings, PublishSettings
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = Path("config") / "syndicate.toml"

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
-from syndicate.publish.accounts import AccountSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,8 @@ class TextRules:
     counting: str  # "x" (twitter-text weighted), "chars" (code points) or "graphemes"
     url_length: int | None  # every URL counts as this many, or None when URLs count as written
     shortens_links: bool = False  # the text may show a shortened URL (Bluesky link facets)
+    byte_limit: int | None = None  # UTF-8 bytes the encoded text may take (Bluesky's 3000)
+    short_mentions: bool = False  # a remote mention `@user@host` counts as `@user` (Mastodon)
 
 
 class StateStore(Protocol):

@@ -35,8 +35,9 @@ from syndicate.publish.bluesky_records import (
     record_key,
 )
 from syndicate.publish.bluesky_xrpc import Login, Xrpc, error_name, json_object, status_error
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.handles import bluesky_handle
 from syndicate.publish.httpcalls import content_client
+from syndicate.publish.network import Network
 from syndicate.watch.transport import DEADLINE
 
 DEFAULT_SERVER = "https://bsky.social"
@@ -72,7 +73,7 @@ class BlueskyPublisher:
         self._xrpc = Xrpc(self._client, login, context.state, context.clock)
 
     def rules(self) -> TextRules:
-        return DEFAULT_RULES["bluesky"]
+        return NETWORK.rules
 
     def send(self, message: Message, key: str) -> Receipt:
         rkey = record_key(key)
@@ -188,3 +189,12 @@ def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+NETWORK = Network(
+    "bluesky",
+    make,
+    ("app_password",),
+    TextRules("bluesky", 300, "graphemes", None, shortens_links=True, byte_limit=3000),
+    handle=bluesky_handle,
+)

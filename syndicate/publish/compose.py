@@ -1,10 +1,8 @@
 """The text of one social post: a post, through an account's template, fitted to the network's
 limit by the network's own counting (publish/counting.py).
 
-Default templates (an account's `template`, or a post's `syndicate: text:`, replaces them):
-    x, mastodon, bluesky      "{title}\\n\\n{summary}\\n\\n{url}\\n\\n{hashtags}"
-    slack, discord, matrix, webhook
-                              "{title}\\n{url}\\n\\n{summary}"
+Each network's descriptor gives its default template (an account's `template`, or a post's
+`syndicate: text:`, replaces it): publish/network.py's SOCIAL_TEMPLATE or CHAT_TEMPLATE.
 
 When the text is too long, in this order: the summary is shortened to a word boundary, with
 `…`, down to a few words, else dropped; the title is shortened to its first few words; the
@@ -23,24 +21,14 @@ from urllib.parse import urlsplit
 
 import regex
 
+from syndicate.accounts import AccountSettings
 from syndicate.errors import RejectedError
 from syndicate.model import Author, Post
-from syndicate.publish import counting, handles, hashtags, template
-from syndicate.publish.accounts import AccountSettings
+from syndicate.publish import counting, hashtags, template
 from syndicate.publish.base import Message, Span, TextRules
+from syndicate.publish.network import describe
 from syndicate.publish.template import Piece
 
-_SOCIAL = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"
-_CHAT = "{title}\n{url}\n\n{summary}"
-DEFAULT_TEMPLATES: dict[str, str] = {
-    "x": _SOCIAL,
-    "mastodon": _SOCIAL,
-    "bluesky": _SOCIAL,
-    "slack": _CHAT,
-    "discord": _CHAT,
-    "matrix": _CHAT,
-    "webhook": _CHAT,
-}
 MIN_SUMMARY_WORDS = 3  # fewer is a fragment, not a summary
 MIN_TITLE_WORDS = 4  # the title keeps this many before any hashtag goes
 SHORT_LINK_LENGTH = 35  # characters of a shortened link, `…` included
@@ -66,7 +54,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
     """The message `account` publishes for `post`, within `rules.limit` as the network counts.
     Raises RejectedError when even the bare URL does not fit."""
     own_text = post.overrides.text
-    chosen = own_text or account.template or DEFAULT_TEMPLATES[rules.network]
+    chosen = own_text or account.template or describe(rules.network).template
     try:
         segments = template.parse_template(chosen)
     except ValueError as exc:
@@ -220,7 +208,7 @@ def _fixed_values(post: Post, rules: TextRules) -> dict[str, tuple[Piece, ...]]:
 
 
 def _mention(author: Author, network: str) -> Piece | None:
-    found = handles.handle(author, network)
+    found = describe(network).handle(author)
     return None if found is None else Piece(f"@{found}", "mention", found)
 
 

@@ -1,4 +1,4 @@
-"""How long a post is, as each network counts it, and each network's default text rules.
+"""How long a post is, as each network counts it (each network's TextRules, in its descriptor).
 
     x         twitter-text v3: NFC text, code points weighted 1 (U+0000-10FF and a few
               punctuation ranges) or 2 (everything else), an emoji sequence 2, a URL 23.
@@ -28,20 +28,6 @@ from dataclasses import dataclass
 import regex
 
 from syndicate.publish.base import TextRules
-
-DEFAULT_RULES: dict[str, TextRules] = {
-    "x": TextRules("x", 280, "x", 23),
-    # A Mastodon publisher replaces limit and url_length with its instance's values.
-    "mastodon": TextRules("mastodon", 500, "graphemes", 23),
-    "bluesky": TextRules("bluesky", 300, "graphemes", None, shortens_links=True),
-    "slack": TextRules("slack", 4000, "chars", None),
-    "discord": TextRules("discord", 2000, "chars", None),
-    "matrix": TextRules("matrix", 16000, "chars", None),
-    "webhook": TextRules("webhook", 100000, "chars", None),
-}
-
-# Limits on the encoded record besides the counted length.
-BYTE_LIMITS: dict[str, int] = {"bluesky": 3000}
 
 # twitter-text v3 (config/v3.json): weights per code point, in hundredths.
 _X_SCALE = 100
@@ -110,7 +96,7 @@ def count(text: str, rules: TextRules) -> int:
 
 def fits(text: str, rules: TextRules) -> bool:
     """Within the limit by the network's counting, and within its byte limit if it has one."""
-    byte_limit = BYTE_LIMITS.get(rules.network)
+    byte_limit = rules.byte_limit
     if byte_limit is not None and len(text.encode("utf-8")) > byte_limit:
         return False
     return count(text, rules) <= rules.limit
@@ -130,7 +116,7 @@ def find_urls(text: str) -> Iterator[Found]:
 def _countable(text: str, rules: TextRules) -> str:
     """`text` with every URL written as `url_length` placeholder characters, as Mastodon does
     before it counts."""
-    if rules.network == "mastodon":
+    if rules.short_mentions:
         text = _MASTODON_MENTION.sub(r"\1", text)
     if rules.url_length is None:
         return text

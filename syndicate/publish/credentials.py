@@ -15,20 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from syndicate.accounts import AccountSettings
 from syndicate.errors import AuthError
-from syndicate.publish.accounts import AccountSettings
+from syndicate.publish.network import describe
 from syndicate.redaction import Redactor, process_redactor
 
-# What each network needs; a missing one pauses the account with a message saying which.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "x": ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
-    "mastodon": ("token",),
-    "bluesky": ("app_password",),
-    "slack": ("url",),
-    "discord": ("url",),
-    "matrix": ("access_token",),
-    "webhook": ("url",),
-}
 URL_CREDENTIALS = frozenset({"url"})  # addresses, which are secrets (a webhook's URL)
 
 
@@ -41,7 +32,7 @@ def resolve(
     """The account's secrets by name; AuthError naming the first one that cannot be read or
     is not usable. Every value read is registered with `redactor` (the process's)."""
     redactor = redactor or process_redactor()
-    missing = [n for n in REQUIRED.get(account.network, ()) if n not in account.credentials]
+    missing = [n for n in describe(account.network).credentials if n not in account.credentials]
     if missing:
         raise AuthError(
             f"account {account.name!r}: credentials.{missing[0]} is not set "
@@ -61,7 +52,7 @@ def problems(account: AccountSettings, environ: Mapping[str, str], base_dir: Pat
     each names the account and the reference, never a value."""
     found = [
         f"account {account.name!r}: credentials.{name} is not set"
-        for name in REQUIRED.get(account.network, ())
+        for name in describe(account.network).credentials
         if name not in account.credentials
     ]
     for name, reference in account.credentials.items():

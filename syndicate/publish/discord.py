@@ -14,7 +14,6 @@ import httpx
 from syndicate.clock import Clock
 from syndicate.errors import RejectedError
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     json_object,
@@ -24,11 +23,12 @@ from syndicate.publish.httpcalls import (
     require_secret,
 )
 from syndicate.publish.markup import discord_markdown
+from syndicate.publish.network import CHAT_TEMPLATE, Network
 
 CONTENT_LIMIT = 2000  # characters of message content
 TITLE_LIMIT = 256  # an embed's title
 DESCRIPTION_LIMIT = 4096  # an embed's description
-RULES = DEFAULT_RULES["discord"]
+RULES = TextRules("discord", 2000, "chars", None)
 
 
 class DiscordPublisher:
@@ -111,3 +111,6 @@ def _float(value: str | None) -> float | None:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+NETWORK = Network("discord", make_discord, ("url",), RULES, template=CHAT_TEMPLATE)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.errors import (
@@ -31,7 +32,6 @@ from syndicate.errors import (
 )
 from syndicate.logs import fields
 from syndicate.model import QUEUED, Delivery, DeliveryStatus
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Message, Publisher, Receipt
 from syndicate.publish.intake import intake
 from syndicate.publish.messages import message_for

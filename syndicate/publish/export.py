@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from syndicate.accounts import AccountSettings, TimingSettings
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.errors import ConfigError, PublishError
 from syndicate.model import Delivery, DeliveryStatus, Post
-from syndicate.publish.accounts import AccountSettings, TimingSettings
 from syndicate.publish.base import Message, Span
 from syndicate.publish.digest import PeriodPost, read_period
 from syndicate.publish.routing import route
@@ -269,9 +269,9 @@ def pick_account(accounts: Sequence[AccountSettings], name: str | None) -> Accou
 def account_composer(account: AccountSettings) -> Composer:
     """The daemon's own composer for this account, with its network's default rules."""
     from syndicate.publish.compose import compose
-    from syndicate.publish.counting import DEFAULT_RULES
+    from syndicate.publish.network import describe
 
-    rules = DEFAULT_RULES[account.network]
+    rules = describe(account.network).rules
     return lambda post, summary: compose(post, summary, account, rules)
 
 

@@ -1,4 +1,5 @@
-"""Authors' handles as each network mentions people: X `@name`, Mastodon `@user@instance`,
+"""Authors' handles as X, Mastodon and Bluesky mention people (each network's descriptor
+names its function): X `@name`, Mastodon `@user@instance`,
 Bluesky `@handle.bsky.social`. The authors registry may hold a handle with or without its
 `@`, or a profile URL; anything that is not a valid handle for the network is no handle."""
 
@@ -14,25 +15,17 @@ _MASTODON_USER = re.compile(r"[A-Za-z0-9_]+(?:[.\-]+[A-Za-z0-9_]+)*")
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]*")
 
 
-def handle(author: Author, network: str) -> str | None:
-    """The author's handle on `network` without the leading `@` (`name`, `user@instance`,
-    `alice.bsky.social`), or None when unknown or malformed."""
-    if network == "x":
-        return _x(author.twitter)
-    if network == "mastodon":
-        return _mastodon(author.mastodon)
-    if network == "bluesky":
-        return _bluesky(author.bluesky)
-    return None
-
-
-def _x(value: str | None) -> str | None:
+def x_handle(author: Author) -> str | None:
+    """The author's X user name, without `@`."""
+    value = author.twitter
     name = _last_path_part(value) if value and "/" in value else value
     name = (name or "").strip().removeprefix("@")
     return name if _X_NAME.fullmatch(name) else None
 
 
-def _mastodon(value: str | None) -> str | None:
+def mastodon_handle(author: Author) -> str | None:
+    """The author's `user@instance`, without the leading `@`."""
+    value = author.mastodon
     text = (value or "").strip()
     if "/" in text:  # https://instance/@user
         parts = urlsplit(text)
@@ -43,7 +36,9 @@ def _mastodon(value: str | None) -> str | None:
     return None
 
 
-def _bluesky(value: str | None) -> str | None:
+def bluesky_handle(author: Author) -> str | None:
+    """The author's Bluesky handle (`alice.bsky.social`), without `@`."""
+    value = author.bluesky
     name = _last_path_part(value) if value and "/" in value else value  # bsky.app/profile/h
     name = (name or "").strip().removeprefix("@").lower()
     return name if _DOMAIN.fullmatch(name) else None

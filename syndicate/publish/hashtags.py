@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import regex
 
+from syndicate.accounts import AccountSettings
 from syndicate.model import Tag
-from syndicate.publish.accounts import AccountSettings
 
 _NOT_IN_HASHTAG = regex.compile(r"[^\p{L}\p{M}\p{Nd}_]+")
 _HAS_LETTER = regex.compile(r"\p{L}")

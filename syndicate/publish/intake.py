@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from syndicate.accounts import AccountSettings
 from syndicate.model import DeliveryStatus
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.routing import route
 from syndicate.store.ledger import Event, Record
 from syndicate.store.outbox import Intake, NewDelivery

@@ -20,10 +20,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from syndicate.accounts import AccountSettings
 from syndicate.errors import AmbiguousError, PublishError, RejectedError, TransientError
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Message, Publisher, Receipt, StateStore, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.handles import mastodon_handle
 from syndicate.publish.httpcalls import (
     excerpt,
     json_object,
@@ -35,10 +35,11 @@ from syndicate.publish.httpcalls import (
     status_error,
     transport_error,
 )
+from syndicate.publish.network import Network
 
-NETWORK = "mastodon"
 # Mastodon's own limits, as the composer counts them: an instance that cannot say has these.
-DEFAULTS = DEFAULT_RULES[NETWORK]
+# A publisher replaces limit and url_length with its instance's values.
+DEFAULTS = TextRules("mastodon", 500, "graphemes", 23, short_mentions=True)
 RULES_FRESH = timedelta(days=1)  # instances rarely change their limits
 RULES_RETRY = timedelta(hours=1)  # after a failed read, keep the fallback this long
 PAGE = 40  # the most statuses Mastodon returns at once
@@ -156,10 +157,10 @@ class MastodonPublisher:
         try:
             response = self._client.request(method, path, **options)
         except httpx.HTTPError as exc:
-            raise transport_error(NETWORK, exc) from exc
+            raise transport_error("mastodon", exc) from exc
         if response.is_success:
             return response
-        error = status_error(NETWORK, response, self._clock, _reset_hint)
+        error = status_error("mastodon", response, self._clock, _reset_hint)
         if isinstance(error, RejectedError):  # say what the instance said, not its JSON
             reason = json_object(response).get("error") or excerpt(response)
             error = RejectedError(f"mastodon refused it ({response.status_code}): {reason}")
@@ -279,3 +280,14 @@ def _comparable_text(text: str) -> str:
     """Text with runs of white space made one space, and mentions shown as Mastodon shows
     them (`@name@host` as `@name`)."""
     return " ".join(_FULL_MENTION.sub(r"\1", text).split())
+
+
+def _needs_server(account: AccountSettings) -> list[str]:
+    if account.server:
+        return []
+    return [f"account {account.name!r}: a Mastodon account needs server = instance URL"]
+
+
+NETWORK = Network(
+    "mastodon", make, ("token",), DEFAULTS, handle=mastodon_handle, check=_needs_server
+)

@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 import httpx
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
 from syndicate.errors import AmbiguousError, AuthError
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     json_object,
@@ -30,8 +30,9 @@ from syndicate.publish.httpcalls import (
     retry_after,
 )
 from syndicate.publish.markup import matrix_html
+from syndicate.publish.network import CHAT_TEMPLATE, Network
 
-RULES = DEFAULT_RULES["matrix"]
+RULES = TextRules("matrix", 16000, "chars", None)
 
 
 class MatrixPublisher:
@@ -106,3 +107,14 @@ def _wait(response: httpx.Response, now: datetime) -> float | None:
 
 def _permalink(room: str, event_id: str) -> str:
     return f"https://matrix.to/#/{quote(room, safe='')}/{quote(event_id, safe='')}"
+
+
+def _needs_room(account: AccountSettings) -> list[str]:
+    if account.server and account.room:
+        return []
+    return [f"account {account.name!r}: a Matrix account needs server and room"]
+
+
+NETWORK = Network(
+    "matrix", make_matrix, ("access_token",), RULES, template=CHAT_TEMPLATE, check=_needs_room
+)

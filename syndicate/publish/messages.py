@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from syndicate.accounts import AccountSettings
 from syndicate.model import Post
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Message, TextRules
 from syndicate.publish.compose import compose
 from syndicate.store.cache import RenderCache

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Factory, Publisher
 from syndicate.publish.credentials import resolve
-from syndicate.publish.registry import factory as registered
+from syndicate.publish.network import factory as registered
 from syndicate.store import schema
 from syndicate.store.ledger import upsert
 

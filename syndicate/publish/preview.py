@@ -9,9 +9,10 @@ from datetime import datetime
 from syndicate.errors import PublishError
 from syndicate.model import Delivery, DeliveryStatus
 from syndicate.publish.base import TextRules
-from syndicate.publish.counting import DEFAULT_RULES, count
+from syndicate.publish.counting import count
 from syndicate.publish.dispatch import Dispatcher
 from syndicate.publish.messages import message_for
+from syndicate.publish.network import describe
 from syndicate.publish.routing import route
 from syndicate.publish.timing import plan
 from syndicate.store.ledger import Record
@@ -111,7 +112,7 @@ def account_rules(dispatcher: Dispatcher, name: str) -> tuple[TextRules, str]:
     try:
         return dispatcher.pool.get(account).rules(), ""
     except PublishError as error:
-        return DEFAULT_RULES[account.network], f"default limits ({error.reason})"
+        return describe(account.network).rules, f"default limits ({error.reason})"
 
 
 def _when(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from syndicate.accounts import AccountSettings
 from syndicate.content.tags import slugify
 from syndicate.model import Post
-from syndicate.publish.accounts import AccountSettings
 
 
 def route(post: Post, account: AccountSettings) -> str | None:

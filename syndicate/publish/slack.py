@@ -12,7 +12,6 @@ import httpx
 
 from syndicate.clock import Clock
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.httpcalls import (
     call,
     make_client,
@@ -21,8 +20,9 @@ from syndicate.publish.httpcalls import (
     retry_after,
 )
 from syndicate.publish.markup import slack_mrkdwn
+from syndicate.publish.network import CHAT_TEMPLATE, Network
 
-RULES = DEFAULT_RULES["slack"]
+RULES = TextRules("slack", 4000, "chars", None)
 
 
 class SlackPublisher:
@@ -54,3 +54,6 @@ def make_slack(context: Context) -> Publisher:
     return SlackPublisher(
         require_secret(context, "url"), clock=context.clock, client=make_client(context)
     )
+
+
+NETWORK = Network("slack", make_slack, ("url",), RULES, template=CHAT_TEMPLATE)

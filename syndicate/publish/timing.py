@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from syndicate.accounts import TimingSettings, parse_window
 from syndicate.model import Delivery
-from syndicate.publish.accounts import TimingSettings, parse_window
 
 _SEARCH_DAYS = 9  # a window of any weekday is met within a week; two more for midnight edges
 

@@ -18,7 +18,6 @@ import httpx
 
 from syndicate.clock import Clock
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
 from syndicate.publish.discord import make_discord
 from syndicate.publish.httpcalls import (
     call,
@@ -29,6 +28,7 @@ from syndicate.publish.httpcalls import (
     retry_after,
 )
 from syndicate.publish.matrix import make_matrix
+from syndicate.publish.network import CHAT_TEMPLATE, Network
 from syndicate.publish.slack import make_slack
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "signature",
 ]
 
-RULES = DEFAULT_RULES["webhook"]
+RULES = TextRules("webhook", 100000, "chars", None)
 SIGNATURE_HEADER = "X-Syndicate-Signature"
 
 
@@ -112,3 +112,6 @@ def body(message: Message) -> bytes:
 def signature(data: bytes, signing_key: str) -> str:
     """The signature header's value: `sha256=` and the hex HMAC-SHA256 of the raw body."""
     return "sha256=" + hmac.new(signing_key.encode(), data, hashlib.sha256).hexdigest()
+
+
+NETWORK = Network("webhook", make_webhook, ("url",), RULES, template=CHAT_TEMPLATE)

@@ -35,7 +35,8 @@ from syndicate.errors import (
     TransientError,
 )
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.handles import x_handle
+from syndicate.publish.network import Network
 
 DEFAULT_SERVER = "https://api.x.com"
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client.request's fixed host
@@ -72,7 +73,7 @@ class XPublisher:
         self._client.session.mount(TWEEPY_HOST + "/", _Rebase(server, auth, context.timeout))
 
     def rules(self) -> TextRules:
-        return DEFAULT_RULES["x"]
+        return NETWORK.rules
 
     def send(self, message: Message, key: str) -> Receipt:
         # `key` has nowhere to go: X's duplicate-content check is what stops a second post.
@@ -229,3 +230,6 @@ def _never_connected(error: requests.ConnectionError) -> bool:
 
 def _epoch(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
+
+
+NETWORK = Network("x", make, CREDENTIALS, TextRules("x", 280, "x", 23), handle=x_handle)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import FixedClock
 from syndicate.errors import (
     AmbiguousError,
@@ -24,12 +25,11 @@ from syndicate.errors import (
     RejectedError,
     TransientError,
 )
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Message, Publisher, Receipt, Span
 from syndicate.publish.bluesky import make
 from syndicate.publish.bluesky_records import record_key, timestamp
 from syndicate.publish.bluesky_xrpc import SESSION, Session
-from syndicate.publish.counting import DEFAULT_RULES
+from syndicate.publish.network import describe
 from tests.peers.bluesky import (
     Fault,
     FaultyProxy,
@@ -460,7 +460,7 @@ def test_rules_are_bluesky_graphemes() -> None:
         MemoryState(),
     )
     bluesky = make(context)
-    assert bluesky.rules() == DEFAULT_RULES["bluesky"]
+    assert bluesky.rules() == describe("bluesky").rules
     bluesky.close()
 
 

@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
+from syndicate.accounts import AccountSettings
 from syndicate.errors import RejectedError
 from syndicate.model import Author, Post, PostOverrides, Tag
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Message
 from syndicate.publish.compose import compose, shorten_link, utf8_span
-from syndicate.publish.counting import DEFAULT_RULES, count
+from syndicate.publish.counting import count
 from syndicate.publish.hashtags import hashtags_for
+from syndicate.publish.network import describe
 
 URL = "https://blog.example.org/2024/05/upgrading-the-rdo-cloud-to-openstack-queens.html"
 JANE = Author(
@@ -64,7 +65,7 @@ def _account(network: str, **settings: object) -> AccountSettings:
 def _compose(
     network: str, post: Post | None = None, summary: str = "", **settings: object
 ) -> Message:
-    return compose(post or _post(), summary, _account(network, **settings), DEFAULT_RULES[network])
+    return compose(post or _post(), summary, _account(network, **settings), describe(network).rules)
 
 
 def _spanned(message: Message) -> list[tuple[str, str, str]]:
@@ -78,7 +79,7 @@ def test_x_post_with_everything_that_fits() -> None:
         f"{URL}\n\n#RDOCommunity #OpenStackSummit #rdo"
     )
     assert (
-        message.length == count(message.text, DEFAULT_RULES["x"]) == 33 + 2 + 19 + 2 + 23 + 2 + 35
+        message.length == count(message.text, describe("x").rules) == 33 + 2 + 19 + 2 + 23 + 2 + 35
     )
     assert message.limit == 280
     assert _spanned(message) == [
@@ -283,7 +284,7 @@ def _check_spans(message: Message, post: Post, account: AccountSettings, shown: 
 def test_x_posts_fit_by_twitter_text(data: st.DataObject) -> None:
     post, summary = _post_from(data, _x_letters)
     account = _account("x", template=_template(data), hashtags=["RDOCommunity"])
-    message = compose(post, summary, account, DEFAULT_RULES["x"])
+    message = compose(post, summary, account, describe("x").rules)
     assert parse_tweet(message.text).weightedLength <= 280
     assert message.length <= 280
     _check_spans(message, post, account, post.permalink)
@@ -294,7 +295,7 @@ def test_x_posts_fit_by_twitter_text(data: st.DataObject) -> None:
 def test_mastodon_posts_fit_by_graphemes(data: st.DataObject) -> None:
     post, summary = _post_from(data, _letters)
     limit = data.draw(st.sampled_from([500, 150]))
-    rules = dataclasses.replace(DEFAULT_RULES["mastodon"], limit=limit)
+    rules = dataclasses.replace(describe("mastodon").rules, limit=limit)
     account = _account("mastodon", template=_template(data))
     message = compose(post, summary, account, rules)
     # Mastodon's own rule: every URL counts 23, a mention its user part; the rest graphemes.
@@ -310,7 +311,7 @@ def test_mastodon_posts_fit_by_graphemes(data: st.DataObject) -> None:
 def test_bluesky_posts_fit_by_graphemes_and_bytes(data: st.DataObject) -> None:
     post, summary = _post_from(data, _letters)
     account = _account("bluesky", template=_template(data))
-    message = compose(post, summary, account, DEFAULT_RULES["bluesky"])
+    message = compose(post, summary, account, describe("bluesky").rules)
     assert len(pyuegc.EGC(message.text)) <= 300
     assert len(message.text.encode("utf-8")) <= 3000
     _check_spans(message, post, account, shorten_link(post.permalink))

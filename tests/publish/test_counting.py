@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 from twitter_text import parse_tweet  # type: ignore[import-untyped]
 from twitter_text.regexp.emoji import emoji_list  # type: ignore[import-untyped]
 
-from syndicate.publish.counting import DEFAULT_RULES, count, find_urls, fits, graphemes
+from syndicate import registry
+from syndicate.publish.counting import count, find_urls, fits, graphemes
+from syndicate.publish.network import describe
 
-X = DEFAULT_RULES["x"]
+X = describe("x").rules
 _LIGHT_PUNCTUATION = "".join(map(chr, [*range(0x2010, 0x2020), *range(0x2032, 0x2038)]))
-MASTODON = DEFAULT_RULES["mastodon"]
-BLUESKY = DEFAULT_RULES["bluesky"]
+MASTODON = describe("mastodon").rules
+BLUESKY = describe("bluesky").rules
 FAST = settings(max_examples=300, deadline=None)
 
 
@@ -76,13 +78,13 @@ def test_bluesky_counts_visible_graphemes_and_bytes() -> None:
 
 @pytest.mark.parametrize(("network", "limit"), [("discord", 2000), ("slack", 4000)])
 def test_chat_networks_count_code_points(network: str, limit: int) -> None:
-    rules = DEFAULT_RULES[network]
+    rules = describe(network).rules
     assert rules.limit == limit
     assert count("é👍 https://example.org/" + "a" * 50, rules) == 3 + 20 + 50
 
 
 def test_every_network_has_rules() -> None:
-    assert set(DEFAULT_RULES) == {
+    assert set(registry.names()) == {
         "x",
         "mastodon",
         "bluesky",
@@ -91,7 +93,8 @@ def test_every_network_has_rules() -> None:
         "matrix",
         "webhook",
     }
-    assert all(rules.network == name for name, rules in DEFAULT_RULES.items())
+    for name in registry.names():
+        assert describe(name).name == describe(name).rules.network == name
 
 
 def test_urls_end_where_twitter_text_ends_them() -> None:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from syndicate.accounts import AccountSettings
 from syndicate.errors import AuthError
-from syndicate.publish.accounts import AccountSettings, Network
 from syndicate.publish.credentials import problems, resolve
 from syndicate.redaction import Redactor
 
 
-def account(network: Network, **credentials: str) -> AccountSettings:
+def account(network: str, **credentials: str) -> AccountSettings:
     return AccountSettings(name="acct", network=network, server="https://x.example",
                            credentials=credentials)  # fmt: skip
 

@@ -12,11 +12,11 @@ from itertools import pairwise
 
 import pytest
 
+from syndicate.accounts import AccountSettings, TimingSettings
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.errors import ConfigError, RejectedError
 from syndicate.model import Post
-from syndicate.publish.accounts import AccountSettings, TimingSettings
 from syndicate.publish.base import Message, Span
 from syndicate.publish.digest import PeriodPost, read_period
 from syndicate.publish.export import (

@@ -6,8 +6,8 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syndicate.accounts import AccountSettings
 from syndicate.model import Tag
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.hashtags import hashtags_for, to_hashtag
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syndicate import __version__
+from syndicate.accounts import AccountSettings
 from syndicate.clock import FixedClock
 from syndicate.errors import (
     AmbiguousError,
@@ -18,7 +19,6 @@ from syndicate.errors import (
     RejectedError,
     TransientError,
 )
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Message, Publisher
 from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, carries, make
 from tests.peers.mastodon import OTHER_TOKEN, TOKEN, MastodonPeer, serve_mastodon

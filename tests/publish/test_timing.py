@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syndicate.accounts import TimingSettings, parse_window
 from syndicate.model import Delivery, DeliveryStatus
-from syndicate.publish.accounts import TimingSettings, parse_window
 from syndicate.publish.timing import plan
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from syndicate import __version__
+from syndicate.accounts import AccountSettings
 from syndicate.clock import FixedClock
 from syndicate.errors import (
     AmbiguousError,
@@ -21,12 +22,11 @@ from syndicate.errors import (
     RejectedError,
     TransientError,
 )
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Message, Receipt, Span
 from syndicate.publish.discord import DiscordPublisher
 from syndicate.publish.markup import discord_markdown, matrix_html, pieces, slack_mrkdwn
 from syndicate.publish.matrix import transaction_id
-from syndicate.publish.registry import factory
+from syndicate.publish.network import factory
 from syndicate.publish.slack import SlackPublisher
 from syndicate.publish.webhooks import (
     make_discord,
@@ -81,7 +81,7 @@ def context(
 ) -> Context:
     account = AccountSettings(
         name="team",
-        network=network,  # type: ignore[arg-type]
+        network=network,
         server=server,
         room=room,
         credentials={name: f"env:TEAM_{name.upper()}" for name in secrets},

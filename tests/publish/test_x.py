@@ -11,6 +11,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
+from syndicate.accounts import AccountSettings
 from syndicate.clock import FixedClock
 from syndicate.errors import (
     AmbiguousError,
@@ -20,7 +21,6 @@ from syndicate.errors import (
     RejectedError,
     TransientError,
 )
-from syndicate.publish.accounts import AccountSettings
 from syndicate.publish.base import Context, Message, Publisher, Span, StateStore
 from syndicate.publish.pool import LedgerState
 from syndicate.publish.x import comparable, make, message_text_with_links

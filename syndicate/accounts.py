@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Network = Literal["x", "mastodon", "bluesky", "slack", "discord", "matrix", "webhook"]
-NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky", "slack", "discord", "matrix", "webhook")
+from syndicate import registry
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(
@@ -55,7 +54,7 @@ class AccountSettings(_Section):
     """One account on one network."""
 
     name: str  # unique; names the account in the outbox, logs and commands
-    network: Network
+    network: str  # a name in syndicate/registry.py
     enabled: bool = True
     # Where: Mastodon's instance, Bluesky's PDS (https://bsky.social), Matrix's homeserver,
     # or X's API base (https://api.x.com). Webhook URLs are secrets: they go in credentials.
@@ -77,6 +76,14 @@ class AccountSettings(_Section):
     visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
     timing: TimingSettings = Field(default_factory=TimingSettings)
 
+    @field_validator("network")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        if value not in registry.names():
+            known = ", ".join(repr(name) for name in registry.names())
+            raise ValueError(f"Input should be {known}")
+        return value
+
     @field_validator("template")
     @classmethod
     def _known_placeholders(cls, value: str | None) -> str | None:
@@ -97,13 +104,10 @@ class AccountSettings(_Section):
         return values
 
     @model_validator(mode="after")
-    def _where(self) -> AccountSettings:
-        if self.network == "mastodon" and not self.server:
-            raise ValueError(
-                f"account {self.name!r}: a Mastodon account needs server = instance URL"
-            )
-        if self.network == "matrix" and not (self.server and self.room):
-            raise ValueError(f"account {self.name!r}: a Matrix account needs server and room")
+    def _what_the_network_needs(self) -> AccountSettings:
+        problems = _described(self.network).problems(self)
+        if problems:
+            raise ValueError(problems[0])
         return self
 
 
@@ -112,6 +116,12 @@ class PublishSettings(_Section):
     lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed delivery stays claimed
     max_attempts: Annotated[int, Field(ge=1)] = 12  # transient failures before a delivery fails
     retry_base: Annotated[float, Field(gt=0)] = 60.0  # seconds before the first retry; doubles
+
+
+def _described(network: str) -> registry.Described:
+    found = registry.load(network)
+    assert hasattr(found, "problems"), network  # a publish.network.Network
+    return found  # type: ignore[return-value]
 
 
 def parse_window(text: str) -> tuple[frozenset[int], int, int]:
