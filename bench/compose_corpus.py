@@ -53,7 +53,8 @@ output = "{state / "public"}"
 url = "sqlite:///{state / "ledger.db"}"
 cache = "{state / "cache.sqlite"}"
 """
-    return open_blog(parse_settings(text, file="corpus.toml", base_dir=state))
+    settings = parse_settings(text, file="corpus.toml", base_dir=state)
+    return open_blog(settings.content_root, settings.content, settings.site.url)
 
 
 def published(blog: Blog) -> Iterator[tuple[Post, str]]:

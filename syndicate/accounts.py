@@ -5,6 +5,7 @@ or `file:PATH`, resolved only when a publisher is made (publish/credentials.py).
 from __future__ import annotations
 
 import re
+import string
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +17,11 @@ _WINDOW = re.compile(
     r"^(?:(?P<d1>[a-z]{3})(?:-(?P<d2>[a-z]{3}))?\s+)?(?P<h1>\d{1,2}):(?P<m1>\d{2})-(?P<h2>\d{1,2}):(?P<m2>\d{2})$"
 )
 _CREDENTIAL = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+
+PLACEHOLDERS = frozenset(
+    ("title", "summary", "url", "hashtags", "author", "author_handle", "author_mention", "byline")
+)
+EMPTY = "\x00"  # where a placeholder stood that filled with nothing (publish/template.py)
 
 
 class _Section(BaseModel):
@@ -88,8 +94,6 @@ class AccountSettings(_Section):
     @classmethod
     def _known_placeholders(cls, value: str | None) -> str | None:
         if value is not None:
-            from syndicate.publish.template import parse_template
-
             parse_template(value)  # a ValueError names the unknown placeholder
         return value
 
@@ -152,3 +156,21 @@ def _minute(hour: int, minute: int, text: str) -> int:
     if hour > 24 or minute > 59 or (hour == 24 and minute):
         raise ValueError(f"window {text!r}: no such time {hour:02d}:{minute:02d}")
     return hour * 60 + minute
+
+
+Segment = tuple[str, str | None]  # literal text, then the placeholder after it (if any)
+
+
+def parse_template(template: str) -> tuple[Segment, ...]:
+    """The template's literal text and placeholders; ValueError names what is wrong."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"template {template!r}: {exc} (write {{{{ and }}}} for braces)") from exc
+    segments: list[Segment] = []
+    for literal, field, spec, conversion in parsed:
+        if field is not None and (field not in PLACEHOLDERS or spec or conversion):
+            known = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
+            raise ValueError(f"template {template!r}: unknown placeholder {{{field}}}; use {known}")
+        segments.append((literal.replace(EMPTY, ""), field))
+    return tuple(segments)

@@ -100,7 +100,7 @@ def check(
     if report.errors:
         return report
     try:
-        blog = open_blog(settings)
+        blog = open_blog(settings.content_root, settings.content, settings.site.url)
     except ConfigError as error:
         report.add(Severity.ERROR, error.file or config_file, error.reason, error.line)
         return report

@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from syndicate.accounts import AccountSettings, PublishSettings
+from syndicate.content.settings import ContentSettings
+from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -53,36 +55,6 @@ class SiteSettings(_Section):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL, such as https://blog.example.org/")
         return value if value.endswith("/") else value + "/"
-
-
-class ContentSettings(_Section):
-    root: Path = Path()
-    layout: Literal["auto", "middleman", "jekyll", "hugo"] = "auto"
-    posts: str | None = None  # directory of posts under root; the layout's default if unset
-    authors: str | None = None  # authors registry under root; the layout's default if unset
-    permalink: str | None = None  # e.g. "blog/{year}/{month}/{slug}.html"
-    image_base: str | None = None  # where relative Markdown image paths live (Middleman: images/)
-    timezone: str = "UTC"  # for dates written without one
-    summary_markers: tuple[str, ...] = ("READMORE", "<!--more-->")
-    tag_fields: tuple[str, ...] = ("tags",)  # frontmatter fields whose values are tags
-    # Frontmatter fields whose values are categories (Jekyll's, Hugo's `categories` taxonomy).
-    category_fields: tuple[str, ...] = ("categories", "category")
-    # The blog's other taxonomies (Hugo's `series`): each field's values get feeds of their own.
-    taxonomies: tuple[str, ...] = ()
-    tag_aliases: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
-            ) from exc
-        return value
 
 
 class IdentitySettings(_Section):
@@ -268,8 +240,6 @@ class Settings(_Section):
     def _distinct_sources(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
         # Entries are keyed by the slug of their source's name: two sources whose names
         # slug alike would mix their entries.
-        from syndicate.content.tags import slugify
-
         seen: dict[str, str] = {}
         for source in sources:
             key = slugify(source.name) or source.name

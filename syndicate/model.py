@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 
-def _reduce_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
+def reduce_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
     """Pickle as (class, field values): half the cost of the default for slotted dataclasses,
     which matters when worker processes hand thousands of posts back."""
     return type(self), tuple(getattr(self, name) for name in self.__slots__)
@@ -21,7 +21,7 @@ def _reduce_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
 class Author:
     """A person who writes posts, as the authors registry (or the post alone) describes them."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     key: str
     name: str
@@ -36,7 +36,7 @@ class Author:
 class Tag:
     """A tag: its identity is the slug, so `RDO` and `rdo` are one tag."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     slug: str
     name: str
@@ -46,7 +46,7 @@ class Tag:
 class Term:
     """A term of one of the blog's own taxonomies (Hugo's `series`): tags of a named kind."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     taxonomy: str  # the frontmatter field, e.g. "series"
     slug: str
@@ -65,7 +65,7 @@ class Visibility(enum.Enum):
 class PostOverrides:
     """Per-post `syndicate:` frontmatter: how publishers treat this post."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     skip: bool = False
     text: str | None = None
@@ -75,7 +75,7 @@ class PostOverrides:
 class Post:
     """One post's metadata. The body travels separately (see content.loader.LoadedPost)."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     source: str  # path relative to the content root, with forward slashes
     slug: str
@@ -112,7 +112,7 @@ class Post:
 class Rendered:
     """A post's body turned into safe, absolute-URL HTML for feeds."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     content_html: str
     summary_html: str
@@ -173,7 +173,7 @@ class FeedSpec:
 class Entry:
     """A post as a feed shows it: the post plus what the ledger knows of it."""
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
     id: str
     post: Post
@@ -227,3 +227,11 @@ class AccountState:
     reason: str | None = None
     since: datetime | None = None
     not_before: datetime | None = None  # a rate limit's reset
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the network answered: its id for the post and a link to it, when it gives one."""
+
+    remote_id: str
+    url: str | None = None

@@ -89,3 +89,15 @@ def test_no_other_module_defines_a_public_error() -> None:
                 and value.__module__ == info.name
             ):
                 raise AssertionError(f"{info.name}.{name} belongs in syndicate/errors.py")
+
+
+def test_a_low_layer_loads_without_the_layers_above() -> None:
+    """The public names load on first use: importing the data model pulls in no publisher."""
+    import subprocess
+    import sys
+
+    code = "import sys, syndicate.model; print(sorted(m for m in sys.modules if 'syndicate' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "syndicate.publish" not in loaded.stdout and "syndicate.config" not in loaded.stdout

@@ -129,7 +129,7 @@ class Builder:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
-        self.blog = open_blog(settings)
+        self.blog = open_blog(settings.content_root, settings.content, settings.site.url)
         self.root = self.blog.root
         self.layout: Layout = self.blog.layout
         self.loader = self.blog.loader

@@ -8,13 +8,13 @@ from typing import Any
 
 import yaml
 
-from syndicate.config import Settings
 from syndicate.content import files
 from syndicate.content.authors import AuthorRegistry, load_registry
 from syndicate.content.layouts import Layout, read_config, registry_key, resolve
 from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.loader import PostLoader
 from syndicate.content.render import Renderer
+from syndicate.content.settings import ContentSettings
 from syndicate.content.site_paths import front_matter
 
 
@@ -51,10 +51,9 @@ class Blog:
         return (self.root / self.layout.authors_file).read_text("utf-8", "replace")
 
 
-def open_blog(settings: Settings) -> Blog:
-    """The blog `settings` describe; raises ConfigError when its layout or registry is unusable."""
-    root = settings.content_root
-    content = settings.content
+def open_blog(root: Path, content: ContentSettings, site_url: str) -> Blog:
+    """The blog under `root` as `content` describes it, its links under `site_url`; raises
+    ConfigError when its layout or registry is unusable."""
     layout = resolve(
         root,
         content.layout,
@@ -70,16 +69,16 @@ def open_blog(settings: Settings) -> Blog:
     )
     liquid = None
     if layout.template_syntax == "liquid":
-        liquid = JekyllLiquid(settings.site.url, _jekyll_config(root), root)
+        liquid = JekyllLiquid(site_url, _jekyll_config(root), root)
     renderer = Renderer(
-        site_url=settings.site.url,
+        site_url=site_url,
         image_dir=layout.image_base,
         summary_markers=content.summary_markers,
         syntax=layout.template_syntax,
         liquid=liquid,
         front_matter=lambda source: front_matter(root / source, source),
     )
-    return Blog(root, layout, authors, PostLoader(settings, layout, authors), renderer)
+    return Blog(root, layout, authors, PostLoader(content, site_url, layout, authors), renderer)
 
 
 def _jekyll_config(root: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from syndicate.config import Settings
 from syndicate.content import files, frontmatter, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.dates import DateError, parse_date, plausible, split_dated_name
@@ -21,11 +20,12 @@ from syndicate.content.permalinks import (
     is_native,
     jekyll_path,
 )
+from syndicate.content.settings import ContentSettings
 from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
 from syndicate.content.text import collapse_space, digest, plain_title, xml_safe_values
 from syndicate.errors import PostDataError
-from syndicate.model import Post, PostOverrides, Term, Visibility, _reduce_by_fields
+from syndicate.model import Post, PostOverrides, Term, Visibility, reduce_by_fields
 
 T = TypeVar("T")
 
@@ -49,21 +49,23 @@ class LoadedPost:
     warnings: tuple[str, ...] = ()
     post_json: str | None = None  # the post as the ledger stores it, when already encoded
 
-    __reduce__ = _reduce_by_fields
+    __reduce__ = reduce_by_fields
 
 
 class PostLoader:
     """Loads posts for one blog; holds what every post needs (layout, authors, tags, zone)."""
 
-    def __init__(self, settings: Settings, layout: Layout, authors: AuthorRegistry) -> None:
-        self._site_url = settings.site.url
+    def __init__(
+        self, content: ContentSettings, site_url: str, layout: Layout, authors: AuthorRegistry
+    ) -> None:
+        self._site_url = site_url
         self._layout = layout
         self._authors = authors
-        self._tags = TagResolver(settings.content.tag_aliases)
-        self._zone: tzinfo = ZoneInfo(settings.content.timezone)
-        self._tag_fields = settings.content.tag_fields
-        self._category_fields = settings.content.category_fields
-        self._taxonomies = settings.content.taxonomies
+        self._tags = TagResolver(content.tag_aliases)
+        self._zone: tzinfo = ZoneInfo(content.timezone)
+        self._tag_fields = content.tag_fields
+        self._category_fields = content.category_fields
+        self._taxonomies = content.taxonomies
 
     def accepts(self, rel: str) -> bool:
         """Whether a scanned path is a post (Hugo's `_index.md` list pages are not)."""

@@ -15,6 +15,18 @@ from typing import Protocol
 
 from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
+from syndicate.model import Receipt  # the outbox stores it, below publish
+
+__all__ = [
+    "Context",
+    "Factory",
+    "Message",
+    "Publisher",
+    "Receipt",
+    "Span",
+    "StateStore",
+    "TextRules",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +54,6 @@ class Message:
     spans: tuple[Span, ...] = ()
     length: int = 0  # as the network counts it
     limit: int = 0  # the network's limit for this account
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What the network answered: its id for the post and a link to it, when it gives one."""
-
-    remote_id: str
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from syndicate.accounts import AccountSettings
+from syndicate.accounts import AccountSettings, parse_template
 from syndicate.errors import RejectedError
 from syndicate.model import Author, Post
 from syndicate.publish import counting, hashtags, template
@@ -56,7 +56,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
     own_text = post.overrides.text
     chosen = own_text or account.template or describe(rules.network).template
     try:
-        segments = template.parse_template(chosen)
+        segments = parse_template(chosen)
     except ValueError as exc:
         raise RejectedError(str(exc)) from exc
     title_words = _clean(post.title).split()
@@ -85,7 +85,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
             f"{rules.network} counts, more than its limit of {rules.limit}"
         )
     else:
-        text, spans = template.render(template.parse_template("{url}"), fixed)
+        text, spans = template.render(parse_template("{url}"), fixed)
         if not counting.fits(text, rules):
             raise RejectedError(
                 f"even the bare link ({counting.count(text, rules)} long as {rules.network} "

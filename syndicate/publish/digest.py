@@ -362,7 +362,7 @@ def make_digest(
     The author is `author`, else the site's (`[site] author`, else the blog's own config)."""
     now = clock.now()
     until = until or now
-    blog = open_blog(settings)
+    blog = open_blog(settings.content_root, settings.content, settings.site.url)
     period = read_period(settings, since, until, remote=remote)
     author = author or settings.site.author or read_site_info(blog.root, blog.layout.name).author
     digest = write_digest(

@@ -34,8 +34,10 @@ from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.errors import ConfigError, PublishError
 from syndicate.model import Delivery, DeliveryStatus, Post
-from syndicate.publish.base import Message, Span
+from syndicate.publish.base import Message
+from syndicate.publish.compose import compose as compose_message
 from syndicate.publish.digest import PeriodPost, read_period
+from syndicate.publish.network import describe
 from syndicate.publish.routing import route
 from syndicate.publish.timing import plan
 from syndicate.store.cache import RenderCache
@@ -45,8 +47,6 @@ MIN_LEAD = timedelta(minutes=10)  # ... and at least this long after the upload
 LEAD = timedelta(minutes=15)  # planned from now + this: five minutes to upload the file
 MAX_ROWS = 350  # posts in one upload
 DATE_FORMATS = {"mdy": "%m/%d/%Y %H:%M", "dmy": "%d/%m/%Y %H:%M"}
-URL_LENGTH = 23  # what X (and Hootsuite's count for it) makes of any link
-_LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300}  # for the composer-less fallback
 
 Composer = Callable[[Post, str], Message]  # a post and its summary -> the account's message
 
@@ -169,25 +169,6 @@ def without_link(message: Message) -> tuple[str, str | None]:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip(), message.url
 
 
-def title_message(account: AccountSettings) -> Composer:
-    """The RDO script's tweet, `<title> #OpenStack #RDOCommunity <link>`: the account's
-    hashtags after the title. For when no composer is given."""
-    tags = " ".join(f"#{tag.lstrip('#')}" for tag in account.hashtags)
-    limit = _LIMITS.get(account.network, 280)
-
-    def compose(post: Post, summary: str) -> Message:
-        head = " ".join(part for part in (post.title, tags) if part)
-        text = f"{head} {post.permalink}"
-        start = len(head) + 1
-        span = Span(start, len(text), "link", post.permalink)
-        length = len(head) + 1 + URL_LENGTH
-        return Message(
-            text, post.permalink, post.title, summary, spans=(span,), length=length, limit=limit
-        )
-
-    return compose
-
-
 # -- rows -----------------------------------------------------------------------------------
 
 
@@ -197,13 +178,12 @@ def hootsuite_rows(
     summaries: Mapping[int, str],
     now: datetime,
     *,
-    compose: Composer | None = None,
+    compose: Composer,
     sent: Iterable[datetime] = (),
     lead: timedelta = LEAD,
 ) -> Export:
     """The rows for `account` of the period's `posts` (those its routing takes), with what
     could not be a row. `summaries` maps a post's pk to its plain-text summary."""
-    compose = compose or title_message(account)
     taken = [p for p in posts if route(p.record.post, account) is None]
     dues = schedule(taken, account.timing, now, sent=sent, lead=lead)
     rows: list[Row] = []
@@ -268,11 +248,8 @@ def pick_account(accounts: Sequence[AccountSettings], name: str | None) -> Accou
 
 def account_composer(account: AccountSettings) -> Composer:
     """The daemon's own composer for this account, with its network's default rules."""
-    from syndicate.publish.compose import compose
-    from syndicate.publish.network import describe
-
     rules = describe(account.network).rules
-    return lambda post, summary: compose(post, summary, account, rules)
+    return lambda post, summary: compose_message(post, summary, account, rules)
 
 
 def export_hootsuite(

@@ -18,17 +18,13 @@ where a missing handle must not leave `by` hanging.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from syndicate.accounts import EMPTY, Segment
 from syndicate.publish.base import Span
 
-PLACEHOLDERS = frozenset(
-    ("title", "summary", "url", "hashtags", "author", "author_handle", "author_mention", "byline")
-)
 _SPACES = " \t"
-_EMPTY = "\x00"  # marks where a placeholder stood that filled with nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +34,6 @@ class Piece:
     text: str
     kind: str | None = None
     target: str = ""
-
-
-Segment = tuple[str, str | None]  # literal text, then the placeholder after it (if any)
-
-
-def parse_template(template: str) -> tuple[Segment, ...]:
-    """The template's literal text and placeholders; ValueError names what is wrong."""
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise ValueError(f"template {template!r}: {exc} (write {{{{ and }}}} for braces)") from exc
-    segments: list[Segment] = []
-    for literal, field, spec, conversion in parsed:
-        if field is not None and (field not in PLACEHOLDERS or spec or conversion):
-            known = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
-            raise ValueError(f"template {template!r}: unknown placeholder {{{field}}}; use {known}")
-        segments.append((literal.replace(_EMPTY, ""), field))
-    return tuple(segments)
 
 
 def render(
@@ -70,7 +48,7 @@ def render(
         position += len(literal)
         pieces = values.get(field, ()) if field else ()
         if field and not any(piece.text for piece in pieces):
-            parts.append(_EMPTY)
+            parts.append(EMPTY)
             position += 1
         for piece in pieces:
             if piece.kind is not None:
@@ -102,7 +80,7 @@ def _kept(text: str) -> list[bool]:
     last = "\n"  # the last character kept; a line start drops leading spaces
     newlines = 2  # newlines in a row just kept; the text's start drops leading newlines
     for index, char in enumerate(text):
-        if emptied[index] or char == _EMPTY:
+        if emptied[index] or char == EMPTY:
             keep = False
         elif char in _SPACES:
             keep = last not in _SPACES + "\n" and not line_ends[index]
@@ -122,7 +100,7 @@ def _emptied_lines(text: str) -> list[bool]:
     and spaces made, which goes entirely."""
     emptied: list[bool] = []
     for line in text.split("\n"):
-        gone = _EMPTY in line and not line.replace(_EMPTY, "").strip(_SPACES)
+        gone = EMPTY in line and not line.replace(EMPTY, "").strip(_SPACES)
         emptied.extend([gone] * (len(line) + 1))  # the line and the newline after it
     return emptied[: len(text)]
 
@@ -134,7 +112,7 @@ def _lookahead(text: str) -> tuple[list[bool], list[bool]]:
     content_follows = [False] * (len(text) + 1)
     for index in range(len(text) - 1, -1, -1):
         char = text[index]
-        blank = char in _SPACES or char == _EMPTY
+        blank = char in _SPACES or char == EMPTY
         line_ends[index] = char == "\n" or (blank and line_ends[index + 1])
         content_follows[index] = content_follows[index + 1] or not (blank or char.isspace())
     return line_ends, content_follows

@@ -17,8 +17,7 @@ from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
-from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus
-from syndicate.publish.base import Receipt
+from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus, Receipt
 from syndicate.redaction import redact
 from syndicate.store import schema
 from syndicate.store.ledger import upsert

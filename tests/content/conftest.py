@@ -14,7 +14,7 @@ from tests.conftest import Blog
 
 def loader_for(settings: Settings) -> PostLoader:
     """A PostLoader for the blog `settings` describe: layout resolved, registry read."""
-    return open_blog(settings).loader
+    return open_blog(settings.content_root, settings.content, settings.site.url).loader
 
 
 def load(blog: Blog, path: Path, extra: str = "") -> LoadedPost:

@@ -112,7 +112,7 @@ def test_the_round_up_lists_the_weeks_posts_in_the_rdo_style(blog: Blog, clock: 
 def test_the_round_up_is_a_draft_the_blog_reads_back(blog: Blog, clock: FixedClock) -> None:
     settings = week_of_posts(blog, clock)
     path, _ = make_digest(settings, clock, LATER - timedelta(days=7))
-    site = open_blog(settings)
+    site = open_blog(settings.content_root, settings.content, settings.site.url)
     rel = path.relative_to(blog.root).as_posix()
     loaded = site.loader.load(rel, path.read_bytes())
     post = loaded.post
@@ -171,7 +171,7 @@ def test_a_hugo_blog_gets_a_draft_named_and_flagged_its_way(tmp_path: Path) -> N
         file="test.toml",
         base_dir=tmp_path,
     )
-    site = open_blog(settings)
+    site = open_blog(settings.content_root, settings.content, settings.site.url)
     digest = write_digest(
         [], {}, layout=site.layout, since=NOW - timedelta(days=7), until=NOW, now=NOW, zone=UTC
     )

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from syndicate.cli import Context, _handled, _say
+from syndicate.cli.session import Context, handled, say
 
 
 @click.command()
@@ -21,30 +21,30 @@ def token(obj: Context, show: bool, rotate: bool) -> None:
     daemon needs no restart. $SYNDICATE_ADMIN_TOKEN, when set, is used instead of the file."""
     from syndicate.admin.auth import TOKEN_ENV, TokenSource, new_token, write_token
 
-    with _handled():
+    with handled():
         settings = obj.settings()
     path = settings.token_path
     if os.environ.get(TOKEN_ENV, "").strip():
-        _say(obj, f"the daemon uses ${TOKEN_ENV}, not {path}: change the variable instead")
+        say(obj, f"the daemon uses ${TOKEN_ENV}, not {path}: change the variable instead")
         sys.exit(1)
     existing = TokenSource({}, path).current()
     if existing and not rotate:
         if show:
             click.echo(existing)
         else:
-            _say(obj, f"a token exists in {path}; --show prints it, --rotate replaces it")
+            say(obj, f"a token exists in {path}; --show prints it, --rotate replaces it")
         return
     if show:
-        _say(obj, f"no token yet in {path}: run `syndicate token` to create one")
+        say(obj, f"no token yet in {path}: run `syndicate token` to create one")
         sys.exit(1)
     made = new_token()
     write_token(path, made)
     click.echo(made)
     where = f"http://{settings.server.host}:{settings.server.port}/admin/"
-    _say(obj, f"Saved in {path} (readable by you only). Log in at {where} with it;")
-    _say(obj, "scripts send it as `Authorization: Bearer TOKEN` to /api/.")
+    say(obj, f"Saved in {path} (readable by you only). Log in at {where} with it;")
+    say(obj, "scripts send it as `Authorization: Bearer TOKEN` to /api/.")
     if not settings.admin.enabled:
-        _say(obj, "admin.enabled is false in the config: the dashboard stays off until it is true")
+        say(obj, "admin.enabled is false in the config: the dashboard stays off until it is true")
 
 
 COMMANDS = (token,)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from syndicate.cli import Context, _handled, _say
+from syndicate.cli.session import Context, handled, say
 from syndicate.errors import ConfigError, UsageError
 from syndicate.plural import counted
 
@@ -43,7 +43,7 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
     from syndicate.publish.service import open_publishing
 
     settings = obj.settings()
-    with _handled(as_json), open_publishing(settings) as dispatcher:
+    with handled(as_json), open_publishing(settings) as dispatcher:
         dispatcher.take_events()  # a post the last build announced is queued, not "not queued"
         dispatcher.replan()
         record = find_post(dispatcher.ledger.records(), _as_source(post, settings.content_root))
@@ -92,7 +92,7 @@ def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
     from syndicate.publish.service import open_publishing
 
     report: list[dict[str, object]] = []
-    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+    with handled(as_json), open_publishing(obj.settings()) as dispatcher:
         dispatcher.take_events()
         dispatcher.replan()
         due = dispatcher.due()
@@ -119,7 +119,7 @@ def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
                 click.echo("  " + str(row["text"]).replace("\n", "\n  "))
         nothing = "nothing was due" if not report else f"{len(report)} deliveries"
         after = f"; next due {upcoming.isoformat(timespec='minutes')}" if upcoming else ""
-        _say(obj, f"{nothing}{' (dry run)' if dry else ''}{after}")
+        say(obj, f"{nothing}{' (dry run)' if dry else ''}{after}")
     sys.exit(1 if any(r["result"] == "failed" for r in report) else 0)
 
 
@@ -135,7 +135,7 @@ def outbox(ctx: click.Context, as_json: bool, account: str | None) -> None:
     from syndicate.publish.service import open_publishing
 
     obj: Context = ctx.obj
-    with _handled(as_json), open_publishing(obj.settings()) as dispatcher:
+    with handled(as_json), open_publishing(obj.settings()) as dispatcher:
         dispatcher.take_events()
         dispatcher.replan()
         view = collect(dispatcher, account)
@@ -145,7 +145,7 @@ def outbox(ctx: click.Context, as_json: bool, account: str | None) -> None:
 def _steer(obj: Context, action: str, target: str) -> None:
     from syndicate.publish.service import open_publishing
 
-    with _handled(), open_publishing(obj.settings()) as dispatcher:
+    with handled(), open_publishing(obj.settings()) as dispatcher:
         now = dispatcher.clock.now()
         box = dispatcher.outbox
         if action in ("pause", "resume"):
@@ -155,7 +155,7 @@ def _steer(obj: Context, action: str, target: str) -> None:
                 box.pause(target, "paused by `syndicate outbox pause`", now)
             else:
                 box.resume(target, now)
-            _say(obj, f"account {target} {action}d")
+            say(obj, f"account {target} {action}d")
             return
         if not target.isdigit() or box.get(int(target)) is None:
             raise UsageError(f"no delivery #{target} (see `syndicate outbox`)")
@@ -168,7 +168,7 @@ def _steer(obj: Context, action: str, target: str) -> None:
             delivery = box.get(int(target))
             status = delivery.status if delivery else "gone"
             raise UsageError(f"delivery #{target} is {status}: cannot {action} it")
-        _say(obj, f"delivery #{target}: {action} done")
+        say(obj, f"delivery #{target}: {action} done")
 
 
 @outbox.command("retry")
@@ -225,13 +225,13 @@ def digest(
     from syndicate.publish.digest import make_digest
 
     clock = SystemClock()
-    with _handled():
+    with handled():
         settings = obj.settings()
         start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
         path, made = make_digest(
             settings, clock, start, until=end, author=author, remote=not no_remote
         )
-    _say(
+    say(
         obj,
         f"Wrote {path}: {counted(made.count, 'post')}. Review it, then publish it "
         "(published: true, or draft: false on Hugo).",
@@ -268,7 +268,7 @@ def export_hootsuite(
     from syndicate.publish.export import export_hootsuite as make_csv
 
     clock = SystemClock()
-    with _handled():
+    with handled():
         settings = obj.settings()
         start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
         text, made = make_csv(
@@ -283,7 +283,7 @@ def export_hootsuite(
     sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: the CSV's CRLF line ends stay
     for problem in made.problems:
         click.echo(f"left out {problem.title!r} ({problem.url}): {problem.reason}", err=True)
-    _say(obj, f"{counted(len(made.rows), 'post')} written")
+    say(obj, f"{counted(len(made.rows), 'post')} written")
     sys.exit(1 if made.problems else 0)
 
 

@@ -18,27 +18,11 @@ from typing import Any
 import click
 
 from syndicate import __version__
-from syndicate.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, find_config, load_settings
-from syndicate.errors import ConfigError, SyndicateError
+from syndicate.cli import admin, publish
+from syndicate.cli.session import Context, handled, say
+from syndicate.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, find_config
+from syndicate.errors import ConfigError
 from syndicate.plural import counted
-from syndicate.publish.credentials import learn
-
-
-class Context:
-    def __init__(self, config: str | None, quiet: bool) -> None:
-        self.config_option = config
-        self.quiet = quiet
-
-    @property
-    def config_path(self) -> Path:
-        return find_config(self.config_option, os.environ)
-
-    def settings(self) -> Settings:
-        """The config; the accounts' credential values are known to the log and the outbox's
-        redaction from here on (never shown, whatever quotes them)."""
-        settings = load_settings(self.config_path)
-        learn(settings.accounts, os.environ, settings.base_dir)
-        return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,20 +61,20 @@ def init(
 
     chosen = obj.config_option or os.environ.get(CONFIG_ENV)
     target = output or (Path(chosen) if chosen else default_config(blog, DEFAULT_CONFIG))
-    with _handled():
+    with handled():
         if target.exists() and not force:
             raise ConfigError(f"{target} already exists; pass --force to replace it")
         result = scaffold(blog, target.parent, url=url, title=title)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
     where = f" at {result.url}" if result.url else ""
-    _say(obj, f"Wrote {target} for the {result.layout} blog {result.title!r}{where}")
-    _say(obj, f"Feeds go to {(target.parent / result.output).resolve()}")
+    say(obj, f"Wrote {target} for the {result.layout} blog {result.title!r}{where}")
+    say(obj, f"Feeds go to {(target.parent / result.output).resolve()}")
     for note in result.notes:
         click.echo(f"syndicate: warning: {note}", err=True)
     found = find_config(None, {})
     hint = f" --config {target}" if target.resolve() != found.resolve() else ""
-    _say(obj, f"Next: syndicate{hint} check, then syndicate{hint} build")
+    say(obj, f"Next: syndicate{hint} check, then syndicate{hint} build")
 
 
 @main.command()
@@ -102,7 +86,7 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
     from syndicate.check import check as run_check
     from syndicate.clock import SystemClock
 
-    with _handled(as_json):
+    with handled(as_json):
         settings = obj.settings()
         report = run_check(settings, SystemClock())
     if as_json:
@@ -110,7 +94,7 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
     else:
         for finding in report.findings:
             click.echo(finding.render(), err=True)
-        _say(
+        say(
             obj,
             f"{counted(report.posts, 'post')} ({report.public} public): "
             f"{counted(report.errors, 'error')}, {counted(report.warnings, 'warning')}",
@@ -135,7 +119,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     from syndicate.app import open_builder
     from syndicate.feeds.discovery import link_tags
 
-    with _handled(as_json):
+    with handled(as_json):
         settings = obj.settings()
         with (
             _progress(enabled=not (as_json or obj.quiet)) as progress,
@@ -161,7 +145,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
         summary["links"] = tags
         click.echo(json.dumps(summary, indent=2))
     else:
-        _say(
+        say(
             obj,
             f"{counted(report.public, 'public post')}, {counted(len(report.changes), 'change')}; "
             f"{len(report.written):,} of {counted(report.feeds, 'feed file')} written to "
@@ -169,7 +153,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
             f"in {report.seconds:.2f}s",
         )
         if report.errors:
-            _say(
+            say(
                 obj,
                 f"{counted(len(report.errors), 'error')} (see above); "
                 "`syndicate check` explains more",
@@ -198,7 +182,7 @@ def run(
     from syndicate import logs
     from syndicate.daemon import Daemon
 
-    with _handled():
+    with handled():
         settings = _with_overrides(
             obj.settings(), poll=poll, host=host, port=port, log_format=log_format
         )
@@ -216,7 +200,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     from syndicate import logs
     from syndicate.serve import serve_feeds
 
-    with _handled():
+    with handled():
         settings = _with_overrides(obj.settings(), host=host, port=port)
         as_json = logs.setup(settings.log.format, settings.log.level)
         serve_feeds(settings, on_ready=lambda url: _ready(obj, settings, url, as_json=as_json))
@@ -229,7 +213,7 @@ def status(obj: Context, as_json: bool) -> None:
     """What syndicate knows: posts, feeds, sources, the last build and recent errors."""
     from syndicate.status import collect, render
 
-    with _handled(as_json):
+    with handled(as_json):
         report = collect(obj.settings())
     click.echo(json.dumps(report, indent=2) if as_json else render(report))
 
@@ -247,7 +231,7 @@ def backfill(obj: Context, since: str, until: str | None) -> None:
     from syndicate.app import open_builder
     from syndicate.content.dates import DateError, parse_date
 
-    with _handled():
+    with handled():
         settings = obj.settings()
         zone = ZoneInfo(settings.content.timezone)
         try:
@@ -258,7 +242,7 @@ def backfill(obj: Context, since: str, until: str | None) -> None:
         with open_builder(settings) as builder:
             builder.build()
             queued = builder.backfill(start, end)
-    _say(obj, f"{counted(len(queued), 'post')} queued for announcement")
+    say(obj, f"{counted(len(queued), 'post')} queued for announcement")
 
 
 @main.group()
@@ -274,11 +258,11 @@ def sources_import(obj: Context, planet: Path, write: bool) -> None:
     """Read a Planet Venus configuration (planet.ini) into [[sources]] tables."""
     from syndicate.watch.planet import append_sources, read_planet, sources_toml
 
-    with _handled():
+    with handled():
         found = read_planet(planet)
         if write:
             added = append_sources(obj.config_path, found, planet)
-            _say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
+            say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
         else:
             click.echo(sources_toml(found, planet))
 
@@ -295,7 +279,7 @@ def _ready(obj: Context, settings: Settings, base: str, *, as_json: bool) -> Non
         ]
         logging.getLogger("syndicate").info("serving", extra=fields(url=base, feeds=feeds))
     else:
-        _say(obj, _serving_message(settings, base))
+        say(obj, _serving_message(settings, base))
 
 
 def _serving_message(settings: Settings, base: str) -> str:
@@ -335,23 +319,6 @@ def _with_overrides(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update={"watch": watch, "server": server, "log": log})
 
 
-def _say(obj: Context, message: str) -> None:
-    if not obj.quiet:
-        click.echo(message, err=True)
-
-
-@contextmanager
-def _handled(as_json: bool = False) -> Iterator[None]:
-    """Turn our errors into a one-line message and exit status 2, never a traceback."""
-    try:
-        yield
-    except SyndicateError as error:
-        if as_json:
-            click.echo(json.dumps({"error": str(error)}))
-        click.echo(f"syndicate: {error}", err=True)
-        sys.exit(2)
-
-
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[Any]:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
@@ -386,11 +353,5 @@ class _RichProgress:
             self._bar.advance(self._task, count)
 
 
-def _publishing_commands() -> None:
-    from syndicate import cli_admin, cli_publish
-
-    for command in (*cli_publish.COMMANDS, *cli_admin.COMMANDS):
-        main.add_command(command)
-
-
-_publishing_commands()
+for _command in (*publish.COMMANDS, *admin.COMMANDS):
+    main.add_command(_command)

@@ -1,0 +1,50 @@
+"""What every command shares: the options' context, its messages and its error handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from syndicate.config import Settings, find_config, load_settings
+from syndicate.errors import SyndicateError
+from syndicate.publish.credentials import learn
+
+
+class Context:
+    def __init__(self, config: str | None, quiet: bool) -> None:
+        self.config_option = config
+        self.quiet = quiet
+
+    @property
+    def config_path(self) -> Path:
+        return find_config(self.config_option, os.environ)
+
+    def settings(self) -> Settings:
+        """The config; the accounts' credential values are known to the log and the outbox's
+        redaction from here on (never shown, whatever quotes them)."""
+        settings = load_settings(self.config_path)
+        learn(settings.accounts, os.environ, settings.base_dir)
+        return settings
+
+
+def say(obj: Context, message: str) -> None:
+    if not obj.quiet:
+        click.echo(message, err=True)
+
+
+@contextmanager
+def handled(as_json: bool = False) -> Iterator[None]:
+    """Turn our errors into a one-line message and exit status 2, never a traceback."""
+    try:
+        yield
+    except SyndicateError as error:
+        if as_json:
+            click.echo(json.dumps({"error": str(error)}))
+        click.echo(f"syndicate: {error}", err=True)
+        sys.exit(2)
