@@ -47,8 +47,8 @@ from run import _script, hugo_binary
 
 from syndicate.config import Settings, parse_settings
 from syndicate.content.tags import slugify
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds.plan import feed_spec
-from syndicate.model import FeedKind
 
 CONFIG = """
 [site]

@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # the names below load on first use: `import syndicate.model`
         TransientError,
         UsageError,
     )
-    from syndicate.model import Author, FeedFormat, FeedKind, Post, Tag, Term
+    from syndicate.feedkinds import FeedKind
+    from syndicate.model import Author, FeedFormat, Post, Tag, Term
     from syndicate.publish.base import Context, Message, Publisher, Receipt, Span, TextRules
 
 __version__ = "0.1.0"
@@ -90,7 +91,7 @@ _HOMES = {
     "load_settings": "syndicate.config",
     "Author": "syndicate.model",
     "FeedFormat": "syndicate.model",
-    "FeedKind": "syndicate.model",
+    "FeedKind": "syndicate.feedkinds",
     "Post": "syndicate.model",
     "Tag": "syndicate.model",
     "Term": "syndicate.model",

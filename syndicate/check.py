@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
-from syndicate.config import FEED_KINDS, Settings
+from syndicate.config import Settings
 from syndicate.content import files, site_paths, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.blog import open_blog
@@ -27,6 +27,7 @@ from syndicate.content.layouts import Layout
 from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.errors import ConfigError, ContentError
+from syndicate.feedkinds import KINDS, placeholders
 from syndicate.feeds import plan as planning
 from syndicate.feeds.budget import BRIEF_OVER, Fit, fit
 from syndicate.model import Entry, FeedFormat
@@ -38,7 +39,6 @@ _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
 
 
 _BRIEF_ESTIMATE = 2_000  # bytes of an entry's brief form (summary cut short, a link)
-_SINGULAR = {"tags": "tag", "authors": "author", "categories": "category", "taxonomies": "term"}
 
 
 class Severity(enum.Enum):
@@ -156,8 +156,9 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             "subscribers cannot follow links to it",
         )
     paths: dict[str, str] = {}
-    for kind in FEED_KINDS:
-        kind_settings = getattr(settings.feeds, kind)
+    for described in KINDS:
+        kind, singular = described.settings_key, described.kind.value
+        kind_settings = settings.feeds.of(described.kind)
         if not kind_settings.enabled:
             continue
         for fmt in settings.feeds.formats:
@@ -165,27 +166,17 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
             if not template:
                 continue
             try:
-                template.format_map({"slug": "x", "name": "x", "taxonomy": "x"})
-                (kind_settings.title or "").format_map(
-                    {
-                        "site": "",
-                        "tag": "",
-                        "author": "",
-                        "category": "",
-                        "taxonomy": "",
-                        "name": "",
-                        "slug": "",
-                    }
-                )
+                template.format_map(placeholders("x", "x", "x", "x"))
+                (kind_settings.title or "").format_map(placeholders())
             except (KeyError, ValueError, IndexError) as exc:
                 report.add(Severity.ERROR, config_file, f"feeds.{kind}: bad template field {exc}")
                 continue
-            if kind != "site" and "{slug}" not in template:
+            if described.members is not None and "{slug}" not in template:
                 report.add(
                     Severity.ERROR,
                     config_file,
                     f"feeds.{kind}.{fmt} = {template!r} must contain {{slug}}, "
-                    f"or every {_SINGULAR[kind]} writes the same file",
+                    f"or every {singular} writes the same file",
                 )
             if template in paths:
                 report.add(

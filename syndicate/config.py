@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -19,14 +19,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
+    create_model,
     field_validator,
+    model_validator,
 )
 
 from syndicate.accounts import AccountSettings, PublishSettings
 from syndicate.content.settings import ContentSettings
 from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
+from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = Path("config") / "syndicate.toml"
@@ -83,61 +85,52 @@ class FeedKindSettings(_Section):
         return {"atom": self.atom, "rss": self.rss, "json": self.json_}[fmt]
 
 
-_KIND_DEFAULTS = {
-    "site": {"title": "{site}", "atom": "feed.xml", "rss": "feed.rss", "json": "feed.json"},
-    "tags": {
-        "title": "{site}: {tag}",
-        "atom": "tag/{slug}.xml",
-        "rss": "tag/{slug}.rss",
-        "json": "tag/{slug}.json",
-    },
-    "authors": {
-        "title": "{site}: posts by {author}",
-        "atom": "author/{slug}.xml",
-        "rss": "author/{slug}.rss",
-        "json": "author/{slug}.json",
-    },
-    "categories": {
-        "title": "{site}: {category}",
-        "atom": "category/{slug}.xml",
-        "rss": "category/{slug}.rss",
-        "json": "category/{slug}.json",
-    },
-    "taxonomies": {
-        "title": "{site}: {name} ({taxonomy})",
-        "atom": "{taxonomy}/{slug}.xml",
-        "rss": "{taxonomy}/{slug}.rss",
-        "json": "{taxonomy}/{slug}.json",
-    },
-}
-# The feed kinds with settings of their own, as named in [feeds].
-FEED_KINDS = ("site", "tags", "authors", "categories", "taxonomies")
+class _FeedsBase(_Section):
+    """[feeds]: what every feed shares. Each kind's own table, `[feeds.<key>]`, is a field of
+    FeedSettings below, made from syndicate/feedkinds.py."""
 
-
-def _kind_defaults(kind: str) -> FeedKindSettings:
-    return FeedKindSettings.model_validate(_KIND_DEFAULTS[kind])
-
-
-class FeedSettings(_Section):
     output: Path = Path("public")
     formats: tuple[FormatName, ...] = ("atom", "rss", "json")
     limit: Annotated[int, Field(ge=1)] = 20
     max_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     content: Literal["full", "summary"] = "full"
     hubs: tuple[str, ...] = ()
-    site: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("site"))
-    tags: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("tags"))
-    authors: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("authors"))
-    categories: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("categories"))
-    taxonomies: FeedKindSettings = Field(default_factory=lambda: _kind_defaults("taxonomies"))
 
-    @field_validator(*FEED_KINDS, mode="before")
+    def of(self, kind: FeedKind) -> FeedKindSettings:
+        """The settings of one kind of feed."""
+        found = getattr(self, describe(kind).settings_key)
+        assert isinstance(found, FeedKindSettings)
+        return found
+
+    @model_validator(mode="before")
     @classmethod
-    def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+    def _over_defaults(cls, value: Any) -> Any:
         """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""
-        if isinstance(value, Mapping):
-            return {**_KIND_DEFAULTS[info.field_name or ""], **value}
-        return value
+        if not isinstance(value, Mapping):
+            return value
+        merged = dict(value)
+        for kind in KINDS:
+            table = merged.get(kind.settings_key)
+            if isinstance(table, Mapping):
+                merged[kind.settings_key] = {**kind.defaults(), **table}
+        return merged
+
+
+def _kind_field(kind: Kind) -> Any:
+    return (
+        FeedKindSettings,
+        Field(default_factory=lambda: FeedKindSettings.model_validate(kind.defaults())),
+    )
+
+
+if TYPE_CHECKING:
+    FeedSettings = _FeedsBase
+else:  # one field per kind of feed, named by its settings key
+    FeedSettings = create_model(
+        "FeedSettings",
+        __base__=_FeedsBase,
+        **{kind.settings_key: _kind_field(kind) for kind in KINDS},
+    )
 
 
 class BuildSettings(_Section):

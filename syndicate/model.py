@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from syndicate.feedkinds import FeedKind
+
 
 def reduce_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
     """Pickle as (class, field values): half the cost of the default for slotted dataclasses,
@@ -118,14 +120,6 @@ class Rendered:
     summary_html: str
     summary_text: str
     warnings: tuple[str, ...] = ()
-
-
-class FeedKind(enum.StrEnum):  # str-based: hashing is then C-level, and feeds hash these a lot
-    SITE = "site"
-    TAG = "tag"
-    AUTHOR = "author"
-    CATEGORY = "category"
-    TERM = "term"  # a term of another taxonomy; its key is "<taxonomy>/<slug>"
 
 
 class FeedFormat(enum.StrEnum):

@@ -15,6 +15,7 @@ from syndicate.content.layouts import LAYOUTS, Layout, detect, hugo_config, reso
 from syndicate.content.published import published_by
 from syndicate.content.siteinfo import read_site_info
 from syndicate.errors import ConfigError
+from syndicate.feedkinds import KINDS
 
 # Where `init` puts the config, state and feeds of a Jekyll or Hugo blog when run inside it:
 # a dot folder, which neither generator publishes.
@@ -95,11 +96,7 @@ def scaffold(
         output=_q(output),
         id_template=_q(id_template),
         id_note=id_note,
-        **{
-            f"{kind}_{fmt}": _q(path)
-            for kind, formats in paths.items()
-            for fmt, path in formats.items()
-        },
+        feed_tables=_feed_tables(paths),
     )
     return Scaffold(
         layout,
@@ -212,9 +209,25 @@ def _id_scheme(layout: str, secure: bool | None) -> tuple[str, str]:
     )
 
 
+def _feed_tables(paths: dict[str, dict[str, str]]) -> str:
+    """A `[feeds.<key>]` table for each kind of feed, at the paths chosen for it."""
+    tables = []
+    for kind in KINDS:
+        chosen = paths[kind.settings_key]
+        lines = [f"[feeds.{kind.settings_key}]", "enabled = true", f"title = {_q(kind.title)}"]
+        lines += [f"{fmt} = {_q(chosen[fmt])}" for fmt in ("atom", "rss", "json")]
+        tables.append("\n".join(lines) + "\n")
+    return "\n".join(tables)
+
+
 def _feed_paths(layout: str) -> dict[str, dict[str, str]]:
     """Where each kind of feed goes: where the generator's own feeds were, so a reverse proxy
-    can hand subscribers ours at the addresses they already have."""
+    can hand subscribers ours at the addresses they already have (a kind the generator has no
+    feed for: its own default)."""
+    return {kind.settings_key: kind.defaults() for kind in KINDS} | _generator_paths(layout)
+
+
+def _generator_paths(layout: str) -> dict[str, dict[str, str]]:
     if layout == "hugo":  # Hugo's RSS is <list page>/index.xml
         dirs = {
             "site": "",
@@ -310,41 +323,7 @@ hubs = []
 # switched off, and can set its own title, limit, max_bytes and content. Paths are under
 # feeds.output; "" leaves a format out. `page` is the HTML page a feed mirrors, relative
 # to site.url.
-[feeds.site]
-enabled = true
-title = "{{site}}"
-atom = {site_atom}
-rss = {site_rss}
-json = {site_json}
-
-[feeds.tags]
-enabled = true
-title = "{{site}}: {{tag}}"
-atom = {tags_atom}
-rss = {tags_rss}
-json = {tags_json}
-
-[feeds.authors]
-enabled = true
-title = "{{site}}: posts by {{author}}"
-atom = {authors_atom}
-rss = {authors_rss}
-json = {authors_json}
-
-[feeds.categories]
-enabled = true
-title = "{{site}}: {{category}}"
-atom = {categories_atom}
-rss = {categories_rss}
-json = {categories_json}
-
-[feeds.taxonomies]
-enabled = true
-title = "{{site}}: {{name}} ({{taxonomy}})"
-atom = {taxonomies_atom}
-rss = {taxonomies_rss}
-json = {taxonomies_json}
-
+{feed_tables}
 [build]
 # Processes that read and render posts; 0 means one per core.
 workers = 0

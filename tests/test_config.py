@@ -8,6 +8,7 @@ import pytest
 
 from syndicate.config import find_config, load_settings, locate_key, parse_settings
 from syndicate.errors import ConfigError
+from syndicate.feedkinds import FeedKind
 
 MINIMAL = '[site]\nurl = "https://x.org"\n'
 
@@ -15,7 +16,7 @@ MINIMAL = '[site]\nurl = "https://x.org"\n'
 def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
     settings = parse_settings(MINIMAL, file="c.toml", base_dir=tmp_path)
     assert settings.site.url == "https://x.org/"
-    assert settings.feeds.tags.atom == "tag/{slug}.xml"
+    assert settings.feeds.of(FeedKind.TAG).atom == "tag/{slug}.xml"
     assert settings.output_dir == (tmp_path / "public").resolve()
     assert settings.store_url == f"sqlite:///{(tmp_path / 'syndicate.db').resolve()}"
 
@@ -24,9 +25,10 @@ def test_a_partial_kind_table_keeps_the_other_defaults(tmp_path: Path) -> None:
     settings = parse_settings(
         MINIMAL + "[feeds.tags]\nlimit = 5\n", file="c.toml", base_dir=tmp_path
     )
-    assert settings.feeds.tags.limit == 5
+    assert settings.feeds.of(FeedKind.TAG).limit == 5
     assert (
-        settings.feeds.tags.rss == "tag/{slug}.rss" and settings.feeds.tags.title == "{site}: {tag}"
+        settings.feeds.of(FeedKind.TAG).rss == "tag/{slug}.rss"
+        and settings.feeds.of(FeedKind.TAG).title == "{site}: {tag}"
     )
 
 

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syndicate.feedkinds import FeedKind
+
 DeliveryAction = Literal["retry", "cancel", "send-now"]
 AccountAction = Literal["pause", "resume"]
 PostState = Literal["public", "draft", "unpublished", "future", "expired"]
@@ -131,7 +133,7 @@ class FeedRef(_Out):
     path: str
     url: str
     format: Literal["atom", "rss", "json"]
-    kind: Literal["site", "tag", "author", "category", "term"]
+    kind: FeedKind  # its values: syndicate/feedkinds.py
     name: str
 
 
@@ -182,7 +184,7 @@ class Feed(_Out):
     path: str
     url: str
     format: Literal["atom", "rss", "json"]
-    kind: Literal["site", "tag", "author", "category", "term"]
+    kind: FeedKind  # its values: syndicate/feedkinds.py
     name: str
     title: str
     entries: int

@@ -24,16 +24,9 @@ from syndicate.admin.chart import daily_counts
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.errors import ConflictError, NotFoundError
+from syndicate.feedkinds import KINDS
 from syndicate.feeds.structure import check_feed
-from syndicate.model import (
-    QUEUED,
-    Delivery,
-    DeliveryStatus,
-    FeedFormat,
-    FeedKind,
-    Post,
-    Visibility,
-)
+from syndicate.model import QUEUED, Delivery, DeliveryStatus, FeedFormat, Post, Visibility
 from syndicate.publish.dispatch import Dispatcher
 from syndicate.publish.preview import preview
 from syndicate.store.ledger import FeedRecord, Ledger, Record
@@ -353,7 +346,7 @@ class Dashboard:
             path=file.path,
             url=file.url,
             format=file.format.value,
-            kind=file.kind.value,
+            kind=file.kind,
             name=file.name or self.settings.site.title,
             title=file.title,
             entries=record.entries if record else 0,
@@ -423,14 +416,11 @@ def search_posts(records: Sequence[Record], query: str, tag: str) -> list[Record
 def feeds_of(post: Post, files: Iterable[FeedFile]) -> list[out.FeedRef]:
     """The feed files a post belongs in: the site's, its tags', its authors'."""
     keys = {
-        FeedKind.SITE: {""},
-        FeedKind.TAG: {t.slug for t in post.tags},
-        FeedKind.AUTHOR: {a.key for a in post.authors},
-        FeedKind.CATEGORY: {c.slug for c in post.categories},
-        FeedKind.TERM: {f"{t.taxonomy}/{t.slug}" for t in post.terms},
+        kind.kind: {key for key, _ in kind.members(post)} if kind.members else {""}
+        for kind in KINDS
     }
     return [
-        out.FeedRef(path=f.path, url=f.url, format=f.format.value, kind=f.kind.value, name=f.name)
+        out.FeedRef(path=f.path, url=f.url, format=f.format.value, kind=f.kind, name=f.name)
         for f in files
         if f.key in keys[f.kind]
     ]
@@ -525,12 +515,12 @@ def _json(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-_KINDS = [FeedKind.SITE, FeedKind.TAG, FeedKind.CATEGORY, FeedKind.TERM, FeedKind.AUTHOR]
+_KINDS = [kind.kind for kind in KINDS]
 _FORMATS = [FeedFormat.ATOM, FeedFormat.RSS, FeedFormat.JSON]
 
 
 def _feed_order(file: FeedFile) -> tuple[int, str, int]:
-    """The site's feeds first, then tags, then authors, by name; Atom, RSS, JSON within."""
+    """In the kinds' order (the site's first), by name; Atom, RSS, JSON within."""
     return _KINDS.index(file.kind), file.name.casefold(), _FORMATS.index(file.format)
 
 

@@ -35,10 +35,11 @@ from syndicate.content.loader import LoadedPost
 from syndicate.content.templating import reference_keys
 from syndicate.content.text import digest, html_to_text
 from syndicate.errors import ContentError, OutputError
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
 from syndicate.feeds.plan import PlannedFeed
-from syndicate.model import Entry, FeedKind, FeedSpec, Rendered
+from syndicate.model import Entry, FeedSpec, Rendered
 from syndicate.store.cache import CachedRender, RenderCache
 from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant

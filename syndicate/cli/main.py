@@ -284,8 +284,8 @@ def _ready(obj: Context, settings: Settings, base: str, *, as_json: bool) -> Non
 
 def _serving_message(settings: Settings, base: str) -> str:
     """Where to look: the index page, and the site feeds to give a feed reader."""
+    from syndicate.feedkinds import FeedKind
     from syndicate.feeds.plan import feed_spec
-    from syndicate.model import FeedKind
 
     outputs = feed_spec(settings, FeedKind.SITE, "", "").outputs
     lines = [f"Serving the feeds of {settings.site.title} at {base}"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 
 from syndicate.config import Settings
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds.plan import feed_spec
-from syndicate.model import FeedKind, FeedSpec
+from syndicate.model import FeedSpec
 
 _FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
@@ -15,7 +16,7 @@ def link_tags(
     settings: Settings, kind: FeedKind = FeedKind.SITE, key: str = "", name: str | None = None
 ) -> list[dict[str, str]]:
     """The link tags for one feed (the site's by default), one per format, for a page's <head>."""
-    if kind is FeedKind.SITE and not settings.feeds.site.enabled:
+    if kind is FeedKind.SITE and not settings.feeds.of(FeedKind.SITE).enabled:
         return []
     spec = feed_spec(settings, kind, key, name or settings.site.title)
     return tags_for(spec)

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from syndicate.config import FeedKindSettings, Settings
+from syndicate.config import Settings
 from syndicate.content.tags import bounded
 from syndicate.content.urls import absolute
-from syndicate.model import Entry, FeedFormat, FeedKind, FeedOutput, FeedSpec
+from syndicate.feedkinds import KINDS, FeedKind, placeholders
+from syndicate.model import Entry, FeedFormat, FeedOutput, FeedSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def plan(
     make_spec = make_spec or feed_spec
     feeds: list[PlannedFeed] = []
     kinds = settings.feeds
-    if kinds.site.enabled:
+    if kinds.of(FeedKind.SITE).enabled:
         spec = make_spec(settings, FeedKind.SITE, "", settings.site.title)
         feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), settings.site.title))
     groups = _groups(entries, settings)
@@ -56,7 +57,7 @@ def plan(
     for (kind, key), (members, names) in sorted(
         groups.items(), key=lambda item: (item[0][0].value, item[0][1])
     ):
-        if not _kind_settings(settings, kind).enabled:
+        if not settings.feeds.of(kind).enabled:
             continue
         name = _most_common(names)
         spec = make_spec(settings, kind, key, name)
@@ -70,30 +71,18 @@ def _groups(
     groups: dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]] = defaultdict(
         lambda: ([], Counter())
     )
-    feeds = settings.feeds
-    want_tags, want_authors = feeds.tags.enabled, feeds.authors.enabled
-    want_categories, want_terms = feeds.categories.enabled, feeds.taxonomies.enabled
-
-    def add(kind: FeedKind, key: str, name: str, entry: Entry) -> None:
-        members, names = groups[(kind, key)]
-        if not members or members[-1] is not entry:  # a post naming a tag twice is listed once
-            members.append(entry)
-        names[name] += 1
-
+    wanted = [
+        (kind.kind, kind.members)
+        for kind in KINDS
+        if kind.members is not None and settings.feeds.of(kind.kind).enabled
+    ]
     for entry in entries:  # already newest first, so each group is too
-        post = entry.post
-        if want_tags:
-            for tag in post.tags:
-                add(FeedKind.TAG, tag.slug, tag.name, entry)
-        if want_authors:
-            for author in post.authors:
-                add(FeedKind.AUTHOR, author.key, author.name, entry)
-        if want_categories:
-            for category in post.categories:
-                add(FeedKind.CATEGORY, category.slug, category.name, entry)
-        if want_terms:
-            for term in post.terms:
-                add(FeedKind.TERM, f"{term.taxonomy}/{term.slug}", term.name, entry)
+        for kind, members in wanted:
+            for key, name in members(entry.post):
+                listed, names = groups[(kind, key)]
+                if not listed or listed[-1] is not entry:  # a tag named twice is listed once
+                    listed.append(entry)
+                names[name] += 1
     return groups
 
 
@@ -104,19 +93,11 @@ def _most_common(names: Counter[str]) -> str:
 
 def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
     """Title, paths and URLs of one feed, from the settings for its kind."""
-    kind_settings = _kind_settings(settings, kind)
+    kind_settings = settings.feeds.of(kind)
     site = settings.site
     taxonomy, _, slug = key.rpartition("/") if kind is FeedKind.TERM else ("", "", key)
     slug = bounded(slug)  # an author's key may come from the authors registry as written
-    values = {
-        "site": site.title,
-        "tag": name,
-        "author": name,
-        "category": name,
-        "name": name,
-        "slug": slug,
-        "taxonomy": taxonomy,
-    }
+    values = placeholders(name, slug, taxonomy, site.title)
     outputs = []
     for fmt_name in settings.feeds.formats:
         template = kind_settings.path_for(fmt_name)
@@ -136,16 +117,6 @@ def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSp
         max_bytes=kind_settings.max_bytes or settings.feeds.max_bytes,
         full_content=(kind_settings.content or settings.feeds.content) == "full",
     )
-
-
-def _kind_settings(settings: Settings, kind: FeedKind) -> FeedKindSettings:
-    return {
-        FeedKind.SITE: settings.feeds.site,
-        FeedKind.TAG: settings.feeds.tags,
-        FeedKind.AUTHOR: settings.feeds.authors,
-        FeedKind.CATEGORY: settings.feeds.categories,
-        FeedKind.TERM: settings.feeds.taxonomies,
-    }[kind]
 
 
 def latest_update(entries: Iterable[Entry]) -> datetime | None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from syndicate.config import Settings
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds.plan import feed_spec
-from syndicate.model import FeedFormat, FeedKind, FeedSpec
+from syndicate.model import FeedFormat, FeedSpec
 from syndicate.store.ledger import FeedRecord
 
 

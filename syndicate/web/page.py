@@ -14,18 +14,13 @@ from html import escape
 from urllib.parse import quote, urlsplit
 
 from syndicate.config import Settings
-from syndicate.model import FeedFormat, FeedKind
+from syndicate.feedkinds import KINDS, FeedKind
+from syndicate.model import FeedFormat
 from syndicate.web.catalog import FeedFile
 
 FORMAT_NAMES = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
 _FORMAT_ORDER = list(FeedFormat)
-_SECTIONS = (
-    (FeedKind.SITE, "Site"),
-    (FeedKind.TAG, "Tags"),
-    (FeedKind.CATEGORY, "Categories"),
-    (FeedKind.TERM, "Other taxonomies"),
-    (FeedKind.AUTHOR, "Authors"),
-)
+_SECTIONS = tuple((kind.kind, kind.label) for kind in KINDS)
 
 # Narrow screens stack every row (name, then formats): left to flex-wrap, short names kept
 # their formats beside them and long ones did not, which looked ragged on a phone.

@@ -8,19 +8,10 @@ from datetime import UTC, datetime
 import feedparser
 from lxml import etree
 
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds.documents import FeedHead, assemble
 from syndicate.feeds.entries import serialise
-from syndicate.model import (
-    Author,
-    Entry,
-    FeedFormat,
-    FeedKind,
-    FeedOutput,
-    FeedSpec,
-    Post,
-    Rendered,
-    Tag,
-)
+from syndicate.model import Author, Entry, FeedFormat, FeedOutput, FeedSpec, Post, Rendered, Tag
 
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 POST = Post(

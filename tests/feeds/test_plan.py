@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from syndicate.config import Settings, parse_settings
+from syndicate.feedkinds import FeedKind
 from syndicate.feeds.plan import newest_first, plan
-from syndicate.model import Author, Entry, FeedKind, Post, Tag
+from syndicate.model import Author, Entry, Post, Tag
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 

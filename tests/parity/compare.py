@@ -33,6 +33,7 @@ from pathlib import Path
 from lxml import etree
 
 from syndicate.content.layouts import read_config
+from syndicate.feedkinds import FeedKind
 
 FIELDS = ("link", "id", "title", "date", "terms", "authors")
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -339,7 +340,7 @@ def build_ours(blog: Path, scratch: Path, *, url: str | None = None) -> tuple[Pa
     settings = parse_settings(text, file=str(config_dir / "syndicate.toml"), base_dir=config_dir)
     with open_builder(settings, clock=SystemClock()) as builder:
         builder.build()
-    path = settings.output_dir / settings.feeds.site.json_
+    path = settings.output_dir / settings.feeds.of(FeedKind.SITE).json_
     return path, settings.site.author
 
 
