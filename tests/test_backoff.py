@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from syndicate.backoff import retry_after_seconds
+from syndicate.backoff import Backoff, retry_after_seconds
 from syndicate.clock import FixedClock
 from syndicate.publish.bluesky_xrpc import _reset
 from syndicate.publish.httpcalls import retry_after, wait_until
@@ -54,3 +55,13 @@ def test_a_publishers_wait_survives_garbage() -> None:
     for garbage in ("nan", "inf", "99999999999999999999999"):
         response = httpx.Response(429, headers={"Retry-After": garbage})
         assert NOW <= wait_until(response, clock, retry_after) <= NOW + timedelta(days=1)
+
+
+def test_backoff_doubles_to_its_cap_and_jitters_within_its_range() -> None:
+    backoff = Backoff(60.0, 3600.0, 0.5, 1.5)
+    assert [backoff.step(n) for n in (1, 2, 3, 7, 1000)] == [60.0, 120.0, 240.0, 3600.0, 3600.0]
+    assert backoff.delay(1, lambda: 0.0) == 30.0
+    assert backoff.delay(1, lambda: 0.5) == 60.0
+    rng = random.Random(3)
+    assert all(1800.0 <= backoff.delay(9, rng.random) < 5400.0 for _ in range(100))
+    assert Backoff(1.0, 10.0).delay(2, rng.random) == 2.0  # no jitter asked, none given

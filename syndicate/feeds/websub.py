@@ -59,6 +59,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from syndicate.backoff import Backoff
 from syndicate.clock import Clock, SystemClock
 from syndicate.metrics import Metrics
 
@@ -216,10 +217,9 @@ class HubPinger:
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds before the next try, or None when the hub asks for more than we wait."""
-        step = min(self._max_delay, self._backoff * 2.0 ** (attempt - 1))
         # Half fixed, half random: daemons that failed together do not retry together, and no
         # wait is shorter than half the step.
-        delay = step / 2 + self._rng() * step / 2
+        delay = Backoff(self._backoff, self._max_delay, 0.5, 1.0).delay(attempt, self._rng)
         if retry_after is None:
             return delay
         if retry_after > self._max_delay:

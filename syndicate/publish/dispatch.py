@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syndicate.accounts import AccountSettings
+from syndicate.backoff import Backoff
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.errors import (
@@ -262,8 +263,8 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> float:
         """Exponential with full jitter around it, so many deliveries do not retry in step."""
-        base = self.settings.publish.retry_base * 2**attempts
-        return float(min(BACKOFF_CAP, base) * self.rng.uniform(0.5, 1.5))
+        backoff = Backoff(self.settings.publish.retry_base, BACKOFF_CAP, 0.5, 1.5)
+        return backoff.delay(attempts + 1, self.rng.random)
 
     def _give_up(self, claimed: Delivery, reason: str) -> Outcome:
         self.outbox.give_up(claimed, reason, self.clock.now())

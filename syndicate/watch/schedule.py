@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from syndicate.backoff import Backoff
 from syndicate.config import SourceSettings
 
 JITTER = 0.1  # ±10 % on every delay, so sources polled together drift apart
@@ -92,12 +93,9 @@ def next_poll(
     server sent (kept in the state) is honoured when it is later, up to 24 h from now.
     """
     interval = source.interval
-    if state.failures > 0:
-        cap = max(BACKOFF_CAP.total_seconds(), interval)
-        seconds = min(interval * 2.0 ** min(state.failures, 64), cap)
-    else:
-        seconds = interval
-    seconds = min(seconds * rng.uniform(1 - JITTER, 1 + JITTER), _MAX_DELAY.total_seconds())
+    cap = max(BACKOFF_CAP.total_seconds(), interval)
+    backoff = Backoff(interval, cap, 1 - JITTER, 1 + JITTER)
+    seconds = min(backoff.delay(state.failures + 1, rng.random), _MAX_DELAY.total_seconds())
     when = now + timedelta(seconds=seconds)
     if state.retry_after is not None:
         when = max(when, min(state.retry_after, now + RETRY_AFTER_CAP))

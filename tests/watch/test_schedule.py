@@ -23,8 +23,8 @@ from tests.watch.conftest import NOW
 class Midpoint(random.Random):
     """Jitter of exactly nothing, so the delay before jitter can be read."""
 
-    def uniform(self, a: float, b: float) -> float:
-        return (a + b) / 2
+    def random(self) -> float:
+        return 0.5
 
 
 def source(interval: float = 1800.0) -> SourceSettings:
