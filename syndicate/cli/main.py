@@ -180,7 +180,7 @@ def run(
 ) -> None:
     """The daemon: watch the posts, rebuild and serve the feeds, tell hubs; stop with Ctrl-C."""
     from syndicate import logs
-    from syndicate.daemon import Daemon
+    from syndicate.daemon.service import Daemon
 
     with handled():
         settings = _with_overrides(

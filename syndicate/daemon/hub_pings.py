@@ -5,7 +5,7 @@ The ledger says what is due: a feed whose `digest` (the bytes on disk) differs f
 took, compare-and-set on the digest. So a burst of builds gives one ping per feed and hub, a
 feed rewritten while its ping was in flight stays due, and a crash anywhere means the ping is
 sent again after the restart, never lost. Rounds that leave something unsettled are retried
-later, each wait twice the one before, up to an hour.
+later, each wait twice the one before (with jitter), up to an hour: the daemon's Worker.
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
+from syndicate.backoff import Backoff
+from syndicate.clock import Clock
+from syndicate.daemon.worker import BACK_OFF, Next, Worker
 from syndicate.feeds.websub import HubPinger, settled_topics
 from syndicate.logs import fields
 from syndicate.store.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
-FIRST_RETRY = 60.0  # seconds before a round that failed is tried again
-LAST_RETRY = 3600.0
+BACKOFF = Backoff(60.0, 3600.0, 0.75, 1.25)  # seconds before a round that failed runs again
 
 
 class HubWorker:
-    """Pings hubs whenever woken (after builds, and once at start) and on its retry timer."""
+    """Pings hubs whenever woken (after builds, and once at start), and again with backoff
+    while a round leaves feeds due."""
 
     def __init__(
         self,
@@ -33,42 +36,27 @@ class HubWorker:
         pinger: HubPinger,
         urls: Callable[[], Mapping[str, str]],
         stopping: threading.Event,
+        *,
+        clock: Clock,
     ) -> None:
         """`urls` maps each current feed file's path to its public URL (the hub's topic).
         `stopping` is the event the pinger sleeps on, so a stop cuts its waits short."""
         self._ledger = ledger
         self._pinger = pinger
         self._urls = urls
-        self._stopping = stopping
-        self._wake = threading.Event()
-        self._retry = FIRST_RETRY
-        self._thread = threading.Thread(target=self._run, name="hubs", daemon=True)
+        self.worker = Worker("hubs", self._step, clock=clock, backoff=BACKOFF, stopping=stopping)
 
     def start(self) -> None:
-        self._wake.set()  # catch up on what an earlier run left due
-        self._thread.start()
+        self.worker.start()  # catch up on what an earlier run left due
 
     def wake(self) -> None:
-        self._wake.set()
+        self.worker.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
+        self.worker.stop(timeout=30)
 
-    def _run(self) -> None:
-        timeout: float | None = None
-        while True:
-            self._wake.wait(timeout)
-            if self._stopping.is_set():
-                return
-            self._wake.clear()
-            try:
-                settled = self.round()
-            except Exception:  # the ledger may be busy or gone for a moment; try again later
-                log.exception("hub pings failed")
-                settled = False
-            timeout = None if settled else self._backoff()
+    def _step(self) -> Next | None:
+        return None if self.round() else BACK_OFF
 
     def round(self) -> bool:
         """Ping every due feed once per hub; True when nothing is left due."""
@@ -79,7 +67,6 @@ class HubWorker:
             if feed.pinged != feed.digest and path in urls
         }
         if not due:
-            self._retry = FIRST_RETRY
             return True
         by_url = {urls[path]: path for path in due}
         results = self._pinger.ping(list(by_url))
@@ -92,11 +79,4 @@ class HubWorker:
                 extra=fields(hub=result.hub, feed=result.topic, error=result.error),
             )
         log.info("hubs told", extra=fields(feeds=len(told), due=len(due), failures=len(failed)))
-        if len(told) == len(due):
-            self._retry = FIRST_RETRY
-            return True
-        return False
-
-    def _backoff(self) -> float:
-        wait, self._retry = self._retry, min(self._retry * 2, LAST_RETRY)
-        return wait
+        return len(told) == len(due)

@@ -1,10 +1,13 @@
-"""Polling remote sources for the daemon: one scheduler job per source, each at its own time.
+"""Polling remote sources for the daemon: a Worker whose step starts every due source's poll.
 
-A poll fetches and reads the feed (watch/remote.py) in a scheduler thread, then hands what it
-found to the build loop as a RemoteBatch; the build stores the entries, their events and the
-source's new state (validators, failures, next poll) in one transaction. A crash before that
-loses only the poll, which the restart repeats. The next poll is scheduled at the time the
-state names: the source's interval with jitter, longer after failures or a Retry-After.
+A step claims the sources whose state says they are due (and that no poll is under way for),
+and hands each to a small pool of threads (POLL_THREADS: twelve slow sources can only queue
+behind each other, each bounded by its own `timeout`). A poll fetches and reads the feed
+(watch/remote.py), then hands what it found to the build loop as a RemoteBatch; the build
+stores the entries, their events and the source's new state (validators, failures, next poll)
+in one transaction. A crash before that loses only the poll, which the restart repeats. A
+finished poll wakes the worker, whose next step runs at the earliest time a state names: the
+source's interval with jitter, longer after failures or a Retry-After.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -20,6 +25,7 @@ import httpx
 from syndicate.build.remote import RemoteBatch, source_prefix
 from syndicate.clock import Clock
 from syndicate.config import SourceSettings
+from syndicate.daemon.worker import Worker
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.store.ledger import Record
@@ -34,7 +40,7 @@ from syndicate.watch.remote import (
 
 log = logging.getLogger(__name__)
 
-Schedule = Callable[[str, datetime, Callable[[], None]], None]  # (job id, when, job)
+POLL_THREADS = 4  # sources polled at once
 
 
 class SourcePoller:
@@ -49,34 +55,42 @@ class SourcePoller:
         normaliser: Normaliser,
         records: Callable[[], Mapping[int, Record]],
         deliver: Callable[[RemoteBatch], None],
-        schedule: Schedule,
         clock: Clock,
         metrics: Metrics,
         rng: random.Random | None = None,
     ) -> None:
         """`states` are the stored states (JSON) by source name; `client_for` makes a source's
         HTTP client (one per source: each has its own address policy); `records` returns the
-        ledger's records as they are now; `deliver` queues a batch for the next build;
-        `schedule` arranges for a job to run at a time."""
+        ledger's records as they are now; `deliver` queues a batch for the next build."""
         self._sources = sources
         self._states = {s.name: _state(states.get(s.name)) for s in sources}
         self._clients = {s.name: client_for(s) for s in sources}
         self._normaliser = normaliser
         self._records = records
         self._deliver = deliver
-        self._schedule = schedule
         self._clock = clock
         self._metrics = metrics
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
+        self._polling: set[str] = set()  # sources whose poll is under way
+        self._pool = ThreadPoolExecutor(POLL_THREADS, thread_name_prefix="poll")
+        self.worker = Worker("sources", self._step, clock=clock)
 
     def start(self) -> None:
-        """Schedule every source's next poll; those already due go first, a second apart."""
+        """Poll what is due now (what an earlier run left due), the rest when it comes."""
+        self.worker.start()
+
+    def _step(self) -> datetime | None:
+        """Claim the due sources and start their polls; the time the next one is due."""
         now = self._clock.now()
-        for index, source in enumerate(self._sources):
-            due = self._states[source.name].next_poll
-            when = due if due is not None and due > now else now + timedelta(seconds=index)
-            self._plan(source, when)
+        with self._lock:
+            idle = [s for s in self._sources if s.name not in self._polling]
+            due = [s for s in idle if _due_at(self._states[s.name], now) <= now]
+            self._polling.update(s.name for s in due)
+            waiting = [_due_at(self._states[s.name], now) for s in idle if s not in due]
+        for source in due:
+            self._pool.submit(self._poll_logged, source)
+        return min(waiting, default=None)
 
     def poll(self, source: SourceSettings) -> PollOutcome:
         """Poll one source now, deliver what it found and schedule its next poll."""
@@ -105,12 +119,13 @@ class SourcePoller:
             first=first and outcome.kind is PollKind.OK,
         )
         self._deliver(batch)
-        self._plan(source, outcome.state.next_poll or self._clock.now())
         return outcome
 
     def close(self) -> None:
-        """Close every source's client: a poll under way fails now (and is made again after
-        a restart)."""
+        """Stop polling and close every source's client: a poll under way fails now (and is
+        made again after a restart)."""
+        self.worker.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         for client in self._clients.values():
             client.close()
 
@@ -123,10 +138,7 @@ class SourcePoller:
         validators that would make the next poll a 304 belong to entries never recorded."""
         with self._lock:
             self._states = {s.name: _state(states.get(s.name)) for s in self._sources}
-        self.start()
-
-    def _plan(self, source: SourceSettings, when: datetime) -> None:
-        self._schedule(f"source:{source.name}", when, lambda: self._poll_logged(source))
+        self.worker.wake()
 
     def _poll_logged(self, source: SourceSettings) -> None:
         try:
@@ -134,13 +146,25 @@ class SourcePoller:
         except Exception:  # poll() reports network trouble itself; this is a bug, keep polling
             log.exception("polling failed", extra=fields(source=source.name))
             self._metrics.errors.labels(where="source").inc()
-            self._plan(source, self._clock.now() + timedelta(seconds=source.interval))
+            with self._lock:
+                state = self._states[source.name]
+                later = self._clock.now() + timedelta(seconds=source.interval)
+                self._states[source.name] = replace(state, next_poll=later)
+        finally:
+            with self._lock:
+                self._polling.discard(source.name)
+            self.worker.wake()  # its next poll is planned: the step looks again
 
     def _known_dates(self, source: SourceSettings) -> dict[str, datetime]:
         """Dates given before to the source's entries: an undated entry keeps its first date."""
         prefix = source_prefix(source.name)
         records = list(self._records().values())  # a copy: the build thread may be changing it
         return {r.source: r.post.date for r in records if r.source and r.source.startswith(prefix)}
+
+
+def _due_at(state: SourceState, now: datetime) -> datetime:
+    """When a source is due: the time its state names, or now for one never polled."""
+    return state.next_poll or now
 
 
 def _state(text: str | None) -> SourceState:

@@ -31,18 +31,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from syndicate.admin.routes import admin_routes
 from syndicate.admin.service import PostList
 from syndicate.build.builder import Builder, BuildReport
-from syndicate.build.remote import RemoteBatch, merge
+from syndicate.build.remote import RemoteBatch
 from syndicate.clock import Clock, SystemClock
 from syndicate.config import Settings
 from syndicate.content.tags import TagResolver
+from syndicate.daemon.build_loop import BuildLoop
+from syndicate.daemon.hub_pings import HubWorker
+from syndicate.daemon.outbox_passes import PublishWorker, count_outcome
+from syndicate.daemon.source_polls import SourcePoller
 from syndicate.feeds.output import OutputDir
 from syndicate.feeds.websub import HubPinger
-from syndicate.hubs import HubWorker
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
-from syndicate.polling import SourcePoller
 from syndicate.publish.service import make_dispatcher
-from syndicate.publishing import PublishWorker, count_outcome
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger, Record
 from syndicate.watch.local import LocalWatcher
@@ -54,72 +55,6 @@ from syndicate.web.limits import Limits
 from syndicate.web.server import BackgroundServer
 
 log = logging.getLogger("syndicate.daemon")
-
-BuildRequest = tuple[set[str] | None, set[str], list[RemoteBatch]]  # paths, reasons, polls
-
-
-class BuildLoop:
-    """One thread that runs builds one at a time, merging the requests that queue up."""
-
-    def __init__(self, build: Callable[[set[str] | None, set[str], list[RemoteBatch]], None]):
-        self._build = build
-        self._cond = threading.Condition()
-        self._paths: set[str] | None = set()
-        self._reasons: set[str] = set()
-        self._remote: list[RemoteBatch] = []
-        self._pending = False
-        self._stopping = False
-        self._busy = False
-        self._thread = threading.Thread(target=self._run, name="builder", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def request(
-        self, paths: set[str] | None, reason: str, remote: RemoteBatch | None = None
-    ) -> None:
-        """Ask for a build of `paths` (None: scan everything), with a poll's findings."""
-        with self._cond:
-            if paths is None:
-                self._paths = None
-            elif self._paths is not None:
-                self._paths |= paths
-            if remote is not None:
-                self._remote.append(remote)
-            self._reasons.add(reason)
-            self._pending = True
-            self._cond.notify()
-
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._pending and not self._busy
-
-    def stop(self) -> None:
-        """Let the build under way finish; drop what is queued (the next start scans and
-        polls again)."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self._thread.join()
-
-    def _next(self) -> BuildRequest | None:
-        with self._cond:
-            while not self._pending and not self._stopping:
-                self._cond.wait()
-            if self._stopping:
-                return None
-            taken = (self._paths, self._reasons, merge(self._remote))
-            self._paths, self._reasons, self._remote = set(), set(), []
-            self._pending, self._busy = False, True
-            return taken
-
-    def _run(self) -> None:
-        while (taken := self._next()) is not None:
-            try:
-                self._build(*taken)
-            finally:
-                with self._cond:
-                    self._busy = False
 
 
 class Daemon:
@@ -139,17 +74,14 @@ class Daemon:
         )
         self.last_success: datetime | None = None
         self.feeds = FeedList(files_from_ledger(settings, self.builder.feed_records.values()))
-        self.loop = BuildLoop(self._build)
-        # A job that runs late (a busy machine, a suspended laptop) still runs, once. Polls,
-        # publishing and the time-driven wake-ups each have their own threads: twelve slow
-        # sources must not hold back a rescan or a future post going live.
+        self.loop = BuildLoop(self._build, self.clock)
+        # The clock's triggers: periodic rescans and the moments posts go live or expire. They
+        # only ask the build loop for a build. A job that runs late (a busy machine, a
+        # suspended laptop) still runs, once. Polls and publishing have workers of their own:
+        # twelve slow sources must not hold back a rescan or a future post going live.
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
-            executors={
-                "default": ThreadPoolExecutor(2),  # rescans and wake-ups: they only ask a build
-                POLLS: ThreadPoolExecutor(POLL_THREADS),
-                PUBLISH: ThreadPoolExecutor(1),  # one outbox pass at a time anyway
-            },
+            executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"misfire_grace_time": None, "coalesce": True},
         )
         self.watcher = LocalWatcher(
@@ -208,7 +140,7 @@ class Daemon:
         if self.hubs is not None:
             self.hubs.start()
         if self.publisher is not None:
-            self.publisher.wake()
+            self.publisher.start()
         log.info(
             "syndicate is running",
             extra=fields(url=self.url, feeds=str(self.settings.output_dir)),
@@ -343,7 +275,7 @@ class Daemon:
         def urls() -> dict[str, str]:
             return {f.path: f.url for f in self.feeds()}
 
-        return HubWorker(self.ledger, pinger, urls, stopping)
+        return HubWorker(self.ledger, pinger, urls, stopping, clock=self.clock)
 
     def _source_poller(self) -> SourcePoller | None:
         if not self.settings.sources:
@@ -356,7 +288,6 @@ class Daemon:
             normaliser=normaliser,
             records=lambda: self.builder.records,
             deliver=lambda batch: self.loop.request(set(), "source", batch),
-            schedule=self._scheduling(POLLS),
             clock=self.clock,
             metrics=self.metrics,
         )
@@ -373,7 +304,6 @@ class Daemon:
         )
         return PublishWorker(
             dispatcher,
-            self._scheduling(PUBLISH),
             self.clock,
             self.metrics,
             dry_run=self.settings.publish.dry_run,
@@ -384,20 +314,7 @@ class Daemon:
         if self.publisher is not None:
             self.publisher.wake()
 
-    def _scheduling(self, executor: str) -> Callable[[str, datetime, Callable[[], None]], None]:
-        """A function that schedules a one-off job on `executor`'s threads."""
 
-        def schedule(job_id: str, when: datetime, job: Callable[[], None]) -> None:
-            self.scheduler.add_job(
-                job, "date", run_date=when, id=job_id, replace_existing=True, executor=executor
-            )
-
-        return schedule
-
-
-POLLS = "polls"  # the scheduler's executor for source polls
-PUBLISH = "publish"  # ... and for outbox passes
-POLL_THREADS = 4  # sources polled at once; each poll is bounded by its source's `timeout`
 _LARGE_BUILD = 200  # posts read plus files written after which freed memory is handed back
 
 
