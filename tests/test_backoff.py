@@ -10,7 +10,7 @@ import pytest
 
 from syndicate.backoff import Backoff, retry_after_seconds
 from syndicate.clock import FixedClock
-from syndicate.publish.bluesky_xrpc import _reset
+from syndicate.publish.bluesky_xrpc import rate_limit_reset
 from syndicate.publish.httpcalls import retry_after, wait_until
 from syndicate.watch.remote import RETRY_AFTER_CAP, _retry_after
 
@@ -36,6 +36,10 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 )
 def test_retry_after_values(value: str | None, seconds: float | None) -> None:
     assert retry_after_seconds(value, NOW) == seconds
+
+
+def _reset(response: httpx.Response, now: datetime) -> datetime:
+    return wait_until(response, FixedClock(now), rate_limit_reset)
 
 
 def test_every_caller_reads_the_http_date_form_and_survives_garbage() -> None:

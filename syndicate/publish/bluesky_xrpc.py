@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from syndicate.backoff import retry_after_seconds
 from syndicate.clock import Clock
 from syndicate.errors import (
     AmbiguousError,
@@ -32,15 +31,11 @@ from syndicate.errors import (
     TransientError,
 )
 from syndicate.publish.base import StateStore
+from syndicate.publish.httpcalls import excerpt, retry_after, transport_error, wait_until
 
 SESSION = "bluesky.session"  # the state key of the stored session
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 EARLY = timedelta(seconds=60)  # refresh a token this long before it expires
-DEFAULT_WAIT = timedelta(seconds=60)  # a 429 that names no reset
-MAX_WAIT = timedelta(hours=24)
-# The request never left: resending cannot make a second post.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
-             httpx.WriteTimeout, httpx.UnsupportedProtocol)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +128,7 @@ class Xrpc:
             self._session = self._refresh(session)
             response = self._send(request, self._session.access_jwt, nsid, write)
             if _token_rejected(response):
-                raise AuthError(f"{nsid}: the PDS refuses a fresh session: {_excerpt(response)}")
+                raise AuthError(f"{nsid}: the PDS refuses a fresh session: {excerpt(response)}")
         return response
 
     def _send(self, request: httpx.Request, token: str, nsid: str, write: bool) -> httpx.Response:
@@ -214,26 +209,16 @@ def json_object(nsid: str, response: httpx.Response) -> Mapping[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise TransientError(f"{nsid}: the answer is not a JSON object: {_excerpt(response)}")
+        raise TransientError(f"{nsid}: the answer is not a JSON object: {excerpt(response)}")
     return data
-
-
-def transport_error(nsid: str, exc: httpx.HTTPError, *, write: bool) -> PublishError:
-    """A failure below HTTP: ambiguous for a write that may have been sent."""
-    detail = f"{nsid}: {type(exc).__name__}: {exc}".rstrip(": ")
-    if isinstance(exc, httpx.LocalProtocolError):  # not written at all: a setting is wrong
-        return AuthError(f"{detail} (nothing was sent: check the account's settings)")
-    if write and not isinstance(exc, _NOT_SENT):
-        return AmbiguousError(f"{detail} (the record may have been created)")
-    return TransientError(detail)
 
 
 def status_error(nsid: str, response: httpx.Response, clock: Clock, *, write: bool) -> PublishError:
     """The PublishError a non-2xx XRPC answer means."""
     status = response.status_code
-    detail = f"{nsid} answered {status} {_excerpt(response)}".rstrip()
+    detail = f"{nsid} answered {status} {excerpt(response)}".rstrip()
     if status == 429:
-        return RateLimitedError(detail, until=_reset(response, clock.now()))
+        return RateLimitedError(detail, until=wait_until(response, clock, rate_limit_reset))
     if status >= 500:
         if write and status != 503:
             return AmbiguousError(f"{detail} (the record may have been created)")
@@ -245,15 +230,14 @@ def status_error(nsid: str, response: httpx.Response, clock: Clock, *, write: bo
     return RejectedError(detail)
 
 
-def _reset(response: httpx.Response, now: datetime) -> datetime:
-    """When a rate-limited account may call again: `ratelimit-reset` (epoch seconds), else
-    `Retry-After` (seconds or an HTTP date), else a minute; never more than a day away."""
+def rate_limit_reset(response: httpx.Response, now: datetime) -> float | None:
+    """Seconds until a rate-limited account may call again: `ratelimit-reset` (epoch
+    seconds), else `Retry-After` (seconds or an HTTP date)."""
     try:
         reset = datetime.fromtimestamp(float(response.headers["ratelimit-reset"]), UTC)
     except (KeyError, ValueError, OverflowError):
-        seconds = retry_after_seconds(response.headers.get("retry-after"), now)
-        reset = now + DEFAULT_WAIT if seconds is None else now + timedelta(seconds=seconds)
-    return min(max(reset, now), now + MAX_WAIT)
+        return retry_after(response, now)
+    return (reset - now).total_seconds()
 
 
 def _token_rejected(response: httpx.Response) -> bool:
@@ -281,8 +265,3 @@ def _past(expires: str, now: datetime) -> bool:
         return datetime.fromisoformat(expires) - EARLY <= now
     except (ValueError, TypeError):  # none, or not a time we wrote
         return False
-
-
-def _excerpt(response: httpx.Response, limit: int = 200) -> str:
-    text = " ".join(response.text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -34,7 +34,7 @@ MAX_WAIT = timedelta(hours=24)  # a network cannot pause an account for longer t
 # can land until someone fixes its settings, so the account pauses instead of failing posts.
 GONE = frozenset({401, 403, 404, 410})
 # The request never reached the network: sending again cannot make a second post.
-_NOT_SENT = (
+NOT_SENT = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
@@ -106,14 +106,15 @@ def call(
     raise status_error(network, response, clock, wait)
 
 
-def transport_error(network: str, exc: httpx.HTTPError) -> PublishError:
-    """A failure below HTTP: ambiguous unless the request cannot have been sent."""
+def transport_error(network: str, exc: httpx.HTTPError, *, write: bool = True) -> PublishError:
+    """A failure below HTTP: ambiguous for a `write` unless the request cannot have been sent
+    (a read is simply tried again)."""
     detail = f"{network}: {type(exc).__name__}: {exc}".rstrip(": ")
     if isinstance(exc, httpx.LocalProtocolError):
         # The request could not even be written (a header value no HTTP message may carry):
         # nothing left, and a retry would fail alike until a setting is fixed.
         return AuthError(f"{detail} (nothing was sent: check the account's settings)")
-    if isinstance(exc, _NOT_SENT):
+    if not write or isinstance(exc, NOT_SENT):
         return TransientError(detail)
     return AmbiguousError(f"{detail} (the request may have been delivered)")
 
