@@ -1,207 +1,304 @@
-"""The JSON API under /api/: the dashboard's data and actions for scripts (see openapi.py).
+"""The JSON API under /api/: the dashboard's data and actions for scripts, on FastAPI.
+
+Each operation is declared once below, with its parameters' limits and its answer's model;
+FastAPI validates the parameters and writes the OpenAPI 3.1 description (/api/openapi.json)
+from the same declarations. `api_document()` adjusts that description to what the API is:
+paths under /api/, a `Problem` for every refusal, security schemes, no HEAD operations.
 
 Every answer is JSON; every refusal is a `Problem` with a stable `error` code: `disabled`
-(404: no token is configured), `unauthorized` (401), `csrf` (403), `not_found` (404),
-`conflict` (409: the action does not apply now), `invalid` (422: a bad parameter), `method`
-(405: a known path asked with another method; `Allow` names the right ones).
+(404: no token is configured), `unauthorized` (401), `csrf` (403), `not_found` (404: also an id
+that cannot exist), `conflict` (409: the action does not apply now), `invalid` (422: a bad
+parameter), `method` (405: a known path asked with another method; `Allow` names the right
+ones). The token is checked before anything else is read from the request. An empty query
+value (`?page=`, from a form) means the default, as if left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Annotated, Any
 
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from syndicate import __version__
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import CSRF_HEADER
 from syndicate.admin.guard import Guard
-from syndicate.admin.openapi import openapi_document
-from syndicate.admin.params import (
-    ACCOUNT_ACTIONS,
-    DELIVERY_ACTIONS,
-    id_param,
-    int_param,
-    status_param,
-    text_param,
-)
+from syndicate.admin.params import ACCOUNT_ACTIONS, DELIVERY_ACTIONS, MAX_ID, MAX_TEXT
 from syndicate.admin.service import Dashboard
 from syndicate.errors import ConflictError, NotFoundError, RefusedError
+from syndicate.model import DeliveryStatus
 
+PREFIX = "/api"
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def api_routes(dashboard: Dashboard, guard: Guard) -> list[Route]:
-    api = _Api(dashboard, guard)
-    routes = [
-        Route("/api/openapi.json", api.openapi, methods=["GET"]),
-        Route("/api/", _to_description, methods=["GET"]),
-        Route("/api/overview", api.read(lambda r: dashboard.overview()), methods=["GET"]),
-        Route("/api/accounts", api.read(api.accounts), methods=["GET"]),
-        Route("/api/accounts/{name}", api.read(api.account), methods=["GET"]),
-        Route("/api/posts", api.read(api.posts), methods=["GET"]),
-        Route("/api/posts/{post_id}", api.read(api.post), methods=["GET"]),
-        Route("/api/posts/{post_id}/preview", api.read(api.preview), methods=["GET"]),
-        Route("/api/deliveries", api.read(api.deliveries), methods=["GET"]),
-        Route("/api/deliveries/{delivery_id}", api.read(api.delivery), methods=["GET"]),
-        Route("/api/feeds", api.read(api.feeds), methods=["GET"]),
-        Route("/api/chart", api.read(api.chart), methods=["GET"]),
-    ]
-    routes += [
-        Route(
-            f"/api/deliveries/{{delivery_id}}/{action}",
-            api.change(api.delivery_action(action)),
-            methods=["POST"],
-        )
-        for action in DELIVERY_ACTIONS
-    ]
-    routes += [
-        Route(
-            f"/api/accounts/{{name}}/{action}",
-            api.change(api.account_action(action)),
-            methods=["POST"],
-        )
-        for action in ACCOUNT_ACTIONS
-    ]
-    # An ASGI object, not a function, with no methods: Starlette then routes every method to
-    # it (TRACE, PROPFIND...), where a fixed list left the others to its plain-text 405.
-    routes.append(Route("/api/{rest:path}", _Fallback(routes)))
-    return routes
+_NO_NUL = r"^[^\u0000]*$"  # text parameters refuse a NUL character (both regex dialects)
+_GET = ["GET", "HEAD"]
+_DESCRIPTION = (
+    "The status dashboard's data and actions. Send the admin token (`syndicate token`) as "
+    "`Authorization: Bearer TOKEN`."
+)
 
 
-class _Fallback:
-    """Under /api/ every answer is JSON: a path no route knows is a 404, a known path asked
-    with another method a 405 naming the allowed ones."""
-
-    def __init__(self, routes: list[Route]) -> None:
-        self._routes = list(routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.answer(Request(scope, receive))
-        await response(scope, receive, send)
-
-    async def answer(self, request: Request) -> Response:
-        path = request.url.path
-        allowed = sorted(
-            {m for r in self._routes if r.path_regex.match(path) for m in r.methods or ()}
-        )
-        if allowed:
-            response = problem(RefusedError(405, "method", f"use {', '.join(allowed)}"))
-            response.headers["Allow"] = ", ".join(allowed)
-            return response
-        return problem(RefusedError(404, "not_found", f"no such endpoint: {path}"))
+# -- who may call --------------------------------------------------------------------------
 
 
-async def _to_description(request: Request) -> Response:
-    return RedirectResponse("/api/openapi.json", status_code=307, headers=NO_STORE)
+def _guard(request: Request) -> Guard:
+    guard: Guard = request.app.state.guard
+    return guard
 
 
-class _Api:
-    def __init__(self, dashboard: Dashboard, guard: Guard) -> None:
-        self.dashboard = dashboard
-        self.guard = guard
-        self._document: bytes | None = None
+def _dashboard(request: Request) -> Dashboard:
+    dashboard: Dashboard = request.app.state.dashboard
+    return dashboard
 
-    async def openapi(self, request: Request) -> Response:
-        try:
-            self.guard.caller(request)  # the description too is for whoever holds the token
-        except RefusedError as refusal:
-            return problem(refusal)
-        if self._document is None:
-            self._document = openapi_document()
-        return Response(self._document, media_type="application/json", headers=NO_STORE)
 
-    def read(self, answer: Callable[[Request], BaseModel | list[Any]]) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            try:
-                self.guard.caller(request)
-                return _json(await run_in_threadpool(answer, request))
-            except RefusedError as refusal:
-                return problem(refusal)
-            except NotFoundError as error:
-                return problem(RefusedError(404, "not_found", str(error)))
+def _reader(request: Request) -> None:
+    _guard(request).caller(request)
 
-        return endpoint
 
-    def change(self, answer: Callable[[Request], BaseModel]) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            try:
-                caller = self.guard.caller(request)
-                self.guard.allow_change(caller, request.headers.get(CSRF_HEADER))
-                return _json(await run_in_threadpool(answer, request))
-            except RefusedError as refusal:
-                return problem(refusal)
-            except NotFoundError as error:
-                return problem(RefusedError(404, "not_found", str(error)))
-            except ConflictError as error:
-                return problem(RefusedError(409, "conflict", str(error)))
+def _changer(
+    request: Request,
+    csrf: Annotated[
+        str | None,
+        Header(
+            alias=CSRF_HEADER,
+            description="required when calling with the session cookie (not with a Bearer token)",
+        ),
+    ] = None,
+) -> None:
+    guard = _guard(request)
+    guard.allow_change(guard.caller(request), csrf)
 
-        return endpoint
 
-    # -- answers (run in a worker thread: they read the database) -----------------------
+def _exact_id(name: str, what: str) -> Callable[[Request], None]:
+    """A path id written as plain ASCII digits, or no such thing (404): `1e3`, `0x10`, ` 1`
+    and `²` name nothing, whatever a lenient parser would make of them."""
 
-    def accounts(self, request: Request) -> out.AccountList:
-        return out.AccountList(items=self.dashboard.accounts())
+    def check(request: Request) -> None:
+        raw = str(request.path_params.get(name, ""))
+        if not (raw.isascii() and raw.isdigit()):
+            raise RefusedError(404, "not_found", f"no {what} {raw!r}")
 
-    def account(self, request: Request) -> out.Account:
-        return self.dashboard.account(request.path_params["name"])
+    return check
 
-    def posts(self, request: Request) -> out.PostPage:
-        query = request.query_params
-        return self.dashboard.posts(
-            query=text_param(query, "q"),
-            tag=text_param(query, "tag"),
-            page=int_param(query, "page", 1, 1, 100_000),
-            per_page=int_param(query, "per_page", 30, 1, 200),
+
+Endpoint = Callable[..., BaseModel]
+Dashboards = Annotated[Dashboard, Depends(_dashboard)]
+AccountName = Annotated[
+    str, Path(min_length=1, pattern="^[^/]+$", description="the account's name in the config")
+]
+PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="the post's id")]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="the delivery's id")]
+Page = Annotated[int, Query(ge=1, le=100_000, description="which page, from 1")]
+
+
+def _text(about: str) -> Any:
+    return Query(max_length=MAX_TEXT, pattern=_NO_NUL, description=about)
+
+
+# -- the operations --------------------------------------------------------------------------
+
+
+def _reads(api: FastAPI) -> None:
+    def get(
+        path: str,
+        operation_id: str,
+        summary: str,
+        answer: type[BaseModel],
+        *,
+        checks: Sequence[Any] = (),
+        query: bool = False,
+    ) -> Callable[[Endpoint], Endpoint]:
+        return api.api_route(
+            path,
+            methods=["GET"],
+            operation_id=operation_id,
+            summary=summary,
+            response_model=answer,
+            dependencies=[Depends(_reader), *checks],
+            responses=_refusals(query=query),
         )
 
-    def post(self, request: Request) -> out.PostDetail:
-        return self.dashboard.post(id_param(request, "post_id", "post"))
+    @get("/overview", "getOverview", "Health, counts, sources and accounts", out.Overview)
+    def overview(dashboard: Dashboards) -> out.Overview:
+        return dashboard.overview()
 
-    def preview(self, request: Request) -> out.Preview:
-        return self.dashboard.preview(id_param(request, "post_id", "post"))
+    @get("/accounts", "listAccounts", "Accounts with their state", out.AccountList)
+    def accounts(dashboard: Dashboards) -> out.AccountList:
+        return out.AccountList(items=dashboard.accounts())
 
-    def deliveries(self, request: Request) -> out.DeliveryList:
-        query = request.query_params
-        account = text_param(query, "account") or None
-        return self.dashboard.deliveries(
-            status=status_param(query),
-            account=account,
-            limit=int_param(query, "limit", 200, 1, 1000),
-        )
+    @get("/accounts/{name}", "getAccount", "One account", out.Account)
+    def account(dashboard: Dashboards, name: AccountName) -> out.Account:
+        return dashboard.account(name)
 
-    def delivery(self, request: Request) -> out.Delivery:
-        return self.dashboard.delivery(id_param(request, "delivery_id", "delivery"))
+    @get(
+        "/posts",
+        "listPosts",
+        "Posts, newest first, with their deliveries",
+        out.PostPage,
+        query=True,
+    )
+    def posts(
+        dashboard: Dashboards,
+        q: Annotated[str, _text("words that must all be in the title")] = "",
+        tag: Annotated[str, _text("a tag's slug or name")] = "",
+        page: Page = 1,
+        per_page: Annotated[int, Query(ge=1, le=200, description="posts per page")] = 30,
+    ) -> out.PostPage:
+        return dashboard.posts(query=q.strip(), tag=tag.strip(), page=page, per_page=per_page)
 
-    def feeds(self, request: Request) -> out.FeedPage:
-        query = request.query_params
-        return self.dashboard.feeds(
-            query=text_param(query, "q"),
-            page=int_param(query, "page", 1, 1, 100_000),
-            per_page=int_param(query, "per_page", 100, 1, 500),
-        )
+    post_id = [Depends(_exact_id("post_id", "post"))]
 
-    def chart(self, request: Request) -> out.Chart:
-        return self.dashboard.chart(int_param(request.query_params, "days", 28, 1, 366))
+    @get(
+        "/posts/{post_id}",
+        "getPost",
+        "A post, its feeds and deliveries",
+        out.PostDetail,
+        checks=post_id,
+    )
+    def post(dashboard: Dashboards, post_id: PostId) -> out.PostDetail:
+        return dashboard.post(post_id)
 
-    def delivery_action(self, action: str) -> Callable[[Request], out.Delivery]:
-        def act(request: Request) -> out.Delivery:
-            return self.dashboard.act(id_param(request, "delivery_id", "delivery"), action)
+    @get(
+        "/posts/{post_id}/preview",
+        "previewPost",
+        "What each account would receive, with counted length",
+        out.Preview,
+        checks=post_id,
+    )
+    def preview(dashboard: Dashboards, post_id: PostId) -> out.Preview:
+        return dashboard.preview(post_id)
 
-        return act
+    @get(
+        "/deliveries",
+        "listDeliveries",
+        "The outbox: waiting deliveries soonest first, then failed, then finished newest first",
+        out.DeliveryList,
+        query=True,
+    )
+    def deliveries(
+        dashboard: Dashboards,
+        status: Annotated[
+            DeliveryStatus | None, Query(description="only deliveries in this status")
+        ] = None,
+        account: Annotated[str, _text("only this account's deliveries")] = "",
+        limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
+    ) -> out.DeliveryList:
+        chosen = str(status) if status is not None else None
+        return dashboard.deliveries(status=chosen, account=account.strip() or None, limit=limit)
 
-    def account_action(self, action: str) -> Callable[[Request], out.Account]:
-        def steer(request: Request) -> out.Account:
-            return self.dashboard.steer_account(request.path_params["name"], action)
+    delivery_id = [Depends(_exact_id("delivery_id", "delivery"))]
 
-        return steer
+    @get(
+        "/deliveries/{delivery_id}", "getDelivery", "One delivery", out.Delivery, checks=delivery_id
+    )
+    def delivery(dashboard: Dashboards, delivery_id: DeliveryId) -> out.Delivery:
+        return dashboard.delivery(delivery_id)
+
+    @get(
+        "/feeds",
+        "listFeeds",
+        "Feed files with entries, size, last change and a structural check",
+        out.FeedPage,
+        query=True,
+    )
+    def feeds(
+        dashboard: Dashboards,
+        q: Annotated[str, _text("part of the path or name")] = "",
+        page: Page = 1,
+        per_page: Annotated[int, Query(ge=1, le=500, description="feeds per page")] = 100,
+    ) -> out.FeedPage:
+        return dashboard.feeds(query=q.strip(), page=page, per_page=per_page)
+
+    @get("/chart", "getChart", "Deliveries sent per day per account", out.Chart, query=True)
+    def chart(
+        dashboard: Dashboards,
+        days: Annotated[int, Query(ge=1, le=366, description="how many days, ending today")] = 28,
+    ) -> out.Chart:
+        return dashboard.chart(days)
+
+
+_DELIVERY_SUMMARIES = {
+    "retry": "Queue a failed delivery again, its attempts reset",
+    "cancel": "Never send a waiting or failed delivery",
+    "send-now": "Make a waiting or failed delivery due at once",
+}
+
+
+def _changes(api: FastAPI) -> None:
+    changer = Depends(_changer)
+    for action in DELIVERY_ACTIONS:
+        path = f"/deliveries/{{delivery_id}}/{action}"
+        api.post(
+            path,
+            operation_id=f"{action.replace('-', '_')}Delivery",
+            summary=_DELIVERY_SUMMARIES[action],
+            response_model=out.Delivery,
+            dependencies=[changer, Depends(_exact_id("delivery_id", "delivery"))],
+            responses=_refusals(change=True),
+        )(_delivery_action(action))
+    for action in ACCOUNT_ACTIONS:
+        path = f"/accounts/{{name}}/{action}"
+        api.post(
+            path,
+            operation_id=f"{action}Account",
+            summary=f"{action.capitalize()} an account's deliveries",
+            response_model=out.Account,
+            dependencies=[changer],
+            responses=_refusals(change=True),
+        )(_account_action(action))
+
+
+def _delivery_action(action: str) -> Callable[..., out.Delivery]:
+    def act(dashboard: Dashboards, delivery_id: DeliveryId) -> out.Delivery:
+        return dashboard.act(delivery_id, action)
+
+    return act
+
+
+def _account_action(action: str) -> Callable[..., out.Account]:
+    def steer(dashboard: Dashboards, name: AccountName) -> out.Account:
+        return dashboard.steer_account(name, action)
+
+    return steer
+
+
+def _refusals(*, query: bool = False, change: bool = False) -> dict[int | str, Any]:
+    """The refusals an operation documents, each a Problem."""
+    refusals: dict[int | str, Any] = {
+        401: {
+            "model": out.Problem,
+            "description": "no token, a wrong token or an expired session",
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        },
+        404: {
+            "model": out.Problem,
+            "description": "no such thing, or the API is off (no token configured)",
+        },
+    }
+    if query:
+        refusals[422] = {"model": out.Problem, "description": "a parameter out of range"}
+    if change:
+        refusals[403] = {
+            "model": out.Problem,
+            "description": "a session call without its CSRF token",
+        }
+        refusals[409] = {
+            "model": out.Problem,
+            "description": "the action does not apply to it as it is now",
+        }
+    return refusals
+
+
+# -- refusals ----------------------------------------------------------------------------------
 
 
 def problem(refusal: RefusedError) -> Response:
@@ -219,6 +316,178 @@ def problem(refusal: RefusedError) -> Response:
     )
 
 
-def _json(value: BaseModel | list[Any]) -> Response:
-    assert isinstance(value, BaseModel)
-    return Response(value.model_dump_json(), media_type="application/json", headers=NO_STORE)
+async def _refused(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RefusedError)
+    return problem(error)
+
+
+async def _not_found(request: Request, error: Exception) -> Response:
+    return problem(RefusedError(404, "not_found", str(error)))
+
+
+async def _conflict(request: Request, error: Exception) -> Response:
+    return problem(RefusedError(409, "conflict", str(error)))
+
+
+async def _invalid(request: Request, error: Exception) -> Response:
+    """A bad query value is a 422 naming the parameter; a bad path id names nothing (404)."""
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0]
+    where, name = first["loc"][0], str(first["loc"][-1])
+    if where == "path":
+        raw = request.path_params.get(name, "")
+        return problem(
+            RefusedError(404, "not_found", f"no such {name.removesuffix('_id')} {raw!r}")
+        )
+    return problem(RefusedError(422, "invalid", f"{name}: {first['msg']}"))
+
+
+async def _http(request: Request, error: Exception) -> Response:
+    """The router's own refusals: no such path (404), or another method (405)."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        response = problem(RefusedError(405, "method", f"use {allowed}"))
+        response.headers["Allow"] = allowed
+        return response
+    return problem(RefusedError(404, "not_found", f"no such endpoint: {request.url.path}"))
+
+
+# -- the app and its description ---------------------------------------------------------------
+
+
+def build_api() -> FastAPI:
+    """The API's operations, with no dashboard yet (its description needs none)."""
+    api = FastAPI(
+        title="syndicate",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.router.redirect_slashes = False  # /api/posts/ is no endpoint, not a redirect
+    _reads(api)
+    _changes(api)
+    api.add_exception_handler(RefusedError, _refused)
+    api.add_exception_handler(NotFoundError, _not_found)
+    api.add_exception_handler(ConflictError, _conflict)
+    api.add_exception_handler(RequestValidationError, _invalid)
+    api.add_exception_handler(HTTPException, _http)
+
+    @api.api_route("/openapi.json", methods=_GET, include_in_schema=False)
+    def description(request: Request) -> Response:
+        _reader(request)  # the description too is for whoever holds the token
+        return Response(api_document(), media_type="application/json")
+
+    @api.api_route("/", methods=_GET, include_in_schema=False)
+    def to_description() -> Response:
+        return RedirectResponse(f"{PREFIX}/openapi.json", status_code=307)
+
+    return api
+
+
+def api_app(dashboard: Dashboard, guard: Guard) -> ASGIApp:
+    """The API for the dashboard's HTTP app, mounted at /api."""
+    api = build_api()
+    for route in api.routes:  # HEAD as GET (left out of the description, which FastAPI
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):  # would write twice)
+            route.methods = {*(route.methods or ()), "HEAD"}
+    api.state.dashboard = dashboard
+    api.state.guard = guard
+    return _AsForms(api)
+
+
+def operations() -> list[tuple[str, str, type[BaseModel]]]:
+    """Each operation: method, path (under /api) and the model of its answer."""
+    return [
+        (method, PREFIX + route.path, route.response_model)
+        for route in _documented_routes()
+        for method in sorted(route.methods or ())
+    ]
+
+
+def _documented_routes() -> list[APIRoute]:
+    return [r for r in build_api().routes if isinstance(r, APIRoute) and r.include_in_schema]
+
+
+@cache
+def api_document() -> bytes:
+    """/api/openapi.json: FastAPI's description of the operations, as the API is reached."""
+    document = build_api().openapi()
+    schemas = document["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    document["paths"] = {
+        PREFIX + path: {
+            method: _operation(operation, schemas) for method, operation in item.items()
+        }
+        for path, item in document["paths"].items()
+    }
+    document["components"]["securitySchemes"] = {
+        "token": {"type": "http", "scheme": "bearer"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "syndicate_session"},
+    }
+    document["security"] = [{"token": []}, {"session": []}]
+    return json.dumps(document, indent=1, sort_keys=True).encode()
+
+
+# An empty value means the default (see the module's description): documented, so that a
+# client knows `page=` is accepted.
+_EMPTY_IS_DEFAULT = {"integer", "enum"}
+
+
+def _operation(operation: dict[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
+    """Each parameter's schema as one plain schema (no title, no `null` alternative, an enum
+    written out); no validation-error answer where no query parameter can be refused."""
+    parameters = operation.get("parameters", [])
+    for parameter in parameters:
+        schema = _plain(parameter["schema"], schemas)
+        parameter["schema"] = schema
+        if parameter["in"] == "query" and ("enum" in schema or schema.get("type") == "integer"):
+            parameter["allowEmptyValue"] = True
+    operation["parameters"] = parameters
+    if not any(p["in"] == "query" for p in parameters):
+        operation["responses"].pop("422", None)
+    return operation
+
+
+def _plain(schema: dict[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
+    options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    chosen = dict(options[0])
+    if "$ref" in chosen:
+        chosen = dict(schemas[chosen["$ref"].rsplit("/", 1)[-1]])
+    for key in ("title", "description"):
+        chosen.pop(key, None)
+    if "default" in schema and schema["default"] is not None:
+        chosen["default"] = schema["default"]
+    return chosen
+
+
+class _AsForms:
+    """The API's ASGI wrapper: an empty query value is left out (a form's empty field means
+    the default), and every answer says `no-store` and `nosniff`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        if query:
+            kept = [pair for pair in query.split(b"&") if pair.partition(b"=")[2]]
+            scope = {**scope, "query_string": b"&".join(kept)}
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _MARKS]
+                message = {**message, "headers": [*headers, *_MARK_HEADERS]}
+            await send(message)
+
+        await self._app(scope, receive, send_marked)
+
+
+_MARKS = {name.lower().encode() for name in NO_STORE}
+_MARK_HEADERS = [(name.lower().encode(), value.encode()) for name, value in NO_STORE.items()]

@@ -1,5 +1,6 @@
-"""Reading query and path parameters strictly: a bad one is a 422 (or a 404 for an id that
-cannot exist), never a server error."""
+"""Reading the dashboard pages' query and path parameters strictly: a bad one is a 422 (or a
+404 for an id that cannot exist), never a server error. (The JSON API declares its own in
+api.py, where FastAPI reads them.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Mapping
 from starlette.requests import Request
 
 from syndicate.errors import RefusedError
-from syndicate.model import DeliveryStatus
 
 DELIVERY_ACTIONS = ("retry", "cancel", "send-now")
 ACCOUNT_ACTIONS = ("pause", "resume")
@@ -31,16 +31,6 @@ def text_param(query: Mapping[str, str], name: str) -> str:
     if len(value) > MAX_TEXT or "\x00" in value:
         raise RefusedError(422, "invalid", f"{name} must be text of at most {MAX_TEXT} characters")
     return value.strip()
-
-
-def status_param(query: Mapping[str, str]) -> str | None:
-    value = query.get("status")
-    if value is None or value == "":
-        return None
-    if value not in {str(s) for s in DeliveryStatus}:
-        known = ", ".join(str(s) for s in DeliveryStatus)
-        raise RefusedError(422, "invalid", f"status must be one of {known}")
-    return value
 
 
 def id_param(request: Request, name: str, what: str) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount
 
-from syndicate.admin.api import api_routes
+from syndicate.admin.api import PREFIX, api_app
 from syndicate.admin.auth import TokenSource
 from syndicate.admin.guard import Guard
 from syndicate.admin.pages import page_routes
@@ -35,7 +35,7 @@ def admin_routes(
     wake: Callable[[], None] = lambda: None,
     environ: Mapping[str, str] | None = None,
     metrics: Metrics | None = None,
-) -> list[Route]:
+) -> list[BaseRoute]:
     """/admin/ and /api/, before the feed files' catch-all route.
 
     The preview gets a dispatcher of its own (its own publishers, its own connection to the
@@ -58,4 +58,4 @@ def admin_routes(
         metrics=metrics,
         ended=EndedSessions(ledger.engine),
     )
-    return [*page_routes(dashboard, guard), *api_routes(dashboard, guard)]
+    return [*page_routes(dashboard, guard), Mount(PREFIX, app=api_app(dashboard, guard))]
