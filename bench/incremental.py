@@ -17,8 +17,8 @@ from pathlib import Path
 
 from generate import generate
 
-from syndicate.app import open_builder
 from syndicate.config import parse_settings
+from syndicate.pipeline.opening import open_builder
 
 CONFIG = """
 [site]
@@ -62,7 +62,7 @@ def main() -> None:
 
 
 def time_one(builder: object, work: Path, mode: str, n: int, made: list[Path]) -> float:
-    from syndicate.build.builder import Builder
+    from syndicate.pipeline.builder import Builder
 
     assert isinstance(builder, Builder)
     rel = f"source/blog/2026-06-{n + 1:02d}-new-{mode}-{n}.html.md"

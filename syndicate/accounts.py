@@ -21,7 +21,7 @@ _CREDENTIAL = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
 PLACEHOLDERS = frozenset(
     ("title", "summary", "url", "hashtags", "author", "author_handle", "author_mention", "byline")
 )
-EMPTY = "\x00"  # where a placeholder stood that filled with nothing (publish/template.py)
+EMPTY = "\x00"  # where a placeholder stood that filled with nothing (publish/message_template.py)
 
 
 class _Section(BaseModel):

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from syndicate.build.workers import PostWork, RenderJob
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content import files, site_paths, urls
@@ -31,6 +30,7 @@ from syndicate.feedkinds import KINDS, placeholders
 from syndicate.feeds import plan as planning
 from syndicate.feeds.budget import BRIEF_OVER, Fit, fit
 from syndicate.model import Entry, FeedFormat
+from syndicate.pipeline.workers import PostWork, RenderJob
 from syndicate.publish.credentials import problems as credential_problems
 from syndicate.store.identity import check_template
 

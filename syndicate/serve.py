@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from syndicate.admin.dashboard import LedgerPosts
 from syndicate.admin.routes import admin_routes
-from syndicate.admin.service import LedgerPosts
 from syndicate.clock import SystemClock
 from syndicate.config import Settings
 from syndicate.logs import fields

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from hypothesis import settings as hypothesis_settings
 
-from syndicate.app import open_builder
-from syndicate.build.builder import BuildReport
 from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
+from syndicate.pipeline.builder import BuildReport
+from syndicate.pipeline.opening import open_builder
 
 # No time limit per example: on a loaded shared machine a trivial example can take 400 ms, and
 # a deadline is a timed assertion; performance is measured in bench/, not asserted here.

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from syndicate import registry
-from syndicate.app import open_builder
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.errors import ConfigError
 from syndicate.model import DeliveryStatus
+from syndicate.pipeline.opening import open_builder
+from syndicate.publish.opening import open_publishing
 from syndicate.publish.preview import find_post, preview
-from syndicate.publish.service import open_publishing
 from syndicate.store.outbox import Outbox
 from tests.conftest import Blog
 from tests.peers.webhooks import Answer, Receiver, Request

@@ -12,7 +12,7 @@ from syndicate.backoff import Backoff, retry_after_seconds
 from syndicate.clock import FixedClock
 from syndicate.publish.bluesky_xrpc import rate_limit_reset
 from syndicate.publish.httpcalls import retry_after, wait_until
-from syndicate.watch.remote import RETRY_AFTER_CAP, _retry_after
+from syndicate.watch.poll import RETRY_AFTER_CAP, _retry_after
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 

@@ -30,3 +30,17 @@ def test_no_module_imports_another_modules_private_names() -> None:
                     if alias.name.startswith("_") and not alias.name.startswith("__")
                 ]
     assert found == []
+
+
+def test_every_module_has_a_layer() -> None:
+    """A module left out of the contract would be free to import anything."""
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text("utf-8"))
+    [main] = [
+        c for c in config["tool"]["importlinter"]["contracts"] if c["containers"] == ["syndicate"]
+    ]
+    named = {name.strip() for layer in main["layers"] for name in layer.split("|")}
+    modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert modules | packages == named

@@ -31,9 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syndicate import __version__
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import CSRF_HEADER
+from syndicate.admin.dashboard import Dashboard
 from syndicate.admin.guard import Guard
 from syndicate.admin.params import ACCOUNT_ACTIONS, DELIVERY_ACTIONS, MAX_ID, MAX_TEXT
-from syndicate.admin.service import Dashboard
 from syndicate.errors import ConflictError, NotFoundError, RefusedError
 from syndicate.model import DeliveryStatus
 

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from syndicate.admin import schemas as out
 from syndicate.admin.auth import LOGIN_COOKIE, Caller, same
 from syndicate.admin.chart import render_chart
+from syndicate.admin.dashboard import Dashboard
 from syndicate.admin.guard import Guard
 from syndicate.admin.params import (
     ACCOUNT_ACTIONS,
@@ -33,7 +34,6 @@ from syndicate.admin.params import (
     int_param,
     text_param,
 )
-from syndicate.admin.service import Dashboard
 from syndicate.errors import ConflictError, NotFoundError, RefusedError
 
 FLASH_COOKIE = "syndicate_flash"

@@ -9,15 +9,15 @@ from starlette.routing import BaseRoute, Mount
 
 from syndicate.admin.api import PREFIX, api_app
 from syndicate.admin.auth import TokenSource
+from syndicate.admin.dashboard import Dashboard, Parts, PostIndex
 from syndicate.admin.guard import Guard
 from syndicate.admin.pages import page_routes
-from syndicate.admin.service import Dashboard, Parts, PostIndex
 from syndicate.admin.sessions import EndedSessions
 from syndicate.admin.throttle import Throttle
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.metrics import Metrics
-from syndicate.publish.service import make_dispatcher
+from syndicate.publish.opening import make_dispatcher
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
 from syndicate.web.catalog import FeedIndex

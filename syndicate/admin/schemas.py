@@ -1,5 +1,5 @@
 """What the JSON API answers, as pydantic models: the pages render the same values, and the
-OpenAPI description (admin/openapi.py) is generated from these classes, so the two cannot drift.
+OpenAPI description (admin/api.py) is generated from these classes, so the two cannot drift.
 """
 
 from __future__ import annotations

@@ -116,8 +116,8 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
 @click.pass_obj
 def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     """Write all feeds; only what changed since the last build is redone."""
-    from syndicate.app import open_builder
     from syndicate.feeds.discovery import link_tags
+    from syndicate.pipeline.opening import open_builder
 
     with handled(as_json):
         settings = obj.settings()
@@ -228,8 +228,8 @@ def backfill(obj: Context, since: str, until: str | None) -> None:
     """Queue announcements of existing posts dated from DATE, for publishers to drip out."""
     from zoneinfo import ZoneInfo
 
-    from syndicate.app import open_builder
     from syndicate.content.dates import DateError, parse_date
+    from syndicate.pipeline.opening import open_builder
 
     with handled():
         settings = obj.settings()

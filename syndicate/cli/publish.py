@@ -38,9 +38,9 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
 
     POST is a file (or the end of its path), an entry id, a permalink or words of the title;
     the newest public post by default."""
+    from syndicate.publish.opening import open_publishing
     from syndicate.publish.preview import find_post
     from syndicate.publish.preview import preview as make_preview
-    from syndicate.publish.service import open_publishing
 
     settings = obj.settings()
     with handled(as_json), open_publishing(settings) as dispatcher:
@@ -88,8 +88,8 @@ def _when(status: str, when: datetime | None) -> str:
 def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
     """One pass of the outbox: take new posts in, send what is due."""
     from syndicate.publish.messages import message_for
+    from syndicate.publish.opening import open_publishing
     from syndicate.publish.preview import account_rules
-    from syndicate.publish.service import open_publishing
 
     report: list[dict[str, object]] = []
     with handled(as_json), open_publishing(obj.settings()) as dispatcher:
@@ -131,8 +131,8 @@ def outbox(ctx: click.Context, as_json: bool, account: str | None) -> None:
     """Deliveries: pending, scheduled, sent (with links), failed (with reasons)."""
     if ctx.invoked_subcommand is not None:
         return
+    from syndicate.publish.opening import open_publishing
     from syndicate.publish.outbox_view import collect, render
-    from syndicate.publish.service import open_publishing
 
     obj: Context = ctx.obj
     with handled(as_json), open_publishing(obj.settings()) as dispatcher:
@@ -143,7 +143,7 @@ def outbox(ctx: click.Context, as_json: bool, account: str | None) -> None:
 
 
 def _steer(obj: Context, action: str, target: str) -> None:
-    from syndicate.publish.service import open_publishing
+    from syndicate.publish.opening import open_publishing
 
     with handled(), open_publishing(obj.settings()) as dispatcher:
         now = dispatcher.clock.now()

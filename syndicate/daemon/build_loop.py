@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from syndicate.build.remote import RemoteBatch, merge
 from syndicate.clock import Clock
 from syndicate.daemon.worker import Worker
+from syndicate.pipeline.remote_entries import RemoteBatch, merge
 
 Build = Callable[[set[str] | None, set[str], list[RemoteBatch]], None]  # paths, reasons, polls
 

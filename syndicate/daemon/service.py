@@ -28,10 +28,8 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from syndicate.admin.dashboard import PostList
 from syndicate.admin.routes import admin_routes
-from syndicate.admin.service import PostList
-from syndicate.build.builder import Builder, BuildReport
-from syndicate.build.remote import RemoteBatch
 from syndicate.clock import Clock, SystemClock
 from syndicate.config import Settings
 from syndicate.content.tags import TagResolver
@@ -43,11 +41,13 @@ from syndicate.feeds.output import OutputDir
 from syndicate.feeds.websub import HubPinger
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
-from syndicate.publish.service import make_dispatcher
+from syndicate.pipeline.builder import Builder, BuildReport
+from syndicate.pipeline.remote_entries import RemoteBatch
+from syndicate.publish.opening import make_dispatcher
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger, Record
 from syndicate.watch.local import LocalWatcher
-from syndicate.watch.remote import Normaliser, make_client
+from syndicate.watch.poll import Normaliser, make_client
 from syndicate.web.app import create_app
 from syndicate.web.catalog import FeedList, files_from_ledger
 from syndicate.web.health import HealthFacts

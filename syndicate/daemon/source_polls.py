@@ -3,7 +3,7 @@
 A step claims the sources whose state says they are due (and that no poll is under way for),
 and hands each to a small pool of threads (POLL_THREADS: twelve slow sources can only queue
 behind each other, each bounded by its own `timeout`). A poll fetches and reads the feed
-(watch/remote.py), then hands what it found to the build loop as a RemoteBatch; the build
+(watch/poll.py), then hands what it found to the build loop as a RemoteBatch; the build
 stores the entries, their events and the source's new state (validators, failures, next poll)
 in one transaction. A crash before that loses only the poll, which the restart repeats. A
 finished poll wakes the worker, whose next step runs at the earliest time a state names: the
@@ -22,14 +22,14 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from syndicate.build.remote import RemoteBatch, source_prefix
 from syndicate.clock import Clock
 from syndicate.config import SourceSettings
 from syndicate.daemon.worker import Worker
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
+from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.store.ledger import Record
-from syndicate.watch.remote import (
+from syndicate.watch.poll import (
     Normaliser,
     PollKind,
     PollOutcome,

@@ -24,10 +24,10 @@ import regex
 from syndicate.accounts import AccountSettings, parse_template
 from syndicate.errors import RejectedError
 from syndicate.model import Author, Post
-from syndicate.publish import counting, hashtags, template
+from syndicate.publish import counting, hashtags, message_template
 from syndicate.publish.base import Message, Span, TextRules
+from syndicate.publish.message_template import Piece
 from syndicate.publish.network import describe
-from syndicate.publish.template import Piece
 
 MIN_SUMMARY_WORDS = 3  # fewer is a fragment, not a summary
 MIN_TITLE_WORDS = 4  # the title keeps this many before any hashtag goes
@@ -71,7 +71,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
             "summary": _words(summary_words, cut.summary_words),
             "hashtags": _hashtag_pieces(tags[: cut.hashtags]),
         }
-        return template.render(segments, values)
+        return message_template.render(segments, values)
 
     def fits(cut: _Cut) -> bool:
         return counting.fits(attempt(cut)[0], rules)
@@ -85,7 +85,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
             f"{rules.network} counts, more than its limit of {rules.limit}"
         )
     else:
-        text, spans = template.render(parse_template("{url}"), fixed)
+        text, spans = message_template.render(parse_template("{url}"), fixed)
         if not counting.fits(text, rules):
             raise RejectedError(
                 f"even the bare link ({counting.count(text, rules)} long as {rules.network} "

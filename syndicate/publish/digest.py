@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from syndicate.build.remote import is_remote
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content.blog import open_blog
@@ -42,6 +41,7 @@ from syndicate.content.siteinfo import read_site_info
 from syndicate.content.tags import slugify
 from syndicate.content.text import collapse_space, html_to_text
 from syndicate.errors import DraftExistsError
+from syndicate.pipeline.remote_entries import is_remote
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Event, Ledger, Record
 

@@ -48,7 +48,7 @@ class Record:
     first_seen: datetime
     updated: datetime
     post_json: str | None = None  # `post` as stored, when known: saves encoding it again
-    public: bool = False  # in the feeds' eyes at the last build (see build/events.py)
+    public: bool = False  # in the feeds' eyes at the last build (see pipeline/events.py)
     published_at: datetime | None = None  # first seen public; None while never
 
     @property
@@ -263,7 +263,7 @@ class Ledger:
                 if version < 2:  # hubs heard of every feed the old version wrote
                     conn.execute(text("UPDATE feeds SET pinged = digest WHERE pinged IS NULL"))
                 # Posts the old ledger knew were never marked public: the next build must take
-                # them as already seen, not announce them all again (see build/events.py).
+                # them as already seen, not announce them all again (see pipeline/events.py).
                 state = {"schema_version": str(schema.SCHEMA_VERSION), "events_baseline": "pending"}
                 upsert(
                     conn, schema.state, [{"key": k, "value": v} for k, v in state.items()], "key"

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from syndicate.build.remote import SOURCE_PREFIX, is_remote, source_prefix
 from syndicate.config import SourceSettings
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.loader import LoadedPost
 from syndicate.content.tags import TagResolver, slugify
 from syndicate.content.text import digest, plain_title
 from syndicate.model import Author, Post
+from syndicate.pipeline.remote_entries import SOURCE_PREFIX, is_remote, source_prefix
 from syndicate.store.codec import dump_post
 from syndicate.watch import entry as fields
 
@@ -31,7 +31,7 @@ class Normalised:
     warnings: tuple[str, ...] = ()  # about the feed as a whole (entries skipped or left out)
 
 
-# The key format is the build's (build/remote.py), which finds a source's entries by prefix.
+# The key format is the build's (pipeline/remote_entries.py): it finds entries by prefix.
 __all__ = [
     "MAX_ENTRIES",
     "SOURCE_PREFIX",

@@ -25,7 +25,7 @@ import pytest
 
 from syndicate.admin import schemas as out
 from syndicate.admin.api import api_document, operations
-from syndicate.admin.service import PAUSED_HERE
+from syndicate.admin.dashboard import PAUSED_HERE
 from syndicate.config import load_settings
 from syndicate.model import QUEUED, DeliveryStatus
 from tests.admin.conftest import SECRET_SIGNING_VALUE, SECRET_TOKEN_VALUE, Site, as_json

@@ -18,10 +18,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from syndicate.build.builder import BuildReport
 from syndicate.clock import FixedClock
 from syndicate.feeds.websub import HubPinger, PingResult, settled_topics
 from syndicate.metrics import Metrics
+from syndicate.pipeline.builder import BuildReport
 from tests.conftest import NOW, Blog, build
 from tests.feedserver import FeedServer, serving
 from tests.websub_peers import POLL, Reader, hub_app, wsgi

@@ -327,9 +327,9 @@ def _text(title: str) -> str:
 def build_ours(blog: Path, scratch: Path, *, url: str | None = None) -> tuple[Path, str | None]:
     """`syndicate init` then `syndicate build` of `blog`, every post in the site feed; the
     path of the site's JSON Feed and the site author the config names."""
-    from syndicate.app import open_builder
     from syndicate.clock import SystemClock
     from syndicate.config import parse_settings
+    from syndicate.pipeline.opening import open_builder
     from syndicate.scaffold import scaffold
 
     config_dir = scratch / "syndicate"

@@ -12,16 +12,16 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from syndicate.app import open_builder
-from syndicate.build.remote import RemoteBatch, source_prefix
 from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
 from syndicate.content.blog import open_blog
 from syndicate.content.layouts import LAYOUTS
 from syndicate.errors import DraftExistsError
 from syndicate.model import Visibility
+from syndicate.pipeline.opening import open_builder
+from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.publish.digest import escape_markdown, make_digest, period_words, trim, write_digest
-from syndicate.watch.remote import Normaliser
+from syndicate.watch.poll import Normaliser
 from tests.conftest import NOW, Blog, build
 
 TRICKY = 'Stars *and* [brackets], <news>, "quotes" & ~~日本語~~ | café_au_lait'

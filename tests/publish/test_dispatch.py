@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate.app import open_builder
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.errors import (
@@ -27,6 +26,7 @@ from syndicate.errors import (
     TransientError,
 )
 from syndicate.model import DeliveryStatus
+from syndicate.pipeline.opening import open_builder
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.dispatch import Dispatcher, delivery_key
 from syndicate.publish.pool import PublisherPool

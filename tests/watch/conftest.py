@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from syndicate.config import SourceSettings
-from syndicate.watch.remote import make_client
+from syndicate.watch.poll import make_client
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

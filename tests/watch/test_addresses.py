@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from syndicate.config import SourceSettings
 from syndicate.errors import AddressRefusedError
 from syndicate.watch.addresses import AddressKind, AddressPolicy, IPAddress, kind_of, unwrap
-from syndicate.watch.remote import SourceState, poll, source_client
+from syndicate.watch.poll import SourceState, poll, source_client
 from tests.feedserver import FeedServer, serving
 from tests.watch.conftest import NOW
 

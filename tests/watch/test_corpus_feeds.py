@@ -11,7 +11,7 @@ import pytest
 
 from syndicate.clock import FixedClock
 from syndicate.content.loader import LoadedPost
-from syndicate.watch.remote import PollKind, SourceState, poll
+from syndicate.watch.poll import PollKind, SourceState, poll
 from tests.conftest import NOW, build
 from tests.feedserver import serving
 from tests.test_corpora import settings_for

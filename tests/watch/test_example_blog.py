@@ -19,7 +19,7 @@ from lxml import etree
 
 from syndicate.content.loader import LoadedPost
 from syndicate.watch.normalise import source_key
-from syndicate.watch.remote import PollKind, SourceState, poll
+from syndicate.watch.poll import PollKind, SourceState, poll
 from tests.conftest import REPO
 from tests.feedserver import FeedServer, serving
 from tests.watch.conftest import source

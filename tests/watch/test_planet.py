@@ -15,7 +15,7 @@ from syndicate.watch.planet import (
     read_planet,
     sources_toml,
 )
-from syndicate.watch.remote import source_prefix
+from syndicate.watch.poll import source_prefix
 from tests.conftest import CORPORA
 from tests.watch.conftest import DATA
 

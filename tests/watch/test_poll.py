@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate.watch.remote import (
+from syndicate.watch.poll import (
     MAX_BYTES,
     PollKind,
     PollOutcome,
@@ -145,7 +145,7 @@ def test_backoff_grows_with_failures_and_is_capped(
 
 
 def test_timeout(silent_url: str) -> None:
-    from syndicate.watch.remote import make_client
+    from syndicate.watch.poll import make_client
 
     with make_client(timeout=0.2) as impatient:
         outcome = once(impatient, silent_url)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syndicate.build.remote import is_remote
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
 from syndicate.errors import ContentError
+from syndicate.pipeline.remote_entries import is_remote
 from syndicate.store.identity import Fingerprint, best_match, mint, title_key
 from syndicate.store.ledger import Record
 
@@ -120,7 +120,7 @@ def sync(
 
     With `gone` None, `stamps` is a whole scan and every known file missing from it has gone.
     Otherwise `stamps` are only the files known to have changed, and `gone` those removed.
-    Remote entries (see build/remote.py) are never gone by being absent from a scan.
+    Remote entries (see pipeline/remote_entries.py) are never gone by being absent from a scan.
     """
     state = _Sync(index, now, id_template)
     if gone is None:

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import feedparser
 
-from syndicate.app import open_builder
-from syndicate.build.remote import RemoteBatch, source_prefix
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
+from syndicate.pipeline.opening import open_builder
+from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.store.ledger import Ledger
-from syndicate.watch.remote import Normaliser
+from syndicate.watch.poll import Normaliser
 from tests.conftest import Blog
 
 FEED_URL = "https://planet.example.net/member/feed.atom"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from syndicate.build.builder import Builder, Progress
 from syndicate.clock import Clock, SystemClock
 from syndicate.config import Settings
 from syndicate.feeds.output import OutputDir
+from syndicate.pipeline.builder import Builder, Progress
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
 

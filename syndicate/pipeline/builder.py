@@ -20,12 +20,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from syndicate import __version__
-from syndicate.build import events
-from syndicate.build import sync as sync_step
-from syndicate.build.feeds import FeedAssembler, SiteFacts, stale_jobs
-from syndicate.build.remote import RemoteBatch, is_remote, source_prefix, stamp_of, unclaimed
-from syndicate.build.sync import Change, LedgerIndex, SyncResult
-from syndicate.build.workers import PostWork, RenderJob, RenderResult
 from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.content import files
@@ -40,6 +34,18 @@ from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
 from syndicate.feeds.plan import PlannedFeed
 from syndicate.model import Entry, FeedSpec, Rendered
+from syndicate.pipeline import events
+from syndicate.pipeline import sync as sync_step
+from syndicate.pipeline.feeds import FeedAssembler, SiteFacts, stale_jobs
+from syndicate.pipeline.remote_entries import (
+    RemoteBatch,
+    is_remote,
+    source_prefix,
+    stamp_of,
+    unclaimed,
+)
+from syndicate.pipeline.sync import Change, LedgerIndex, SyncResult
+from syndicate.pipeline.workers import PostWork, RenderJob, RenderResult
 from syndicate.store.cache import CachedRender, RenderCache
 from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from syndicate.build.feeds import Variant
-from syndicate.build.remote import is_remote
 from syndicate.content.files import SourceStamp, decode
 from syndicate.content.frontmatter import body_of
 from syndicate.content.loader import LoadedPost, PostLoader
@@ -28,6 +26,8 @@ from syndicate.content.render import Renderer
 from syndicate.errors import ContentError
 from syndicate.feeds.entries import serialise, serialise_briefs
 from syndicate.model import Entry, Rendered
+from syndicate.pipeline.feeds import Variant
+from syndicate.pipeline.remote_entries import is_remote
 from syndicate.store.codec import dump_post, load_post
 
 POOL_THRESHOLD = 200  # below this many items, a pool costs more than it saves

@@ -317,7 +317,7 @@ def test_hubs_are_announced(blog: Blog, clock: FixedClock) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_workers_do_not_change_the_output(blog: Blog, clock: FixedClock, workers: int) -> None:
-    import syndicate.build.workers as pool
+    import syndicate.pipeline.workers as pool
 
     for n in range(30):
         blog.post(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syndicate.app import open_builder
 from syndicate.clock import FixedClock
+from syndicate.pipeline.opening import open_builder
 from syndicate.store.ledger import Ledger
 from tests.conftest import Blog, build
 
