@@ -254,10 +254,10 @@ def test_a_post_that_breaks_later_keeps_its_last_good_version(
     path = blog.post("2024-05-01-first.html.md", POST, BODY)
     settings = blog.settings()
     build(settings, clock)
-    path.write_text("---\ntitle: First\ndate: not a date\n---\nBroken\n")
+    path.write_text("---\ntitle: [unclosed\ndate: 2024-05-01\n---\nBroken\n")
     report = build(settings, clock)
     assert len(report.errors) == 1
-    assert "date" in report.errors[0].reason
+    assert "YAML" in report.errors[0].reason
     assert [e.title for e in entries(blog.output / "feed.xml")] == ["First"]
 
 
