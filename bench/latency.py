@@ -273,9 +273,9 @@ class _Target:
 
 
 def _syndicate_targets(settings: Settings, tags: list[str]) -> list[_Target]:
-    specs = [feed_spec(settings, FeedKind.SITE, "", "")]
-    specs += [feed_spec(settings, FeedKind.TAG, slugify(t), t) for t in tags]
-    specs.append(feed_spec(settings, FeedKind.AUTHOR, AUTHOR, AUTHOR))
+    specs = [feed_spec(settings.feeds, settings.site, FeedKind.SITE, "", "")]
+    specs += [feed_spec(settings.feeds, settings.site, FeedKind.TAG, slugify(t), t) for t in tags]
+    specs.append(feed_spec(settings.feeds, settings.site, FeedKind.AUTHOR, AUTHOR, AUTHOR))
     return [_Target(settings.output_dir / o.path) for spec in specs for o in spec.outputs]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from syndicate.content.layouts import LAYOUTS, Layout, detect, hugo_config, resolve
 from syndicate.content.published import published_by
 from syndicate.content.siteinfo import read_site_info
+from syndicate import registry
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS
 
@@ -97,6 +98,7 @@ def scaffold(
         id_template=_q(id_template),
         id_note=id_note,
         feed_tables=_feed_tables(paths),
+        networks=_one_of(registry.names()),
     )
     return Scaffold(
         layout,
@@ -207,6 +209,11 @@ def _id_scheme(layout: str, secure: bool | None) -> tuple[str, str]:
         "# as its id; this keeps those, so subscribers moving from jekyll-feed see no old post\n"
         '# again. For a blog without an old feed, "tag:{host},{date}:/{path}" is better.',
     )
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    """`a, b or c`."""
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _feed_tables(paths: dict[str, dict[str, str]]) -> str:
@@ -397,7 +404,7 @@ level = "info"
 #
 # [[accounts]]
 # name = "mastodon"
-# network = "mastodon"              # x, mastodon, bluesky, slack, discord, matrix or webhook
+# network = "mastodon"              # {networks}
 # server = "https://fosstodon.org"  # Mastodon's instance; Bluesky's PDS; Matrix's homeserver
 # credentials = {{ token = "env:MASTODON_TOKEN" }}
 # include_tags = ["rdo", "openstack"]  # only posts with one of these tags (none: every post)

@@ -2,8 +2,7 @@
 
 Each operation is declared once below, with its parameters' limits and its answer's model;
 FastAPI validates the parameters and writes the OpenAPI 3.1 description (/api/openapi.json)
-from the same declarations. `api_document()` adjusts that description to what the API is:
-paths under /api/, a `Problem` for every refusal, security schemes, no HEAD operations.
+from the same declarations (adjusted to how the API is reached by api_description.py).
 
 Every answer is JSON; every refusal is a `Problem` with a stable `error` code: `disabled`
 (404: no token is configured), `unauthorized` (401), `csrf` (403), `not_found` (404: also an id
@@ -15,8 +14,7 @@ value (`?page=`, from a form) means the default, as if left out.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
@@ -30,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate import __version__
 from syndicate.admin import schemas as out
+from syndicate.admin.api_description import PREFIX, describe
 from syndicate.admin.auth import CSRF_HEADER
 from syndicate.admin.dashboard import Dashboard
 from syndicate.admin.guard import Guard
@@ -37,7 +36,6 @@ from syndicate.admin.params import ACCOUNT_ACTIONS, DELIVERY_ACTIONS, MAX_ID, MA
 from syndicate.errors import ConflictError, NotFoundError, RefusedError
 from syndicate.model import DeliveryStatus
 
-PREFIX = "/api"
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _NO_NUL = r"^[^\u0000]*$"  # text parameters refuse a NUL character (both regex dialects)
 _GET = ["GET", "HEAD"]
@@ -107,123 +105,112 @@ def _text(about: str) -> Any:
 # -- the operations --------------------------------------------------------------------------
 
 
+def overview(dashboard: Dashboards) -> out.Overview:
+    return dashboard.overview()
+
+
+def accounts(dashboard: Dashboards) -> out.AccountList:
+    return out.AccountList(items=dashboard.accounts())
+
+
+def account(dashboard: Dashboards, name: AccountName) -> out.Account:
+    return dashboard.account(name)
+
+
+def posts(
+    dashboard: Dashboards,
+    q: Annotated[str, _text("words that must all be in the title")] = "",
+    tag: Annotated[str, _text("a tag's slug or name")] = "",
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=200, description="posts per page")] = 30,
+) -> out.PostPage:
+    return dashboard.posts(query=q.strip(), tag=tag.strip(), page=page, per_page=per_page)
+
+
+def post(dashboard: Dashboards, post_id: PostId) -> out.PostDetail:
+    return dashboard.post(post_id)
+
+
+def preview(dashboard: Dashboards, post_id: PostId) -> out.Preview:
+    return dashboard.preview(post_id)
+
+
+def deliveries(
+    dashboard: Dashboards,
+    status: Annotated[DeliveryStatus | None, Query(description="only deliveries in this status")] = None,
+    account: Annotated[str, _text("only this account's deliveries")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
+) -> out.DeliveryList:
+    chosen = str(status) if status is not None else None
+    return dashboard.deliveries(status=chosen, account=account.strip() or None, limit=limit)
+
+
+def delivery(dashboard: Dashboards, delivery_id: DeliveryId) -> out.Delivery:
+    return dashboard.delivery(delivery_id)
+
+
+def feeds(
+    dashboard: Dashboards,
+    q: Annotated[str, _text("part of the path or name")] = "",
+    page: Page = 1,
+    per_page: Annotated[int, Query(ge=1, le=500, description="feeds per page")] = 100,
+) -> out.FeedPage:
+    return dashboard.feeds(query=q.strip(), page=page, per_page=per_page)
+
+
+def chart(
+    dashboard: Dashboards,
+    days: Annotated[int, Query(ge=1, le=366, description="how many days, ending today")] = 28,
+) -> out.Chart:
+    return dashboard.chart(days)
+
+
+_POST_ID = (Depends(_exact_id("post_id", "post")),)
+_DELIVERY_ID = (Depends(_exact_id("delivery_id", "delivery")),)
+# path, endpoint, operation id, summary, checks of the path's id
+_READS: tuple[tuple[str, Endpoint, str, str, tuple[Any, ...]], ...] = (
+    ("/overview", overview, "getOverview", "Health, counts, sources and accounts", ()),
+    ("/accounts", accounts, "listAccounts", "Accounts with their state", ()),
+    ("/accounts/{name}", account, "getAccount", "One account", ()),
+    ("/posts", posts, "listPosts", "Posts, newest first, with their deliveries", ()),
+    ("/posts/{post_id}", post, "getPost", "A post, its feeds and deliveries", _POST_ID),
+    (
+        "/posts/{post_id}/preview",
+        preview,
+        "previewPost",
+        "What each account would receive, with counted length",
+        _POST_ID,
+    ),
+    (
+        "/deliveries",
+        deliveries,
+        "listDeliveries",
+        "The outbox: waiting deliveries soonest first, then failed, then finished newest first",
+        (),
+    ),
+    ("/deliveries/{delivery_id}", delivery, "getDelivery", "One delivery", _DELIVERY_ID),
+    (
+        "/feeds",
+        feeds,
+        "listFeeds",
+        "Feed files with entries, size, last change and a structural check",
+        (),
+    ),
+    ("/chart", chart, "getChart", "Deliveries sent per day per account", ()),
+)
+
+
 def _reads(api: FastAPI) -> None:
-    def get(
-        path: str,
-        operation_id: str,
-        summary: str,
-        answer: type[BaseModel],
-        *,
-        checks: Sequence[Any] = (),
-        query: bool = False,
-    ) -> Callable[[Endpoint], Endpoint]:
-        return api.api_route(
+    for path, endpoint, operation_id, summary, checks in _READS:
+        api.add_api_route(
             path,
+            endpoint,
             methods=["GET"],
             operation_id=operation_id,
             summary=summary,
-            response_model=answer,
             dependencies=[Depends(_reader), *checks],
-            responses=_refusals(query=query),
+            responses=_refusals(),
         )
-
-    @get("/overview", "getOverview", "Health, counts, sources and accounts", out.Overview)
-    def overview(dashboard: Dashboards) -> out.Overview:
-        return dashboard.overview()
-
-    @get("/accounts", "listAccounts", "Accounts with their state", out.AccountList)
-    def accounts(dashboard: Dashboards) -> out.AccountList:
-        return out.AccountList(items=dashboard.accounts())
-
-    @get("/accounts/{name}", "getAccount", "One account", out.Account)
-    def account(dashboard: Dashboards, name: AccountName) -> out.Account:
-        return dashboard.account(name)
-
-    @get(
-        "/posts",
-        "listPosts",
-        "Posts, newest first, with their deliveries",
-        out.PostPage,
-        query=True,
-    )
-    def posts(
-        dashboard: Dashboards,
-        q: Annotated[str, _text("words that must all be in the title")] = "",
-        tag: Annotated[str, _text("a tag's slug or name")] = "",
-        page: Page = 1,
-        per_page: Annotated[int, Query(ge=1, le=200, description="posts per page")] = 30,
-    ) -> out.PostPage:
-        return dashboard.posts(query=q.strip(), tag=tag.strip(), page=page, per_page=per_page)
-
-    post_id = [Depends(_exact_id("post_id", "post"))]
-
-    @get(
-        "/posts/{post_id}",
-        "getPost",
-        "A post, its feeds and deliveries",
-        out.PostDetail,
-        checks=post_id,
-    )
-    def post(dashboard: Dashboards, post_id: PostId) -> out.PostDetail:
-        return dashboard.post(post_id)
-
-    @get(
-        "/posts/{post_id}/preview",
-        "previewPost",
-        "What each account would receive, with counted length",
-        out.Preview,
-        checks=post_id,
-    )
-    def preview(dashboard: Dashboards, post_id: PostId) -> out.Preview:
-        return dashboard.preview(post_id)
-
-    @get(
-        "/deliveries",
-        "listDeliveries",
-        "The outbox: waiting deliveries soonest first, then failed, then finished newest first",
-        out.DeliveryList,
-        query=True,
-    )
-    def deliveries(
-        dashboard: Dashboards,
-        status: Annotated[
-            DeliveryStatus | None, Query(description="only deliveries in this status")
-        ] = None,
-        account: Annotated[str, _text("only this account's deliveries")] = "",
-        limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
-    ) -> out.DeliveryList:
-        chosen = str(status) if status is not None else None
-        return dashboard.deliveries(status=chosen, account=account.strip() or None, limit=limit)
-
-    delivery_id = [Depends(_exact_id("delivery_id", "delivery"))]
-
-    @get(
-        "/deliveries/{delivery_id}", "getDelivery", "One delivery", out.Delivery, checks=delivery_id
-    )
-    def delivery(dashboard: Dashboards, delivery_id: DeliveryId) -> out.Delivery:
-        return dashboard.delivery(delivery_id)
-
-    @get(
-        "/feeds",
-        "listFeeds",
-        "Feed files with entries, size, last change and a structural check",
-        out.FeedPage,
-        query=True,
-    )
-    def feeds(
-        dashboard: Dashboards,
-        q: Annotated[str, _text("part of the path or name")] = "",
-        page: Page = 1,
-        per_page: Annotated[int, Query(ge=1, le=500, description="feeds per page")] = 100,
-    ) -> out.FeedPage:
-        return dashboard.feeds(query=q.strip(), page=page, per_page=per_page)
-
-    @get("/chart", "getChart", "Deliveries sent per day per account", out.Chart, query=True)
-    def chart(
-        dashboard: Dashboards,
-        days: Annotated[int, Query(ge=1, le=366, description="how many days, ending today")] = 28,
-    ) -> out.Chart:
-        return dashboard.chart(days)
 
 
 _DELIVERY_SUMMARIES = {
@@ -271,8 +258,9 @@ def _account_action(action: str) -> Callable[..., out.Account]:
     return steer
 
 
-def _refusals(*, query: bool = False, change: bool = False) -> dict[int | str, Any]:
-    """The refusals an operation documents, each a Problem."""
+def _refusals(*, change: bool = False) -> dict[int | str, Any]:
+    """The refusals an operation documents, each a Problem (422 is dropped from the
+    description where no query parameter can be refused)."""
     refusals: dict[int | str, Any] = {
         401: {
             "model": out.Problem,
@@ -283,9 +271,8 @@ def _refusals(*, query: bool = False, change: bool = False) -> dict[int | str, A
             "model": out.Problem,
             "description": "no such thing, or the API is off (no token configured)",
         },
+        422: {"model": out.Problem, "description": "a parameter out of range"},
     }
-    if query:
-        refusals[422] = {"model": out.Problem, "description": "a parameter out of range"}
     if change:
         refusals[403] = {
             "model": out.Problem,
@@ -414,54 +401,7 @@ def _documented_routes() -> list[APIRoute]:
 @cache
 def api_document() -> bytes:
     """/api/openapi.json: FastAPI's description of the operations, as the API is reached."""
-    document = build_api().openapi()
-    schemas = document["components"]["schemas"]
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
-    document["paths"] = {
-        PREFIX + path: {
-            method: _operation(operation, schemas) for method, operation in item.items()
-        }
-        for path, item in document["paths"].items()
-    }
-    document["components"]["securitySchemes"] = {
-        "token": {"type": "http", "scheme": "bearer"},
-        "session": {"type": "apiKey", "in": "cookie", "name": "syndicate_session"},
-    }
-    document["security"] = [{"token": []}, {"session": []}]
-    return json.dumps(document, indent=1, sort_keys=True).encode()
-
-
-# An empty value means the default (see the module's description): documented, so that a
-# client knows `page=` is accepted.
-_EMPTY_IS_DEFAULT = {"integer", "enum"}
-
-
-def _operation(operation: dict[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
-    """Each parameter's schema as one plain schema (no title, no `null` alternative, an enum
-    written out); no validation-error answer where no query parameter can be refused."""
-    parameters = operation.get("parameters", [])
-    for parameter in parameters:
-        schema = _plain(parameter["schema"], schemas)
-        parameter["schema"] = schema
-        if parameter["in"] == "query" and ("enum" in schema or schema.get("type") == "integer"):
-            parameter["allowEmptyValue"] = True
-    operation["parameters"] = parameters
-    if not any(p["in"] == "query" for p in parameters):
-        operation["responses"].pop("422", None)
-    return operation
-
-
-def _plain(schema: dict[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
-    options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
-    chosen = dict(options[0])
-    if "$ref" in chosen:
-        chosen = dict(schemas[chosen["$ref"].rsplit("/", 1)[-1]])
-    for key in ("title", "description"):
-        chosen.pop(key, None)
-    if "default" in schema and schema["default"] is not None:
-        chosen["default"] = schema["default"]
-    return chosen
+    return describe(build_api().openapi())
 
 
 class _AsForms:

@@ -287,7 +287,7 @@ def _serving_message(settings: Settings, base: str) -> str:
     from syndicate.feedkinds import FeedKind
     from syndicate.feeds.plan import feed_spec
 
-    outputs = feed_spec(settings, FeedKind.SITE, "", "").outputs
+    outputs = feed_spec(settings.feeds, settings.site, FeedKind.SITE, "", "").outputs
     lines = [f"Serving the feeds of {settings.site.title} at {base}"]
     lines += [f"  subscribe in a feed reader: {base}{output.path}" for output in outputs]
     lines.append(_dashboard_line(settings, base))

@@ -18,7 +18,7 @@ def link_tags(
     """The link tags for one feed (the site's by default), one per format, for a page's <head>."""
     if kind is FeedKind.SITE and not settings.feeds.of(FeedKind.SITE).enabled:
         return []
-    spec = feed_spec(settings, kind, key, name or settings.site.title)
+    spec = feed_spec(settings.feeds, settings.site, kind, key, name or settings.site.title)
     return tags_for(spec)
 
 

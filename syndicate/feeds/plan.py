@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 
-from syndicate.config import Settings
+from syndicate.config import FeedSettings, SiteSettings
 from syndicate.content.tags import bounded
 from syndicate.content.urls import absolute
 from syndicate.feedkinds import KINDS, FeedKind, placeholders
@@ -31,12 +32,13 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.post.date, e.id), reverse=True)
 
 
-SpecMaker = Callable[[Settings, FeedKind, str, str], FeedSpec]
+SpecMaker = Callable[[FeedKind, str, str], FeedSpec]  # kind, key, name -> the feed
 
 
 def plan(
     entries: Sequence[Entry],
-    settings: Settings,
+    feeds_settings: FeedSettings,
+    site: SiteSettings,
     keep: Iterable[tuple[FeedKind, str, str]] = (),
     make_spec: SpecMaker | None = None,
 ) -> list[PlannedFeed]:
@@ -45,28 +47,27 @@ def plan(
     `keep` names feeds (kind, key, name) that existed before: a tag or author with no public
     post left still gets its (now empty) feed, so subscribers see no error.
     """
-    make_spec = make_spec or feed_spec
+    make_spec = make_spec or partial(feed_spec, feeds_settings, site)
     feeds: list[PlannedFeed] = []
-    kinds = settings.feeds
-    if kinds.of(FeedKind.SITE).enabled:
-        spec = make_spec(settings, FeedKind.SITE, "", settings.site.title)
-        feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), settings.site.title))
-    groups = _groups(entries, settings)
+    if feeds_settings.of(FeedKind.SITE).enabled:
+        spec = make_spec(FeedKind.SITE, "", site.title)
+        feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), site.title))
+    groups = _groups(entries, feeds_settings)
     for kind, key, name in keep:
         groups.setdefault((kind, key), ([], Counter({name: 1})))
     for (kind, key), (members, names) in sorted(
         groups.items(), key=lambda item: (item[0][0].value, item[0][1])
     ):
-        if not settings.feeds.of(kind).enabled:
+        if not feeds_settings.of(kind).enabled:
             continue
         name = _most_common(names)
-        spec = make_spec(settings, kind, key, name)
+        spec = make_spec(kind, key, name)
         feeds.append(PlannedFeed(spec, tuple(members[: spec.limit]), name))
     return feeds
 
 
 def _groups(
-    entries: Sequence[Entry], settings: Settings
+    entries: Sequence[Entry], feeds_settings: FeedSettings
 ) -> dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]]:
     groups: dict[tuple[FeedKind, str], tuple[list[Entry], Counter[str]]] = defaultdict(
         lambda: ([], Counter())
@@ -74,7 +75,7 @@ def _groups(
     wanted = [
         (kind.kind, kind.members)
         for kind in KINDS
-        if kind.members is not None and settings.feeds.of(kind.kind).enabled
+        if kind.members is not None and feeds_settings.of(kind.kind).enabled
     ]
     for entry in entries:  # already newest first, so each group is too
         for kind, members in wanted:
@@ -91,15 +92,16 @@ def _most_common(names: Counter[str]) -> str:
     return min(names.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
-def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
+def feed_spec(
+    feeds: FeedSettings, site: SiteSettings, kind: FeedKind, key: str, name: str
+) -> FeedSpec:
     """Title, paths and URLs of one feed, from the settings for its kind."""
-    kind_settings = settings.feeds.of(kind)
-    site = settings.site
+    kind_settings = feeds.of(kind)
     taxonomy, _, slug = key.rpartition("/") if kind is FeedKind.TERM else ("", "", key)
     slug = bounded(slug)  # an author's key may come from the authors registry as written
     values = placeholders(name, slug, taxonomy, site.title)
     outputs = []
-    for fmt_name in settings.feeds.formats:
+    for fmt_name in feeds.formats:
         template = kind_settings.path_for(fmt_name)
         if template:
             path = template.format_map(values).lstrip("/")
@@ -113,9 +115,9 @@ def feed_spec(settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSp
         description=site.description or title_template.format_map(values),
         page_url=absolute(site.url, page),
         outputs=tuple(outputs),
-        limit=kind_settings.limit or settings.feeds.limit,
-        max_bytes=kind_settings.max_bytes or settings.feeds.max_bytes,
-        full_content=(kind_settings.content or settings.feeds.content) == "full",
+        limit=kind_settings.limit or feeds.limit,
+        max_bytes=kind_settings.max_bytes or feeds.max_bytes,
+        full_content=(kind_settings.content or feeds.content) == "full",
     )
 
 

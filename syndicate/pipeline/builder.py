@@ -378,11 +378,12 @@ class Builder:
                     found.setdefault(key, record.post.permalink)
         return found
 
-    def _spec(self, settings: Settings, kind: FeedKind, key: str, name: str) -> FeedSpec:
+    def _make_spec(self, kind: FeedKind, key: str, name: str) -> FeedSpec:
         """Feed specs only depend on the settings, which a Builder never changes: keep them."""
         spec = self._specs.get((kind, key, name))
         if spec is None:
-            spec = self._specs[(kind, key, name)] = planning.feed_spec(settings, kind, key, name)
+            spec = planning.feed_spec(self.settings.feeds, self.settings.site, kind, key, name)
+            self._specs[(kind, key, name)] = spec
         return spec
 
     def _render_key(self, record: Record) -> str:
@@ -439,7 +440,9 @@ class Builder:
     ) -> list[FeedRecord]:
         lap = time.perf_counter()
         keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
-        planned = planning.plan(entries, self.settings, keep=keep, make_spec=self._spec)
+        planned = planning.plan(
+            entries, self.settings.feeds, self.settings.site, keep=keep, make_spec=self._make_spec
+        )
         by_entry = self._by_entry = {r.entry_id: r for r in self._index.records.values()}
         facts = self._facts()
         existing = set() if full else self._out.files()

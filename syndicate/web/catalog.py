@@ -79,7 +79,7 @@ def files_from_ledger(settings: Settings, records: Iterable[FeedRecord]) -> list
             kind = FeedKind(record.kind)
         except ValueError:
             continue
-        spec = feed_spec(settings, kind, record.key, record.name)
+        spec = feed_spec(settings.feeds, settings.site, kind, record.key, record.name)
         files += [f for f in files_of(spec, record.name) if f.path == record.path]
     return files
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syndicate.config import Settings, parse_settings
+from syndicate.config import FeedSettings, Settings, SiteSettings, parse_settings
 from syndicate.feedkinds import FeedKind
 from syndicate.feeds.plan import newest_first, plan
 from syndicate.model import Author, Entry, Post, Tag
@@ -39,7 +39,7 @@ BASE_DIR = __import__("pathlib").Path("/tmp")
 
 def test_site_tag_and_author_feeds_list_newest_first_up_to_the_limit() -> None:
     entries = newest_first([entry(n, ("Rdo",) if n % 2 else ("Rdo", "News")) for n in range(30)])
-    feeds = {(f.spec.kind, f.spec.key): f for f in plan(entries, settings())}
+    feeds = {(f.spec.kind, f.spec.key): f for f in plan(entries, *_slices(settings()))}
     assert set(feeds) == {
         (FeedKind.SITE, ""),
         (FeedKind.TAG, "rdo"),
@@ -61,7 +61,7 @@ def test_ties_on_the_date_are_broken_by_id() -> None:
 
 def test_the_spelling_most_posts_use_names_the_tag() -> None:
     entries = newest_first([entry(0, ("rdo",)), entry(1, ("RDO",)), entry(2, ("RDO",))])
-    tag = next(f for f in plan(entries, settings()) if f.spec.kind is FeedKind.TAG)
+    tag = next(f for f in plan(entries, *_slices(settings())) if f.spec.kind is FeedKind.TAG)
     assert tag.spec.title == "X: RDO"
     assert tag.spec.outputs[0].path == "tag/rdo.xml"
 
@@ -71,7 +71,7 @@ def test_kinds_can_be_switched_off_and_overridden() -> None:
     text = (
         '[feeds.authors]\nenabled = false\n[feeds.tags]\nlimit = 2\ncontent = "summary"\nrss = ""'
     )
-    feeds = plan(entries, settings(text))
+    feeds = plan(entries, *_slices(settings(text)))
     assert {f.spec.kind for f in feeds} == {FeedKind.SITE, FeedKind.TAG}
     tag = next(f for f in feeds if f.spec.kind is FeedKind.TAG)
     assert len(tag.entries) == 2 and not tag.spec.full_content
@@ -79,6 +79,10 @@ def test_kinds_can_be_switched_off_and_overridden() -> None:
 
 
 def test_feeds_that_existed_before_are_kept_empty() -> None:
-    feeds = plan([], settings(), keep=[(FeedKind.TAG, "gone", "Gone")])
+    feeds = plan([], *_slices(settings()), keep=[(FeedKind.TAG, "gone", "Gone")])
     gone = next(f for f in feeds if f.spec.key == "gone")
     assert gone.entries == () and gone.spec.title == "X: Gone"
+
+
+def _slices(settings: Settings) -> tuple[FeedSettings, SiteSettings]:
+    return settings.feeds, settings.site
