@@ -396,7 +396,7 @@ def _check_sizes(
     settings: Settings, entries: list[Entry], sizes: dict[str, int], report: CheckReport
 ) -> None:
     ordered = planning.newest_first(entries)
-    for feed in planning.plan(ordered, settings):
+    for feed in planning.plan(ordered, settings.feeds, settings.site):
         total = sum(sizes.get(e.id, 0) for e in feed.entries)
         if total <= feed.spec.max_bytes or not feed.spec.outputs:
             continue

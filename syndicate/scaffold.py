@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from syndicate import registry
 from syndicate.content.layouts import LAYOUTS, Layout, detect, hugo_config, resolve
 from syndicate.content.published import published_by
 from syndicate.content.siteinfo import read_site_info
-from syndicate import registry
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS
 

@@ -137,7 +137,9 @@ def preview(dashboard: Dashboards, post_id: PostId) -> out.Preview:
 
 def deliveries(
     dashboard: Dashboards,
-    status: Annotated[DeliveryStatus | None, Query(description="only deliveries in this status")] = None,
+    status: Annotated[
+        DeliveryStatus | None, Query(description="only deliveries in this status")
+    ] = None,
     account: Annotated[str, _text("only this account's deliveries")] = "",
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
 ) -> out.DeliveryList:

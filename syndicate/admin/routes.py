@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 
 from starlette.routing import BaseRoute, Mount
 
-from syndicate.admin.api import PREFIX, api_app
+from syndicate.admin.api import api_app
+from syndicate.admin.api_description import PREFIX
 from syndicate.admin.auth import TokenSource
 from syndicate.admin.dashboard import Dashboard, Parts, PostIndex
 from syndicate.admin.guard import Guard
