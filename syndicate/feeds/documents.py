@@ -80,14 +80,18 @@ def _split(document: bytes, closing: bytes, separator: bytes = b"") -> Shell:
     return Shell(document[:at], document[at:], separator)
 
 
-def _generator(head: FeedHead, output: FeedOutput) -> FeedGenerator:
+def _generator(head: FeedHead, output: FeedOutput, *, page_first: bool) -> FeedGenerator:
     spec = head.spec
     fg = FeedGenerator()
     fg.id(head.feed_id)
     fg.title(spec.title)
     fg.updated(utc(head.updated))
-    fg.link(href=output.url, rel="self", type=output.format.media_type)
-    fg.link(href=spec.page_url, rel="alternate", type="text/html")
+    page = {"href": spec.page_url, "rel": "alternate", "type": "text/html"}
+    own = {"href": output.url, "rel": "self", "type": output.format.media_type}
+    # Atom: the site's page first, as some JavaScript parsers take the first <link> for the
+    # site. RSS: feedgen makes the channel's <link> of the last one given, which must be it.
+    for link in (page, own) if page_first else (own, page):
+        fg.link(**link)
     fg.author({"name": plain_name(head.author)})
     fg.generator("syndicate", version=__version__)
     if head.language:
@@ -100,7 +104,7 @@ def _generator(head: FeedHead, output: FeedOutput) -> FeedGenerator:
 
 
 def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
-    fg = _generator(head, output)
+    fg = _generator(head, output, page_first=True)
     if head.spec.description and head.spec.description != head.spec.title:
         fg.subtitle(head.spec.description)
     for hub in head.hubs:
@@ -114,7 +118,7 @@ def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
 
 
 def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
-    fg = _generator(head, output)
+    fg = _generator(head, output, page_first=False)
     fg.load_extension("dc", atom=False, rss=True)  # declares dc: for the items' dc:creator
     fg.description(head.spec.description or head.spec.title)
     if head.logo:

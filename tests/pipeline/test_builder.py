@@ -9,6 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from lxml import etree
 
 from syndicate.clock import FixedClock
 from tests.conftest import Blog, build
@@ -333,3 +334,16 @@ def test_workers_do_not_change_the_output(blog: Blog, clock: FixedClock, workers
     digest = {k: len(v) for k, v in snapshot(blog.output).items()}
     assert len(digest) == 3 * (1 + 4 + 1)
     assert len(entries(blog.output / "feed.xml")) == 20
+
+
+def test_the_atom_feeds_first_link_is_the_sites_page(blog: Blog, clock: FixedClock) -> None:
+    """Some JavaScript feed parsers take the first <link> as the site's address."""
+    blog.post("2024-05-01-first.html.md", POST, BODY)
+    build(blog.settings(), clock)
+    atom = "{http://www.w3.org/2005/Atom}"
+    for path in [blog.output / "feed.xml", *sorted((blog.output / "tag").glob("*.xml"))]:
+        feed = etree.fromstring(path.read_bytes())
+        links = [(link.get("rel"), link.get("href")) for link in feed.findall(f"{atom}link")]
+        assert [rel for rel, _ in links[:2]] == ["alternate", "self"], (path, links)
+    first = etree.fromstring((blog.output / "feed.xml").read_bytes()).find(f"{atom}link")
+    assert first is not None and first.get("href") == "https://blog.example.org/"
