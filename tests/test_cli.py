@@ -182,3 +182,30 @@ def test_preview_finds_a_post_named_from_the_current_directory(project: Path, bl
     shown = run(["preview", relative], project)
     assert shown.returncode == 0, shown.stderr
     assert "Hello" in shown.stdout
+
+
+def test_sources_import_an_opml_list_and_export_it_again(tmp_path: Path) -> None:
+    config = tmp_path / "syndicate.toml"
+    config.write_text('[site]\nurl = "https://planet.example.org/"\n')
+    reading = tmp_path / "friends.opml"
+    reading.write_bytes(
+        b'<?xml version="1.0"?><opml version="2.0"><head><title>Friends</title></head><body>'
+        b'<outline text="Ana" title="Ana Lima" xmlUrl="https://ana.example/feed"/>'
+        b'<outline text="Old" xmlUrl="gopher://old.example/feed"/></body></opml>'
+    )
+    shown = run(["-c", str(config), "sources", "import", str(reading)], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("# Remote sources from Friends (friends.opml)\n")
+    assert "# [gopher://old.example/feed] skipped: not an http(s) address" in shown.stdout
+    written = run(["-c", str(config), "sources", "import", "--write", str(reading)], tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert "1 of 1 sources added" in written.stderr
+    exported = run(["-c", str(config), "sources", "export"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert (
+        '<outline type="rss" text="Ana" title="Ana Lima" xmlUrl="https://ana.example/feed"/>'
+        in (exported.stdout)
+    )
+    out = tmp_path / "out.opml"
+    saved = run(["-c", str(config), "sources", "export", "-o", str(out)], tmp_path)
+    assert saved.returncode == 0 and out.read_text() == exported.stdout

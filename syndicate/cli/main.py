@@ -251,20 +251,51 @@ def sources() -> None:
 
 
 @sources.command("import")
-@click.argument("planet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("reading_list", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--write", is_flag=True, help="Append the sources to the config file.")
 @click.pass_obj
-def sources_import(obj: Context, planet: Path, write: bool) -> None:
-    """Read a Planet Venus configuration (planet.ini) into [[sources]] tables."""
-    from syndicate.watch.planet import append_sources, read_planet, sources_toml
+def sources_import(obj: Context, reading_list: Path, write: bool) -> None:
+    """Read a Planet Venus configuration (planet.ini) or an OPML reading list into [[sources]]
+    tables (the OPML lists a planet subscribes to are read too)."""
+    from syndicate.watch.opml import is_opml, read_opml
+    from syndicate.watch.planet import append_sources, import_planet, sources_toml
 
     with handled():
-        found = read_planet(planet)
-        if write:
-            added = append_sources(obj.config_path, found, planet)
-            say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
+        data = reading_list.read_bytes()
+        if is_opml(data):
+            imported = read_opml(data, str(reading_list))
         else:
-            click.echo(sources_toml(found, planet))
+            imported = import_planet(reading_list)
+        found = list(imported.sources)
+        if write:
+            for warning in imported.warnings:
+                click.echo(f"syndicate: warning: {warning}", err=True)
+            added = append_sources(obj.config_path, found, imported)
+            say(obj, f"{added} of {len(found)} sources added to {obj.config_path}")
+        else:  # the warnings are comments in the tables
+            click.echo(sources_toml(found, imported))
+
+
+@sources.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the OPML to this file instead of standard output.",
+)
+@click.pass_obj
+def sources_export(obj: Context, output: Path | None) -> None:
+    """Write the remote sources as an OPML 2.0 reading list."""
+    from syndicate.watch.opml import sources_opml
+
+    with handled():
+        settings = obj.settings()
+        document = sources_opml(settings.sources, f"{settings.site.title}: sources")
+        if output is None:
+            click.echo(document.decode("utf-8"), nl=False)
+        else:
+            output.write_bytes(document)
+            say(obj, f"{len(settings.sources)} sources written to {output}")
 
 
 def _ready(obj: Context, settings: Settings, base: str, *, as_json: bool) -> None:

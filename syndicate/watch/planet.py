@@ -15,17 +15,19 @@ import os
 import tempfile
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+import httpx
 
 from syndicate.config import SourceSettings
 from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
+from syndicate.watch.imported import Imported, make_source, unique_name, url_key
+from syndicate.watch.opml import MAX_BYTES as MAX_LIST_BYTES
+from syndicate.watch.opml import read_opml
 
 # Options that change what a planet shows: syndicate cannot honour them, so each is reported.
 _BEHAVIOUR = frozenset(
@@ -47,18 +49,9 @@ _BEHAVIOUR = frozenset(
 _MAPPED = frozenset({"name"})
 _QUIET = frozenset({"feed_timeout"})  # how long Planet waited: polling has its own timeouts
 _PLANET_SECTIONS = frozenset({"planet", "default"})
-_LIST_FORMATS = ("opml", "foaf", "csv", "config")  # Venus's reading lists
-
-
-@dataclass(frozen=True, slots=True)
-class PlanetImport:
-    """What a planet's configuration gives: its name, its feeds as sources, and what was not
-    imported (`warnings` about the planet, `notes` per source URL)."""
-
-    name: str | None
-    sources: tuple[SourceSettings, ...]
-    warnings: tuple[str, ...] = ()
-    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+_LIST_FORMATS = ("opml", "foaf", "csv", "config")  # Venus's reading lists (OPML is read)
+LIST_TIMEOUT = 30.0  # seconds to fetch a reading list
+Fetch = Callable[[str, Path], bytes]  # a reading list's address (or path), the planet's folder
 
 
 def read_planet(path: Path) -> list[SourceSettings]:
@@ -66,31 +59,42 @@ def read_planet(path: Path) -> list[SourceSettings]:
     return list(import_planet(path).sources)
 
 
-def import_planet(path: Path) -> PlanetImport:
-    """Read a planet.ini; raises ConfigError when it cannot be read or is not INI."""
+def import_planet(path: Path, fetch: Fetch | None = None) -> Imported:
+    """Read a planet.ini; raises ConfigError when it cannot be read or is not INI. The OPML
+    reading lists it subscribes to are read with `fetch` (an address, or a path beside the
+    planet file) and their feeds imported too."""
+    fetch = fetch or fetch_list
     parser = _parse(path)
     defaults = _options(parser, "DEFAULT")
     warnings = _planet_warnings(parser, defaults)
     sources: list[SourceSettings] = []
     notes: dict[str, tuple[str, ...]] = {}
     taken: set[str] = set()
+    lists: list[str] = []
     for section in _subscriptions(parser):
         options = {**defaults, **_options(parser, section)}
         listed = _reading_list(options)
+        if listed == "opml":  # read after the planet's own feeds, whose settings come first
+            lists.append(section.strip())
+            continue
         if listed:
             warnings.append(
                 f"[{section.strip()}] skipped: a reading list ({listed}); "
                 "add the feeds it lists to the planet file, or as [[sources]] by hand"
             )
             continue
-        source = _source(section.strip(), options, taken, warnings)
-        if source is None or any(_url_key(s.url) == _url_key(source.url) for s in sources):
+        name = options.get("name") or None
+        source = make_source(section.strip(), name, name, taken, warnings)
+        if source is None or any(url_key(s.url) == url_key(source.url) for s in sources):
             continue
         taken.add(slugify(source.name))
         sources.append(source)
         left = _left_behind(_options(parser, section))
         if left:
             notes[source.url] = left
+    for listed_at in lists:
+        for found in _listed(listed_at, path, fetch, warnings):
+            _add(found, sources, taken)
     template_only = _template_variables(parser)
     if template_only:
         warnings.append(
@@ -98,7 +102,42 @@ def import_planet(path: Path) -> PlanetImport:
             + ", ".join(template_only)
         )
     planet = _options(parser, "Planet").get("name") or None
-    return PlanetImport(planet, tuple(sources), tuple(warnings), notes)
+    return Imported(planet, tuple(sources), tuple(warnings), notes, origin=path.name)
+
+
+def _add(source: SourceSettings, sources: list[SourceSettings], taken: set[str]) -> None:
+    """`source` from a reading list, unless a feed of the planet has its address; renamed if
+    its name's slug is taken."""
+    if any(url_key(s.url) == url_key(source.url) for s in sources):
+        return
+    name = unique_name(source.name, urlsplit(source.url).hostname or "", taken)
+    taken.add(slugify(name))
+    sources.append(source.model_copy(update={"name": name}))
+
+
+def _listed(list_url: str, planet: Path, fetch: Fetch, warnings: list[str]) -> list[SourceSettings]:
+    """The feeds of one OPML reading list; none, with a warning, when it cannot be read."""
+    try:
+        found = read_opml(fetch(list_url, planet.parent), list_url)
+    except (ConfigError, OSError, httpx.HTTPError) as exc:
+        warnings.append(f"[{list_url}] skipped: cannot read the reading list: {exc}")
+        return []
+    warnings.extend(f"[{list_url}] {warning}" for warning in found.warnings)
+    return list(found.sources)
+
+
+def fetch_list(where: str, base: Path) -> bytes:
+    """A reading list's bytes: by HTTP(S) for an address, else the file (relative to `base`)."""
+    if urlsplit(where).scheme not in ("http", "https"):
+        return (base / where.removeprefix("file://")).read_bytes()
+    data = bytearray()
+    with httpx.stream("GET", where, timeout=LIST_TIMEOUT, follow_redirects=True) as answer:
+        answer.raise_for_status()
+        for chunk in answer.iter_bytes():
+            data += chunk
+            if len(data) > MAX_LIST_BYTES:
+                raise ConfigError(f"over {MAX_LIST_BYTES:,} bytes", file=where)
+    return bytes(data)
 
 
 def _subscriptions(parser: configparser.RawConfigParser) -> list[str]:
@@ -199,36 +238,6 @@ def _clean(value: str) -> str:
     return " ".join(visible.split())
 
 
-def _source(
-    url: str, options: Mapping[str, str], taken: set[str], warnings: list[str]
-) -> SourceSettings | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        warnings.append(f"[{url}] skipped: not an http(s) address")
-        return None
-    name = _unique(options.get("name") or parts.hostname, parts.hostname, taken)
-    try:
-        return SourceSettings(name=name, url=url, author=options.get("name") or None)
-    except ValidationError as exc:
-        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        warnings.append(f"[{url}] skipped: {reason}")
-        return None
-
-
-def _unique(name: str, host: str, taken: Iterable[str]) -> str:
-    """Sources are told apart by their names' slugs: a second feed of one author (or two
-    authors' feeds with one name) gets its host, then a number, added."""
-    names = set(taken)
-    if slugify(name) not in names:
-        return name
-    candidate = f"{name} ({host})"
-    number = 2
-    while slugify(candidate) in names:
-        candidate = f"{name} ({host}) {number}"
-        number += 1
-    return candidate
-
-
 def _left_behind(own: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(
         f"planet option not imported: {key} = {value}"
@@ -252,12 +261,12 @@ def _planet_warnings(
 
 
 def sources_toml(
-    sources: Iterable[SourceSettings], planet: str | os.PathLike[str] | None = None
+    sources: Iterable[SourceSettings], planet: str | os.PathLike[str] | Imported | None = None
 ) -> str:
     """`[[sources]]` tables for syndicate.toml, after a comment naming the planet.
 
-    `planet` is the planet.ini the sources came from (its name and what was not imported are
-    written as comments) or just a name for the comment.
+    `planet` is what the sources came from: an import (its name and what was not imported are
+    written as comments), the planet.ini to read again for them, or just a name.
     """
     imported = _about(planet)
     lines = [f"# Remote sources from {_heading(planet, imported)}"]
@@ -272,7 +281,9 @@ def sources_toml(
     return "\n".join(_one_line(line) for line in lines) + "\n"
 
 
-def _about(planet: str | os.PathLike[str] | None) -> PlanetImport | None:
+def _about(planet: str | os.PathLike[str] | Imported | None) -> Imported | None:
+    if isinstance(planet, Imported):
+        return planet
     if planet is None or isinstance(planet, str):
         return None
     try:
@@ -281,12 +292,12 @@ def _about(planet: str | os.PathLike[str] | None) -> PlanetImport | None:
         return None
 
 
-def _heading(planet: str | os.PathLike[str] | None, imported: PlanetImport | None) -> str:
+def _heading(planet: str | os.PathLike[str] | Imported | None, imported: Imported | None) -> str:
     if planet is None:
         return "a planet"
     if isinstance(planet, str):
         return planet
-    file = Path(planet).name
+    file = planet.origin if isinstance(planet, Imported) else Path(planet).name
     return f"{imported.name} ({file})" if imported is not None and imported.name else file
 
 
@@ -328,21 +339,21 @@ def _toml_string(value: str) -> str:
 def append_sources(
     config: Path,
     sources: Sequence[SourceSettings],
-    planet: str | os.PathLike[str] | None = None,
+    planet: str | os.PathLike[str] | Imported | None = None,
 ) -> int:
     """Append to the config file the sources it does not already have (same URL); returns how
     many were added. A name already used by another source gets its host added. The file is
     replaced whole (temporary file, rename) and only if something was added."""
     text = config.read_text(encoding="utf-8") if config.exists() else ""
     existing = _existing_sources(config, text)
-    have = {_url_key(str(s.get("url", ""))) for s in existing}
+    have = {url_key(str(s.get("url", ""))) for s in existing}
     taken = {slugify(str(s.get("name", ""))) for s in existing}
     new: list[SourceSettings] = []
     for source in sources:
-        if _url_key(source.url) in have:
+        if url_key(source.url) in have:
             continue
-        have.add(_url_key(source.url))
-        name = _unique(source.name, urlsplit(source.url).hostname or "", taken)
+        have.add(url_key(source.url))
+        name = unique_name(source.name, urlsplit(source.url).hostname or "", taken)
         taken.add(slugify(name))
         new.append(source.model_copy(update={"name": name}))
     if not new:
@@ -372,12 +383,6 @@ def _existing_sources(config: Path, text: str) -> list[Mapping[str, Any]]:
     if not isinstance(found, list):
         raise ConfigError("`sources` must be [[sources]] tables", file=str(config))
     return [s for s in found if isinstance(s, Mapping)]
-
-
-def _url_key(url: str) -> str:
-    """URLs that name the same feed: scheme and host are case-insensitive."""
-    parts = urlsplit(url.strip())
-    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
 def _replace(path: Path, text: str) -> None:

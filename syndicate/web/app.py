@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.clock import Clock, SystemClock
 from syndicate.config import Settings
+from syndicate.feeds.opml import MEDIA_TYPE as OPML_TYPE
 from syndicate.metrics import Metrics
 from syndicate.web.catalog import (
     FeedCatalog,
@@ -38,7 +39,12 @@ from syndicate.web.conditions import none_match
 from syndicate.web.feeds import FeedFiles
 from syndicate.web.health import SERVING_ONLY, Health, HealthFacts, judge
 from syndicate.web.limits import Limits, RequestLimits
-from syndicate.web.page import CONTENT_SECURITY_POLICY, render_index
+from syndicate.web.page import (
+    CONTENT_SECURITY_POLICY,
+    OPML_PATH,
+    render_index,
+    render_opml,
+)
 from syndicate.web.representations import DEFAULT_CACHE_BYTES, RepresentationCache, etag_of
 
 __all__ = [
@@ -81,6 +87,7 @@ def create_app(
     files = FeedFiles(settings, view, RepresentationCache(cache_bytes))
     routes = [
         Route("/", IndexPage(settings, view).serve, methods=["GET"]),
+        Route(f"/{OPML_PATH}", FeedsOpml(settings, view).serve, methods=["GET"]),
         Route("/healthz", _healthz(health, clock), methods=["GET"]),
         Route("/metrics", _metrics(metrics), methods=["GET"]),
         *admin,
@@ -96,6 +103,8 @@ def create_app(
 class IndexPage:
     """`/`, rendered once per feed list and answered with 304 while it is the same."""
 
+    media_type = "text/html; charset=utf-8"
+
     def __init__(self, settings: Settings, view: IndexView) -> None:
         self._settings = settings
         self._view = view
@@ -103,10 +112,13 @@ class IndexPage:
         self._page = b""
         self._etag = ""
 
+    def render(self, files: Sequence[FeedFile]) -> bytes:
+        return render_index(self._settings, files).encode()
+
     async def serve(self, request: Request) -> Response:
         snapshot = self._view.now()
         if snapshot is not self._for:
-            self._page = render_index(self._settings, snapshot.files).encode()
+            self._page = self.render(snapshot.files)
             self._etag = etag_of(self._page)
             self._for = snapshot
         headers = {
@@ -118,7 +130,16 @@ class IndexPage:
         }
         if none_match(request.headers.get("if-none-match"), [self._etag]):
             return Response(status_code=304, headers=headers)
-        return Response(self._page, media_type="text/html; charset=utf-8", headers=headers)
+        return Response(self._page, media_type=self.media_type, headers=headers)
+
+
+class FeedsOpml(IndexPage):
+    """`/feeds.opml`: every feed of the site as an OPML reading list, made like the index."""
+
+    media_type = f"{OPML_TYPE}; charset=utf-8"
+
+    def render(self, files: Sequence[FeedFile]) -> bytes:
+        return render_opml(self._settings, files)
 
 
 def _healthz(health: Health, clock: Clock) -> Endpoint:

@@ -15,9 +15,12 @@ from urllib.parse import quote, urlsplit
 
 from syndicate.config import Settings
 from syndicate.feedkinds import KINDS, FeedKind
+from syndicate.feeds.opml import MEDIA_TYPE as OPML_TYPE
+from syndicate.feeds.opml import Outline, opml_document
 from syndicate.model import FeedFormat
 from syndicate.web.catalog import FeedFile
 
+OPML_PATH = "feeds.opml"  # relative, like the feeds' links: served beside the index page
 FORMAT_NAMES = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
 _FORMAT_ORDER = list(FeedFormat)
 _SECTIONS = tuple((kind.kind, kind.label) for kind in KINDS)
@@ -72,7 +75,7 @@ def render_index(settings: Settings, files: Sequence[FeedFile]) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(site.title)}: feeds</title>
-{_discovery(groups.get(FeedKind.SITE, []))}<style>{STYLE}</style>
+{_discovery(groups.get(FeedKind.SITE, []))}{_opml_link(site.title)}<style>{STYLE}</style>
 </head>
 <body>
 <header>
@@ -82,10 +85,23 @@ def render_index(settings: Settings, files: Sequence[FeedFile]) -> str:
 <main>
 {body}
 </main>
-<footer>Copy a feed's link into your feed reader to subscribe.</footer>
+<footer>Copy a feed's link into your feed reader to subscribe, or give it
+<a href="{OPML_PATH}" type="{OPML_TYPE}">the list of every feed (OPML)</a>.</footer>
 </body>
 </html>
 """
+
+
+def render_opml(settings: Settings, files: Sequence[FeedFile]) -> bytes:
+    """/feeds.opml: every feed of the site (one format each: Atom, else RSS, else JSON Feed),
+    under its kind's label, in the index page's order."""
+    groups = _grouped(files)
+    outlines = [
+        Outline(_label(feed), feed[0].url, title=feed[0].title, section=heading)
+        for kind, heading in _SECTIONS
+        for feed in groups.get(kind, [])
+    ]
+    return opml_document(f"{settings.site.title}: feeds", outlines)
 
 
 Feed = list[FeedFile]  # the files of one feed, in format order
@@ -108,6 +124,11 @@ def _grouped(files: Iterable[FeedFile]) -> dict[FeedKind, list[Feed]]:
 def _label(feed: Feed) -> str:
     first = feed[0]
     return first.title if first.kind is FeedKind.SITE else (first.name or first.key)
+
+
+def _opml_link(title: str) -> str:
+    every = escape(f"{title}: every feed (OPML)")
+    return f'<link rel="alternate" type="{OPML_TYPE}" title="{every}" href="{OPML_PATH}">\n'
 
 
 def _discovery(site_feeds: list[Feed]) -> str:

@@ -36,6 +36,8 @@ def test_feed_sections_become_sources() -> None:
             "https://alice.example.net/other%20feed.xml",
             "Alice Example",
         ),
+        # From the OPML reading list beside the planet file (its copy of Alice's feed is not).
+        ("Carol", "https://carol.example.org/atom.xml", "Carol"),
     ]
     assert all(s.interval == 1800 and s.tags == () and not s.include for s in sources)
     assert len({source_prefix(s.name) for s in sources}) == len(sources)
@@ -46,9 +48,10 @@ def test_what_is_not_imported_is_said() -> None:
     assert imported.name == "Planet Example"
     assert imported.warnings == (
         "planet-wide filters = excerpt.py not imported: syndicate has none",
-        "[https://planet.example.org/members.opml] skipped: a reading list (opml); "
+        "[https://planet.example.org/people.foaf] skipped: a reading list (foaf); "
         "add the feeds it lists to the planet file, or as [[sources]] by hand",
         "[ftp://files.example.org/feed.xml] skipped: not an http(s) address",
+        "[members.opml] [gopher://old.example.org/feed] skipped: not an http(s) address",
         "template variables not imported (syndicate has no templates): face, twitter",
     )
     assert imported.notes == {
@@ -90,13 +93,14 @@ def test_append_adds_only_new_sources(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     found = read_planet(PLANET)
-    assert append_sources(config, found, PLANET) == 3
+    assert append_sources(config, found, PLANET) == 4
     settings = parse_settings(config.read_text("utf-8"), file="x", base_dir=tmp_path)
     assert [s.name for s in settings.sources] == [
         "Bob",
         "Alice Example",
         "nameless.example.org",
         "Alice Example (alice.example.net)",
+        "Carol",
     ]
     before = config.read_bytes()
     assert append_sources(config, found, PLANET) == 0
@@ -117,10 +121,10 @@ def test_append_keeps_names_apart(tmp_path: Path) -> None:
 def test_append_to_a_file_without_a_final_newline(tmp_path: Path) -> None:
     config = tmp_path / "syndicate.toml"
     config.write_text(CONFIG.rstrip("\n"), encoding="utf-8")
-    assert append_sources(config, read_planet(PLANET), "Planet Example") == 4
+    assert append_sources(config, read_planet(PLANET), "Planet Example") == 5
     text = config.read_text("utf-8")
     assert '"https://planet.example.org/"\n\n# Remote sources from Planet Example\n' in text
-    assert len(parse_settings(text, file="x", base_dir=tmp_path).sources) == 4
+    assert len(parse_settings(text, file="x", base_dir=tmp_path).sources) == 5
 
 
 @pytest.mark.parametrize(

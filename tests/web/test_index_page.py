@@ -81,6 +81,7 @@ def test_site_feeds_are_announced_in_the_head(page: str) -> None:
         ("application/atom+xml", "feed.xml", "Ana & Bo's <Blog> (Atom)"),
         ("application/rss+xml", "feed.rss", "Ana & Bo's <Blog> (RSS)"),
         ("application/feed+json", "feed.json", "Ana & Bo's <Blog> (JSON Feed)"),
+        ("text/x-opml", "feeds.opml", "Ana & Bo's <Blog>: every feed (OPML)"),
     ]
 
 
