@@ -95,6 +95,9 @@ class _FeedsBase(_Section):
     max_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     content: Literal["full", "summary"] = "full"
     hubs: tuple[str, ...] = ()
+    # RFC 5005 archives: every post reachable from each feed, in one archive document per
+    # "year" or "month" of posts older than the feed's own; "" for none.
+    archives: Literal["", "year", "month"] = ""
 
     def of(self, kind: FeedKind) -> FeedKindSettings:
         """The settings of one kind of feed."""

@@ -140,12 +140,32 @@ _MEDIA_TYPES = {
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """Where one document of an archived feed (RFC 5005) stands among the others: the links it
+    carries and whether it is an archive, or a subscription document that is complete."""
+
+    current: str = ""  # an archive's subscription document (URL)
+    current_path: str = ""  # ... and its path: the archive shares its feed id
+    prev_archive: str = ""  # the next older archive
+    next_archive: str = ""  # the next newer archive
+    archive: bool = False  # <fh:archive/>: this document is an archive
+    complete: bool = False  # <fh:complete/>: the subscription document holds every entry
+
+
+@dataclass(frozen=True, slots=True)
 class FeedOutput:
     """One file of a feed: its format, path under the output directory and public URL."""
 
     format: FeedFormat
     path: str
     url: str
+    history: History | None = None  # with archives on (feeds.archives)
+
+    def __repr__(self) -> str:
+        # What a document's signature is made of: without archives, as it always was, so
+        # turning archives off (or upgrading) makes no file stale.
+        base = f"FeedOutput(format={self.format!r}, path={self.path!r}, url={self.url!r}"
+        return base + (f", history={self.history!r})" if self.history else ")")
 
 
 @dataclass(frozen=True, slots=True)

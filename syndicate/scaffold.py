@@ -325,6 +325,9 @@ max_bytes = 1000000
 content = "full"
 # WebSub hubs announced in every feed, e.g. ["https://pubsubhubbub.appspot.com/"].
 hubs = []
+# RFC 5005 archives: every older post stays reachable from its feed, in one archive file per
+# "year" or "month" beside it (feed-archive-2024.xml); "" for none.
+archives = ""
 
 # One feed for the whole site, one per tag, category, term and author. Each kind can be
 # switched off, and can set its own title, limit, max_bytes and content. Paths are under

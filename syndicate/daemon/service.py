@@ -273,7 +273,8 @@ class Daemon:
         pinger = HubPinger(hubs, self._http, sleep=stopping.wait, metrics=self.metrics)
 
         def urls() -> dict[str, str]:
-            return {f.path: f.url for f in self.feeds()}
+            # Hubs are told of subscription documents only: archives are not subscribed to.
+            return {f.path: f.url for f in self.feeds() if not f.archive}
 
         return HubWorker(self.ledger, pinger, urls, stopping, clock=self.clock)
 

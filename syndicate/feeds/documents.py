@@ -25,9 +25,12 @@ from syndicate.feeds.plaintext import (
     rss_marked,
     rss_texts,
 )
-from syndicate.model import FeedFormat, FeedOutput, FeedSpec
+from syndicate.model import FeedFormat, FeedOutput, FeedSpec, History
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +113,13 @@ def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
     for hub in head.hubs:
         fg.link(href=hub, rel="hub")
     data = bytes(fg.atom_str(pretty=False))
-    if not (marked(head.spec.title) or marked(head.spec.description)):
+    history = output.history
+    if not (marked(head.spec.title) or marked(head.spec.description) or history):
         return data
     root = etree.fromstring(data)
     atom_texts(root)
+    if history:
+        _mark_history(root, f"{{{ATOM_NS}}}link", history)
     return _serialise(root)
 
 
@@ -124,11 +130,28 @@ def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
     if head.logo:
         fg.image(url=head.logo, title=head.spec.title, link=head.spec.page_url)
     data = bytes(fg.rss_str(pretty=False))
-    if not (rss_marked(head.spec.title) or rss_marked(head.spec.description)):
+    history = output.history
+    if not (rss_marked(head.spec.title) or rss_marked(head.spec.description) or history):
         return data
     root = etree.fromstring(data)
     rss_texts(root)
+    if history:
+        _mark_history(root[0], f"{{{ATOM_NS}}}link", history)
     return rss_bytes(_serialise(root))
+
+
+def _mark_history(parent: etree._Element, link: str, history: History) -> None:
+    """RFC 5005's links and markers, at the end of the feed's (or channel's) head."""
+    for rel, href in (
+        ("current", history.current),
+        ("prev-archive", history.prev_archive),
+        ("next-archive", history.next_archive),
+    ):
+        if href:
+            etree.SubElement(parent, link, rel=rel, href=href)
+    for marker, on in (("archive", history.archive), ("complete", history.complete)):
+        if on:
+            etree.SubElement(parent, f"{{{HISTORY_NS}}}{marker}", nsmap={"fh": HISTORY_NS})
 
 
 def _serialise(root: etree._Element) -> bytes:
@@ -155,6 +178,8 @@ def _json_document(head: FeedHead, output: FeedOutput) -> bytes:
         document["language"] = head.language
     if head.hubs:
         document["hubs"] = [{"type": "WebSub", "url": hub} for hub in head.hubs]
+    if output.history and output.history.prev_archive:
+        document["next_url"] = output.history.prev_archive  # JSON Feed's link to older items
     document["items"] = []
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

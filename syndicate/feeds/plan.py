@@ -18,6 +18,7 @@ from syndicate.config import FeedSettings, SiteSettings
 from syndicate.content.tags import bounded
 from syndicate.content.urls import absolute
 from syndicate.feedkinds import KINDS, FeedKind, placeholders
+from syndicate.feeds.archives import archived
 from syndicate.model import Entry, FeedFormat, FeedOutput, FeedSpec
 
 
@@ -51,7 +52,7 @@ def plan(
     feeds: list[PlannedFeed] = []
     if feeds_settings.of(FeedKind.SITE).enabled:
         spec = make_spec(FeedKind.SITE, "", site.title)
-        feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), site.title))
+        feeds += _documents(spec, entries, site.title, feeds_settings.archives, site.url)
     groups = _groups(entries, feeds_settings)
     for kind, key, name in keep:
         groups.setdefault((kind, key), ([], Counter({name: 1})))
@@ -62,8 +63,21 @@ def plan(
             continue
         name = _most_common(names)
         spec = make_spec(kind, key, name)
-        feeds.append(PlannedFeed(spec, tuple(members[: spec.limit]), name))
+        feeds += _documents(spec, members, name, feeds_settings.archives, site.url)
     return feeds
+
+
+def _documents(
+    spec: FeedSpec, members: Sequence[Entry], name: str, archives: str, site_url: str
+) -> list[PlannedFeed]:
+    """A feed's subscription document, and with `archives` its archive documents."""
+    if not archives:
+        return [PlannedFeed(spec, tuple(members[: spec.limit]), name)]
+    subscription, kept = archived(spec, members, archives, site_url)
+    return [
+        PlannedFeed(subscription, tuple(members[: spec.limit]), name),
+        *(PlannedFeed(archive, entries, name) for archive, entries in kept),
+    ]
 
 
 def _groups(

@@ -200,10 +200,12 @@ class FeedAssembler:
         ]
 
     def _head(self, feed: PlannedFeed, output: FeedOutput, known: FeedRecord | None) -> FeedHead:
+        history = output.history
+        if history and history.current_path:  # an archive has its subscription's feed id
+            known = self._known.get(history.current_path)
+        url = history.current if history and history.current else output.url
         feed_id = (
-            known.feed_id
-            if known
-            else mint(self._facts.id_template, url=output.url, day=self._now.date())
+            known.feed_id if known else mint(self._facts.id_template, url=url, day=self._now.date())
         )
         return FeedHead(
             spec=feed.spec,

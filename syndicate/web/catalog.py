@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from syndicate.config import Settings
+from syndicate.content.urls import absolute
 from syndicate.feedkinds import FeedKind
+from syndicate.feeds.archives import subscription_path
 from syndicate.feeds.plan import feed_spec
 from syndicate.model import FeedFormat, FeedSpec
 from syndicate.store.ledger import FeedRecord
@@ -30,6 +32,7 @@ class FeedFile:
     kind: FeedKind = FeedKind.SITE
     key: str = ""  # "" for the site feed, the tag slug, or the author key
     name: str = ""  # the tag or author as shown; the index page lists feeds by it
+    archive: bool = False  # an RFC 5005 archive: served, but not listed or announced to hubs
 
 
 class FeedIndex(Protocol):
@@ -80,8 +83,16 @@ def files_from_ledger(settings: Settings, records: Iterable[FeedRecord]) -> list
         except ValueError:
             continue
         spec = feed_spec(settings.feeds, settings.site, kind, record.key, record.name)
-        files += [f for f in files_of(spec, record.name) if f.path == record.path]
+        made = files_of(spec, record.name)
+        files += [f for f in made if f.path == record.path]
+        if settings.feeds.archives and (of := subscription_path(record.path)):
+            files += [_archive(f, record.path, settings.site.url) for f in made if f.path == of]
     return files
+
+
+def _archive(subscription: FeedFile, path: str, site_url: str) -> FeedFile:
+    """An archive of `subscription` (its path made by feeds/archives.py)."""
+    return replace(subscription, path=path, url=absolute(site_url, path), archive=True)
 
 
 class FeedCatalog(tuple[FeedFile, ...]):

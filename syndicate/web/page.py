@@ -111,7 +111,8 @@ def _grouped(files: Iterable[FeedFile]) -> dict[FeedKind, list[Feed]]:
     """Feeds by kind, each feed's files together, feeds sorted by name (case ignored)."""
     feeds: dict[tuple[FeedKind, str], Feed] = {}
     for file in files:
-        feeds.setdefault((file.kind, file.key), []).append(file)
+        if not file.archive:  # reached from its feed (prev-archive), not listed
+            feeds.setdefault((file.kind, file.key), []).append(file)
     groups: dict[FeedKind, list[Feed]] = {}
     for (kind, _), members in feeds.items():
         members.sort(key=lambda f: _FORMAT_ORDER.index(f.format))
