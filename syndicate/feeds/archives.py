@@ -4,7 +4,8 @@ The subscription document is the feed as it always was (its newest `limit` entri
 posts older than those are in archive documents, one per period (the year or the month of the
 post's date, UTC), each marked `fh:archive` and linked: the subscription document to the newest
 archive (`prev-archive`), each archive to the next older (`prev-archive`) and newer
-(`next-archive`) one and to the subscription document (`current`). JSON Feed has one link,
+(`next-archive`; the newest's is the subscription document) one and to the subscription
+document (`current`). JSON Feed has one link,
 `next_url`, to older items: the same chain. A feed whose posts all fit is marked `fh:complete`
 instead.
 
@@ -96,7 +97,11 @@ def _archive_output(
         current=subscription.url,
         current_path=subscription.path,
         prev_archive=absolute(site_url, paths[index - 1]) if index > 0 else "",
-        next_archive=absolute(site_url, paths[index + 1]) if index + 1 < len(paths) else "",
+        # The newest archive's next is the subscription document: every archive links both
+        # ways (validators take an archive with no links for a cut-off one).
+        next_archive=absolute(site_url, paths[index + 1])
+        if index + 1 < len(paths)
+        else subscription.url,
         archive=True,
     )
     return FeedOutput(subscription.format, path, absolute(site_url, path), history)

@@ -24,6 +24,7 @@ from syndicate.web.catalog import files_from_ledger
 from syndicate.web.page import render_index, render_opml
 from tests.conftest import NOW, Blog, build
 from tests.test_corpora import published_posts, settings_for
+from tests.w3c import validate
 
 HISTORY = "http://purl.org/syndication/history/1.0"
 
@@ -185,3 +186,20 @@ def test_both_corpora_are_recovered_whole_from_their_archives(
     for subscription in ("blog/feed.xml", "blog/feed.rss"):
         ids = read_archived(tmp_path / "archived/public", subscription, site)
         assert Counter(ids) == Counter(every), (name, subscription)
+
+
+def test_subscriptions_archives_and_complete_feeds_pass_the_w3c_validator(
+    blog: Blog, clock: FixedClock
+) -> None:
+    """0 errors and 0 warnings, as every other feed (skipped without a validator checkout)."""
+    _posts(blog, ["2023-11-02", "2024-01-05", "2024-02-01", "2024-02-03"])
+    _posts(blog, ["2022-05-05"], tags="Rare")
+    build(_archiving(blog, limit=1), clock)
+    site = "https://blog.example.org/"
+    documents = [
+        (path, site + path.relative_to(blog.output).as_posix())
+        for path in sorted(blog.output.rglob("*"))
+        if path.suffix in (".xml", ".rss")
+    ]
+    assert any("-archive-" in str(path) for path, _ in documents)
+    assert validate(documents) == {}
