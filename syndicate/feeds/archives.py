@@ -17,10 +17,11 @@ of the subscription document into the archive of its period, which is the newest
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 
 from syndicate.content.urls import absolute
 from syndicate.model import Entry, FeedOutput, FeedSpec, History
@@ -30,8 +31,13 @@ ARCHIVE_MAX_BYTES = 1_000_000_000  # an archive is never cut short: every post m
 
 def period_of(entry: Entry, period: str) -> str:
     """`2024` or `2024-05`: the archive an entry belongs to."""
-    date = entry.post.date.astimezone(UTC)
-    return f"{date:%Y}" if period == "year" else f"{date:%Y-%m}"
+    return _period(entry.post.date, period)
+
+
+@functools.lru_cache(maxsize=65536)  # every build asks again for every post of every feed
+def _period(moment: datetime, period: str) -> str:
+    date = moment.astimezone(UTC)
+    return f"{date.year:04d}" if period == "year" else f"{date.year:04d}-{date.month:02d}"
 
 
 def archive_path(path: str, name: str) -> str:
@@ -76,13 +82,16 @@ def archived(
         by_period[period_of(entry, period)].append(entry)
     names = sorted(by_period)  # oldest first
     paths = {o.format: [archive_path(o.path, name) for name in names] for o in spec.outputs}
+    urls = {fmt: [absolute(site_url, path) for path in made] for fmt, made in paths.items()}
     archives = []
     for index, name in enumerate(names):
-        outputs = tuple(_archive_output(o, paths[o.format], index, site_url) for o in spec.outputs)
+        outputs = tuple(
+            _archive_output(o, paths[o.format], urls[o.format], index) for o in spec.outputs
+        )
         entries = tuple(by_period[name])
         archive = replace(spec, outputs=outputs, limit=len(entries), max_bytes=ARCHIVE_MAX_BYTES)
         archives.append((archive, entries))
-    newest = {o.format: absolute(site_url, paths[o.format][-1]) for o in spec.outputs}
+    newest = {o.format: urls[o.format][-1] for o in spec.outputs}
     subscription = tuple(
         replace(o, history=History(prev_archive=newest[o.format])) for o in spec.outputs
     )
@@ -90,18 +99,15 @@ def archived(
 
 
 def _archive_output(
-    subscription: FeedOutput, paths: Sequence[str], index: int, site_url: str
+    subscription: FeedOutput, paths: Sequence[str], urls: Sequence[str], index: int
 ) -> FeedOutput:
-    path = paths[index]
     history = History(
         current=subscription.url,
         current_path=subscription.path,
-        prev_archive=absolute(site_url, paths[index - 1]) if index > 0 else "",
+        prev_archive=urls[index - 1] if index > 0 else "",
         # The newest archive's next is the subscription document: every archive links both
         # ways (validators take an archive with no links for a cut-off one).
-        next_archive=absolute(site_url, paths[index + 1])
-        if index + 1 < len(paths)
-        else subscription.url,
+        next_archive=urls[index + 1] if index + 1 < len(urls) else subscription.url,
         archive=True,
     )
-    return FeedOutput(subscription.format, path, absolute(site_url, path), history)
+    return FeedOutput(subscription.format, paths[index], urls[index], history)

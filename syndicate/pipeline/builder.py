@@ -150,7 +150,7 @@ class Builder:
             self._index = LedgerIndex(ledger.records())
         self._entries: dict[int, tuple[Record, Entry]] = {}  # reused while a record is unchanged
         self._specs: dict[tuple[FeedKind, str, str], FeedSpec] = {}
-        self._feed_versions: dict[tuple[FeedKind, str], tuple[tuple[Entry, ...], str]] = {}
+        self._feed_versions: dict[tuple[FeedKind, str, str], tuple[tuple[Entry, ...], str]] = {}
         self._by_entry: dict[str, Record] = {}
         self._feeds = ledger.feeds()
         self._state = ledger.state()
@@ -357,7 +357,8 @@ class Builder:
     def _versions(self, feed: planning.PlannedFeed) -> str:
         """What a feed's entries are made from besides the settings: per entry its id, the
         post's bytes and path, and its `updated`. Kept while the feed lists the same entries."""
-        cached = self._feed_versions.get((feed.spec.kind, feed.spec.key))
+        document = (feed.spec.kind, feed.spec.key, _first_path(feed.spec))  # archives apart
+        cached = self._feed_versions.get(document)
         if cached is not None and cached[0] == feed.entries:  # same Entry objects: unchanged
             return cached[1]
         lines = []
@@ -366,7 +367,7 @@ class Builder:
             source = f"{record.source_hash}|{record.source}" if record else ""
             lines.append(f"{entry.id}|{source}|{entry.updated.timestamp()}")
         text = "\n".join(lines)
-        self._feed_versions[(feed.spec.kind, feed.spec.key)] = (feed.entries, text)
+        self._feed_versions[document] = (feed.entries, text)
         return text
 
     def _references(self) -> dict[str, str]:
@@ -574,3 +575,8 @@ def _with_updated(record: Record, moment: datetime, result: SyncResult) -> Recor
     updated = replace(record, updated=moment)
     result.store(updated)
     return updated
+
+
+def _first_path(spec: FeedSpec) -> str:
+    """Which document of a feed a spec is (its subscription or one of its archives)."""
+    return spec.outputs[0].path if spec.outputs else ""
