@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the names below load on first use: `import syndicate.model` stays light
-    from syndicate.config import Settings, find_config, load_settings
+    from syndicate.config import Settings, load_settings
     from syndicate.errors import (
         AddressRefusedError,
         AmbiguousError,
@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the names below load on first use: `import syndicate.model`
         UsageError,
     )
     from syndicate.feedkinds import FeedKind
+    from syndicate.locations import find_config
     from syndicate.model import Author, FeedFormat, Post, Tag, Term
     from syndicate.publish.base import Context, Message, Publisher, Receipt, Span, TextRules
 
@@ -87,7 +88,7 @@ __all__ = [
 # but `__version__`, so loading them here eagerly would pull every layer into each one.
 _HOMES = {
     "Settings": "syndicate.config",
-    "find_config": "syndicate.config",
+    "find_config": "syndicate.locations",
     "load_settings": "syndicate.config",
     "Author": "syndicate.model",
     "FeedFormat": "syndicate.model",

@@ -30,10 +30,6 @@ from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
 
-CONFIG_ENV = "SYNDICATE_CONFIG"
-DEFAULT_CONFIG = Path("config") / "syndicate.toml"
-BLOG_CONFIG = Path(".syndicate") / "syndicate.toml"  # what `init` writes inside a Jekyll/Hugo blog
-
 FormatName = Literal["atom", "rss", "json"]
 
 
@@ -281,18 +277,6 @@ class Settings(_Section):
             if rest and not rest.startswith(":memory:"):
                 return prefix + str((self.base_dir / rest).resolve())
         return url
-
-
-def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
-    """`--config`, else $SYNDICATE_CONFIG, else ./config/syndicate.toml, else (in a Jekyll or
-    Hugo blog) ./.syndicate/syndicate.toml."""
-    if explicit:
-        return Path(explicit)
-    if environ.get(CONFIG_ENV):
-        return Path(environ[CONFIG_ENV])
-    if not DEFAULT_CONFIG.exists() and BLOG_CONFIG.exists():
-        return BLOG_CONFIG
-    return DEFAULT_CONFIG
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:

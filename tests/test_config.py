@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import find_config, load_settings, locate_key, parse_settings
+from syndicate.config import load_settings, locate_key, parse_settings
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import FeedKind
+from syndicate.locations import find_config
 
 MINIMAL = '[site]\nurl = "https://x.org"\n'
 

@@ -101,3 +101,17 @@ def test_a_low_layer_loads_without_the_layers_above() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "syndicate.publish" not in loaded.stdout and "syndicate.config" not in loaded.stdout
+
+
+def test_the_command_line_starts_without_the_settings_models() -> None:
+    """`syndicate --help` (and every command, until it runs) loads neither pydantic nor the
+    settings: they cost most of the start-up."""
+    import subprocess
+    import sys
+
+    heavy = "'pydantic' in m or m == 'syndicate.config'"
+    code = f"import sys, syndicate.cli; print(sorted(m for m in sys.modules if {heavy}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -13,16 +13,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from syndicate import __version__
 from syndicate.cli import admin, publish
 from syndicate.cli.session import Context, handled, say
-from syndicate.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, find_config
 from syndicate.errors import ConfigError
+from syndicate.locations import CONFIG_ENV, DEFAULT_CONFIG, find_config
 from syndicate.plural import counted
+
+if TYPE_CHECKING:  # the settings' models load only for commands that read them
+    from syndicate.config import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

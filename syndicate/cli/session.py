@@ -1,4 +1,7 @@
-"""What every command shares: the options' context, its messages and its error handling."""
+"""What every command shares: the options' context, its messages and its error handling.
+
+Nothing heavy is imported here or in the command modules at start: a command imports what it
+runs when it runs, so `syndicate --help` and commands that build nothing start at once."""
 
 from __future__ import annotations
 
@@ -8,12 +11,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from syndicate.config import Settings, find_config, load_settings
 from syndicate.errors import SyndicateError
-from syndicate.publish.credentials import learn
+from syndicate.locations import find_config
+
+if TYPE_CHECKING:  # the settings' models load only for commands that read them
+    from syndicate.config import Settings
 
 
 class Context:
@@ -28,6 +34,9 @@ class Context:
     def settings(self) -> Settings:
         """The config; the accounts' credential values are known to the log and the outbox's
         redaction from here on (never shown, whatever quotes them)."""
+        from syndicate.config import load_settings  # for start-up time: see the module's doc
+        from syndicate.publish.credentials import learn
+
         settings = load_settings(self.config_path)
         learn(settings.accounts, os.environ, settings.base_dir)
         return settings
