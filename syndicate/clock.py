@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -35,3 +36,14 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+def known_zone(name: str) -> str:
+    """`name` if it is an IANA time zone; ValueError saying so (for settings' validators)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris"
+        ) from exc
+    return name

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from syndicate.clock import known_zone
+
 
 class ContentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,12 +32,4 @@ class ContentSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
-            ) from exc
-        return value
+        return known_zone(value)
