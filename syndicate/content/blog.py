@@ -11,7 +11,6 @@ import yaml
 from syndicate.content import files
 from syndicate.content.authors import AuthorRegistry, load_registry
 from syndicate.content.layouts import Layout, read_config, registry_key, resolve
-from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.loader import PostLoader
 from syndicate.content.render import Renderer
 from syndicate.content.settings import ContentSettings
@@ -69,6 +68,8 @@ def open_blog(root: Path, content: ContentSettings, site_url: str) -> Blog:
     )
     liquid = None
     if layout.template_syntax == "liquid":
+        from syndicate.content.liquid import JekyllLiquid  # only for Liquid: see render.py
+
         liquid = JekyllLiquid(site_url, _jekyll_config(root), root)
     renderer = Renderer(
         site_url=site_url,

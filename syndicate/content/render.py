@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import html as html_lib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from syndicate.content import embeds, kramdown, references, templating
-from syndicate.content.liquid import JekyllLiquid
 from syndicate.content.markdown import MORE, mark_summary, to_html
 from syndicate.content.sanitize import Sanitizer
 from syndicate.content.summary import is_balanced, lead_paragraphs
@@ -24,6 +23,9 @@ _CUT = "\ue000"  # stands for the summary separator while the HTML is sanitised
 # Past this, a post's text is far over any feed's byte budget (each lists it in brief, see
 # feeds/budget.py): rendering all of it (a 50 MB post took 20 s and 1 GB) would buy nothing.
 MAX_BODY_CHARS = 4_000_000
+
+if TYPE_CHECKING:  # python-liquid loads only for blogs whose posts carry Liquid
+    from syndicate.content.liquid import JekyllLiquid
 
 
 class Renderer:
@@ -49,7 +51,7 @@ class Renderer:
         self._markers = tuple(summary_markers)
         self._site_url = site_url
         self._syntax = syntax
-        self._liquid = liquid or (JekyllLiquid(site_url) if syntax == "liquid" else None)
+        self._liquid = liquid or (_liquid(site_url) if syntax == "liquid" else None)
         self._front_matter = front_matter
         self._references: Callable[[], Mapping[str, str]] = dict
         self._known: Mapping[str, str] | None = None
@@ -187,3 +189,11 @@ def _fix_dom(raw: str, page_url: str) -> str:
     # wrapper would otherwise leave `class="x">` in the text.
     children = (lxml_html.tostring(child, encoding="unicode") for child in root)
     return html_lib.escape(root.text or "", quote=False) + "".join(children)
+
+
+def _liquid(site_url: str) -> JekyllLiquid:
+    """Jekyll's Liquid, imported only when a blog's posts carry it: python-liquid is a tenth of
+    a second of every other blog's start-up."""
+    from syndicate.content.liquid import JekyllLiquid
+
+    return JekyllLiquid(site_url)
