@@ -75,6 +75,12 @@ class AccountSettings(_Section):
     tag_hashtags: dict[str, str] = Field(default_factory=dict)  # tag -> hashtag; "" drops it
     max_hashtags: Annotated[int, Field(ge=0)] = 3  # tags turned into hashtags, at most
     visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
+    # The post's lead image, uploaded with the post where the network takes images.
+    images: bool = True
+    require_alt_text: bool = False  # refuse to post an image that has no alt text
+    # Added to the post's link (new posts and re-shares), e.g. "utm_source=mastodon&
+    # utm_medium=social"; {network} and {account} are replaced.
+    link_query: str = ""
     timing: TimingSettings = Field(default_factory=TimingSettings)
 
     @field_validator("network")

@@ -70,7 +70,15 @@ class PostOverrides:
     __reduce__ = reduce_by_fields
 
     skip: bool = False
-    text: str | None = None
+    text: str | None = None  # replaces every account's template
+    # A text per network or per account name (`syndicate: {mastodon: "..."}`), sorted by key:
+    # an account's own name wins over its network's, and both over `text`.
+    texts: tuple[tuple[str, str], ...] = ()
+
+    def text_for(self, account: str, network: str) -> str | None:
+        """The post's own text for `account` on `network`, if it gives one."""
+        own = dict(self.texts)
+        return own.get(account) or own.get(network) or self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,7 @@ class Post:
     declared_updated: datetime | None = None
     summary: str | None = None  # frontmatter summary/description, plain text
     image: str | None = None  # absolute URL of the post's lead image
+    image_alt: str | None = None  # its alt text, as the frontmatter or the Markdown gives it
     language: str | None = None
     overrides: PostOverrides = field(default_factory=PostOverrides)
     # False when the generator publishes posts dated ahead at once (Jekyll's `future: true`,

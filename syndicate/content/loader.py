@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from syndicate.content import files, frontmatter, urls
+from syndicate.content import files, frontmatter, lead_image, urls
 from syndicate.content.authors import AuthorRegistry
 from syndicate.content.dates import DateError, parse_date, plausible, split_dated_name
 from syndicate.content.layouts import Layout
@@ -35,6 +35,7 @@ MAX_TAGS = 50
 MAX_AUTHORS = 20
 _UPDATED_KEYS = ("updated", "lastmod", "last_modified_at", "modified", "last_modified")
 _SUMMARY_KEYS = ("summary", "description", "excerpt")
+_OVERRIDE_KEYS = {"skip", "text"}  # any other key of `syndicate:` is a network or account name
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -81,6 +82,10 @@ class PostLoader:
             meta = CaselessKeys(meta)
         warnings = list(decoded)  # _post adds its own (a date differing from the file name's)
         post = self._post(rel, meta, warnings)
+        if post.image is None:
+            found = lead_image.from_body(body, post.permalink, self._layout.image_base)
+            if found is not None:
+                post = replace(post, image=found.url, image_alt=found.alt)
         fmt = files.body_format(rel) or "markdown"
         return LoadedPost(
             post=post,
@@ -157,9 +162,9 @@ class PostLoader:
             declared_id=_declared_id(meta),
             declared_updated=self._updated(rel, meta, warnings),
             summary=_first_text(meta, _SUMMARY_KEYS),
-            image=self._image(meta, warnings),
+            **self._image(meta, warnings),
             language=_first_text(meta, ("lang", "language")),
-            overrides=_overrides(rel, meta.get("syndicate")),
+            overrides=_overrides(rel, meta.get("syndicate"), warnings),
         )
 
     def _visibility(self, rel: str, meta: Mapping[str, Any]) -> Visibility:
@@ -338,19 +343,9 @@ class PostLoader:
         )
         return self._permalink(rel, {k: v for k, v in meta.items() if k not in keys}, facts)
 
-    def _image(self, meta: Mapping[str, Any], warnings: list[str]) -> str | None:
-        value = meta.get("image") or meta.get("cover") or meta.get("featured_image")
-        if isinstance(value, Mapping):
-            value = value.get("path") or value.get("src") or value.get("url")
-        if isinstance(value, list) and value:
-            value = value[0]
-        if not isinstance(value, str) or not value.strip():
-            return None
-        image = urls.absolute(self._site_url, value.strip())
-        if urls.is_web(image):
-            return image
-        warnings.append(f"image: {image[:80]!r} is not an http(s) address; left out")
-        return None
+    def _image(self, meta: Mapping[str, Any], warnings: list[str]) -> dict[str, str | None]:
+        found = lead_image.from_frontmatter(meta, self._site_url, warnings)
+        return {"image": found.url, "image_alt": found.alt} if found else {}
 
 
 class CaselessKeys(dict[str, Any]):
@@ -408,7 +403,7 @@ def _first_text(meta: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def _overrides(rel: str, value: object) -> PostOverrides:
+def _overrides(rel: str, value: object, warnings: list[str]) -> PostOverrides:
     if value is None:
         return PostOverrides()
     if isinstance(value, bool):  # `syndicate: false` means "do not syndicate"
@@ -416,9 +411,14 @@ def _overrides(rel: str, value: object) -> PostOverrides:
     if not isinstance(value, Mapping):
         raise PostDataError(rel, "`syndicate:` must be a mapping such as {skip: true}")
     text = value.get("text")
+    texts = {str(k): v for k, v in value.items() if k not in _OVERRIDE_KEYS}
+    for key in sorted(k for k, v in texts.items() if not isinstance(v, str) or not v.strip()):
+        warnings.append(f"syndicate: {key}: is not a text to post there; ignored")
+        del texts[key]
     return PostOverrides(
         skip=_flag(rel, value, "skip", default=False),
         text=str(text) if text is not None else None,
+        texts=tuple(sorted(texts.items())),
     )
 
 

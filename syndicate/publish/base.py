@@ -49,7 +49,8 @@ class Message:
     url: str  # the post's permalink
     title: str
     description: str  # plain-text summary, for link cards
-    image: str | None = None  # absolute URL of the post's lead image, for link cards
+    image: str | None = None  # absolute URL of the post's lead image
+    image_alt: str | None = None  # its alt text; None when the post gives none
     language: str | None = None  # BCP 47, when the post says
     spans: tuple[Span, ...] = ()
     length: int = 0  # as the network counts it

@@ -6,29 +6,32 @@ always has the same `at://` URI. After a failure that may have created it, or a 
 refuses because the record exists (it answers 500), `getRecord` with that key tells.
 
 Each post carries facets for its links, hashtags and mentions (byte offsets: see
-bluesky_records) and a link card to the blog post, with the post's image as its thumbnail when
-the image can be fetched, is an image and fits the lexicon's size limit. The image's URL may
-come from a remote source's entry, so it is fetched through the guarded client of
-httpcalls.content_client: public addresses and the blog's own host only, within one timeout.
+bluesky_records) and one embed, as the lexicon allows one:
+- the post's image with its alt text (`app.bsky.embed.images`) when it has alt text: the
+  timeline shows it whole and screen readers read it; the link stays the text's link facet;
+- otherwise a link card to the blog post, with the image (if any) as its thumbnail: a card's
+  thumbnail is decoration, which an image without alt text can only be.
+Images are fetched and fitted to the lexicon's 1,000,000 bytes by publish/media.py (the URL
+may come from a remote source's entry: public addresses and the blog's own host only).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from syndicate import __version__
-from syndicate.errors import AddressRefusedError, AmbiguousError, PublishError
+from syndicate.errors import AmbiguousError, PublishError
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.bluesky_records import (
     POST,
     JsonObject,
     facets,
     handle_of,
+    image_embed,
     link_card,
     mentioned_handles,
     post_record,
@@ -36,12 +39,13 @@ from syndicate.publish.bluesky_records import (
 )
 from syndicate.publish.bluesky_xrpc import Login, Xrpc, error_name, json_object, status_error
 from syndicate.publish.handles import bluesky_handle
-from syndicate.publish.httpcalls import content_client
+from syndicate.publish.media import Image, ImageLimits, ImageSource
 from syndicate.publish.network import Network
-from syndicate.watch.transport import DEADLINE
 
 DEFAULT_SERVER = "https://bsky.social"
-THUMB_LIMIT = 1_000_000  # bytes: app.bsky.embed.external's thumb maxSize
+# app.bsky.embed.images and external's thumb: maxSize 1,000,000 bytes; alt has no set limit,
+# the app cuts it at 2,000 characters.
+IMAGE_LIMITS = ImageLimits(max_bytes=1_000_000, max_side=2000, alt_limit=2000)
 APP_URL = "https://bsky.app/profile/{handle}/post/{rkey}"
 NOT_FOUND = "RecordNotFound"
 
@@ -63,7 +67,7 @@ class BlueskyPublisher:
         self._client = client or httpx.Client(
             timeout=context.timeout, headers={"User-Agent": f"syndicate/{__version__}"}
         )
-        self._images = content_client(context)
+        self._images = ImageSource(context, "bluesky")
         account = context.account
         login = Login(
             server=(account.server or DEFAULT_SERVER).rstrip("/"),
@@ -103,11 +107,17 @@ class BlueskyPublisher:
             self._client.close()
 
     def _record(self, message: Message) -> JsonObject:
-        """The post record: mentions resolved to DIDs, the image uploaded as the card's thumb."""
+        """The post record: mentions resolved to DIDs, the image uploaded with its alt text,
+        else as the link card's thumbnail."""
         dids = {handle: did for handle in mentioned_handles(message.spans)
                 if (did := self._resolve(handle)) is not None}  # fmt: skip
         post_facets = facets(message.text, message.spans, dids)
-        embed = link_card(message, self._thumb(message.image))
+        image = self._images.image(message, IMAGE_LIMITS) if self._context.account.images else None
+        blob = self._upload(image) if image is not None else None
+        if image is not None and image.alt and blob is not None:
+            embed = image_embed(blob, image.alt, image.width, image.height)
+        else:
+            embed = link_card(message, blob)
         return post_record(message, self._context.clock.now(), post_facets, embed)
 
     def _existing(self, rkey: str) -> Receipt | None:
@@ -139,56 +149,17 @@ class BlueskyPublisher:
             return None
         raise status_error(nsid, response, self._context.clock, write=False)
 
-    def _thumb(self, url: str | None) -> Mapping[str, Any] | None:
-        """The uploaded blob of the post's image, or None when there is no usable image."""
-        image = self._download(url) if url else None
-        if image is None:
-            return None
-        data, media_type = image
+    def _upload(self, image: Image) -> Mapping[str, Any] | None:
+        """The uploaded blob of `image`."""
         uploaded = self._xrpc.procedure(
-            "com.atproto.repo.uploadBlob", content=data, content_type=media_type
+            "com.atproto.repo.uploadBlob", content=image.data, content_type=image.media_type
         )
         blob = uploaded.get("blob")
         return blob if isinstance(blob, dict) else None
 
-    def _download(self, url: str) -> tuple[bytes, str] | None:
-        """The image at `url` and its media type; None (logged) when it is not a usable image:
-        a card without a thumbnail beats no post. The whole download takes at most the
-        context's timeout, however slowly the server sends it."""
-        deadline = time.monotonic() + self._context.timeout
-        try:
-            with self._images.stream("GET", url, extensions={DEADLINE: deadline}) as response:
-                media_type = response.headers.get("content-type", "").split(";")[0].strip()
-                if response.status_code != 200 or not media_type.startswith("image/"):
-                    log.warning("bluesky: no thumbnail: %s answered %s %s",
-                                url, response.status_code, media_type)  # fmt: skip
-                    return None
-                data = _read_at_most(response, THUMB_LIMIT)
-        except (httpx.HTTPError, httpx.InvalidURL, AddressRefusedError) as exc:
-            log.warning("bluesky: no thumbnail: %s: %s", url, exc)
-            return None
-        if data is None:
-            log.warning("bluesky: no thumbnail: %s is larger than %d bytes", url, THUMB_LIMIT)
-            return None
-        return data, media_type
-
     def _receipt(self, uri: str, rkey: str) -> Receipt:
         handle = self._xrpc.session().handle
         return Receipt(remote_id=uri, url=APP_URL.format(handle=handle, rkey=rkey))
-
-
-def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes `limit` bytes (without reading the rest)."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 NETWORK = Network(

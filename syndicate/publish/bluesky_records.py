@@ -20,6 +20,7 @@ POST = "app.bsky.feed.post"
 LINK = "app.bsky.richtext.facet#link"
 TAG = "app.bsky.richtext.facet#tag"
 MENTION = "app.bsky.richtext.facet#mention"
+IMAGES = "app.bsky.embed.images"
 EXTERNAL = "app.bsky.embed.external"
 # The base32 alphabet of TIDs, sorted so that strings sort as the numbers they encode.
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -78,6 +79,12 @@ def link_card(message: Message, thumb: Mapping[str, Any] | None) -> JsonObject:
     if thumb is not None:
         external["thumb"] = dict(thumb)
     return {"$type": EXTERNAL, "external": external}
+
+
+def image_embed(blob: Mapping[str, Any], alt: str, width: int, height: int) -> JsonObject:
+    """The post's image as Bluesky shows it in the timeline, with its alt text."""
+    image = {"image": dict(blob), "alt": alt, "aspectRatio": {"width": width, "height": height}}
+    return {"$type": IMAGES, "images": [image]}
 
 
 def post_record(

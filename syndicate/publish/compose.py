@@ -53,7 +53,7 @@ class _Cut:
 def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules) -> Message:
     """The message `account` publishes for `post`, within `rules.limit` as the network counts.
     Raises RejectedError when even the bare URL does not fit."""
-    own_text = post.overrides.text
+    own_text = post.overrides.text_for(account.name, rules.network)
     chosen = own_text or account.template or describe(rules.network).template
     try:
         segments = parse_template(chosen)
@@ -97,6 +97,7 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
         title=post.title,
         description=_clean(summary),
         image=post.image,
+        image_alt=post.image_alt,
         language=post.language,
         spans=_with_inline_links(text, spans),
         length=counting.count(text, rules),

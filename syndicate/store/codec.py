@@ -32,6 +32,7 @@ def dump_post(post: Post) -> str:
         "declared_updated": post.declared_updated.isoformat() if post.declared_updated else None,
         "summary": post.summary,
         "image": post.image,
+        "image_alt": post.image_alt,
         "language": post.language,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
@@ -39,6 +40,8 @@ def dump_post(post: Post) -> str:
         data["waits_for_date"] = False
     if post.overrides != PostOverrides():
         data["overrides"] = {"skip": post.overrides.skip, "text": post.overrides.text}
+        if post.overrides.texts:
+            data["overrides"]["texts"] = [list(pair) for pair in post.overrides.texts]
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -62,9 +65,17 @@ def load_post(text: str) -> Post:
         waits_for_date=data.get("waits_for_date", True),
         summary=data.get("summary"),
         image=data.get("image"),
+        image_alt=data.get("image_alt"),
         language=data.get("language"),
-        overrides=PostOverrides(**overrides) if overrides else PostOverrides(),
+        overrides=_overrides(overrides),
     )
+
+
+def _overrides(data: dict[str, Any] | None) -> PostOverrides:
+    if not data:
+        return PostOverrides()
+    texts = tuple((str(k), str(v)) for k, v in data.get("texts", ()))
+    return PostOverrides(skip=data.get("skip", False), text=data.get("text"), texts=texts)
 
 
 @functools.cache

@@ -419,11 +419,11 @@ def test_an_image_is_fetched_only_from_public_addresses_and_the_blogs_own_host(
             bluesky = publisher(proxy, pds, clock, site=own.url)
             for n, (url, reason) in enumerate(refused):
                 caplog.clear()
-                with caplog.at_level(logging.WARNING, "syndicate.publish.bluesky"):
+                with caplog.at_level(logging.WARNING, "syndicate.publish.media"):
                     receipt = bluesky.send(message("Guarded", url), f"post-20-{n}:bsky")
                 external = read_record(pds, receipt)["embed"]["external"]
                 assert external["uri"] == LINK and "thumb" not in external
-                assert f"no thumbnail: {url}: refused to connect to {reason}" in caplog.text
+                assert f"bluesky: no image: {url}: refused to connect to {reason}" in caplog.text
             assert "com.atproto.repo.uploadBlob" not in proxy.calls
             # The blog's own host is fetched from, whatever its address.
             receipt = bluesky.send(message("Own", f"{own.url}/own.png"), "post-20-own:bsky")
