@@ -75,6 +75,11 @@ class AccountSettings(_Section):
     tag_hashtags: dict[str, str] = Field(default_factory=dict)  # tag -> hashtag; "" drops it
     max_hashtags: Annotated[int, Field(ge=0)] = 3  # tags turned into hashtags, at most
     visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
+    # When the text would be shortened, post a thread instead: the title and link first, then
+    # the summary continued in replies, at most `thread_parts` posts in all (X, Mastodon,
+    # Bluesky: networks whose descriptor says `replies`).
+    thread: bool = False
+    thread_parts: Annotated[int, Field(ge=2, le=25)] = 4
     # The post's lead image, uploaded with the post where the network takes images.
     images: bool = True
     require_alt_text: bool = False  # refuse to post an image that has no alt text

@@ -242,6 +242,21 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class SentPart:
+    """One posted part of a delivery's thread (part 1 is its head)."""
+
+    part: int
+    text: str
+    remote_id: str
+    remote_url: str | None
+    sent_at: datetime
+
+    @property
+    def receipt(self) -> Receipt:
+        return Receipt(self.remote_id, self.remote_url)
+
+
+@dataclass(frozen=True, slots=True)
 class AccountState:
     """What the outbox knows of an account beyond its settings."""
 

@@ -55,6 +55,13 @@ class Message:
     spans: tuple[Span, ...] = ()
     length: int = 0  # as the network counts it
     limit: int = 0  # the network's limit for this account
+    shortened: bool = False  # the template's whole text did not fit: something was cut
+    # In a thread (numbered from 1): the part this is, how many there are, and the posts it
+    # answers (the thread's first post, and the part before this one).
+    part: int = 1
+    parts: int = 1
+    thread_root: Receipt | None = None
+    reply_to: Receipt | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,27 @@ class BlueskyPublisher:
             embed = image_embed(blob, image.alt, image.width, image.height)
         else:
             embed = link_card(message, blob)
-        return post_record(message, self._context.clock.now(), post_facets, embed)
+        reply = self._reply(message)
+        return post_record(message, self._context.clock.now(), post_facets, embed, reply)
+
+    def _reply(self, message: Message) -> JsonObject | None:
+        """The thread's root and parent as strong references, for a thread's later part."""
+        if message.reply_to is None:
+            return None
+        root = message.thread_root or message.reply_to
+        return {"root": self._strong_ref(root.remote_id),
+                "parent": self._strong_ref(message.reply_to.remote_id)}  # fmt: skip
+
+    def _strong_ref(self, uri: str) -> JsonObject:
+        """`{uri, cid}` of one of the account's records, read back from the PDS."""
+        repo, collection, rkey = uri.removeprefix("at://").split("/", 2)
+        nsid = "com.atproto.repo.getRecord"
+        params = {"repo": repo, "collection": collection, "rkey": rkey}
+        response = self._xrpc.query(nsid, params)
+        if not response.is_success:
+            raise status_error(nsid, response, self._context.clock, write=False)
+        found = json_object(nsid, response)
+        return {"uri": str(found["uri"]), "cid": str(found["cid"])}
 
     def _existing(self, rkey: str) -> Receipt | None:
         """The record at `rkey` if it can be seen now; None when it cannot (yet)."""
@@ -168,4 +188,5 @@ NETWORK = Network(
     ("app_password",),
     TextRules("bluesky", 300, "graphemes", None, shortens_links=True, byte_limit=3000),
     handle=bluesky_handle,
+    replies=True,
 )

@@ -92,9 +92,13 @@ def post_record(
     created_at: datetime,
     post_facets: list[JsonObject],
     embed: JsonObject | None,
+    reply: JsonObject | None = None,
 ) -> JsonObject:
-    """The `app.bsky.feed.post` record for `message`."""
+    """The `app.bsky.feed.post` record for `message`; `reply` holds the strong references
+    (`{uri, cid}`) of the thread's `root` and `parent` for a thread's later part."""
     record: JsonObject = {"$type": POST, "text": message.text, "createdAt": timestamp(created_at)}
+    if reply is not None:
+        record["reply"] = reply
     if post_facets:
         record["facets"] = post_facets
     if message.language:

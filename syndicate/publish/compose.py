@@ -26,6 +26,7 @@ from syndicate.errors import RejectedError
 from syndicate.model import Author, Post
 from syndicate.publish import counting, hashtags, message_template
 from syndicate.publish.base import Message, Span, TextRules
+from syndicate.publish.links import tracked
 from syndicate.publish.message_template import Piece
 from syndicate.publish.network import describe
 
@@ -62,7 +63,8 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
     title_words = _clean(post.title).split()
     summary_words = _clean(summary).split()
     tags = hashtags.hashtags_for(post.tags, account)
-    fixed = _fixed_values(post, rules)
+    link = tracked(post.permalink, account)
+    fixed = _fixed_values(post, link, rules)
 
     def attempt(cut: _Cut) -> tuple[str, tuple[Span, ...]]:
         values = {
@@ -76,7 +78,8 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
     def fits(cut: _Cut) -> bool:
         return counting.fits(attempt(cut)[0], rules)
 
-    cut = _fit(_Cut(len(title_words), len(summary_words), len(tags)), fits)
+    whole = _Cut(len(title_words), len(summary_words), len(tags))
+    cut = _fit(whole, fits)
     if cut is not None:
         text, spans = attempt(cut)
     elif own_text:
@@ -93,15 +96,16 @@ def compose(post: Post, summary: str, account: AccountSettings, rules: TextRules
             )
     return Message(
         text=text,
-        url=post.permalink,
+        url=link,
         title=post.title,
         description=_clean(summary),
         image=post.image,
         image_alt=post.image_alt,
         language=post.language,
-        spans=_with_inline_links(text, spans),
+        spans=with_inline_links(text, spans),
         length=counting.count(text, rules),
         limit=rules.limit,
+        shortened=cut != whole,
     )
 
 
@@ -187,9 +191,9 @@ def _hashtag_pieces(tags: tuple[str, ...]) -> tuple[Piece, ...]:
     return _joined(pieces, " ")
 
 
-def _fixed_values(post: Post, rules: TextRules) -> dict[str, tuple[Piece, ...]]:
+def _fixed_values(post: Post, link: str, rules: TextRules) -> dict[str, tuple[Piece, ...]]:
     """The placeholders that are never shortened: the link and the authors."""
-    shown = shorten_link(post.permalink) if rules.shortens_links else post.permalink
+    shown = shorten_link(link) if rules.shortens_links else link
     mentions = [_mention(author, rules.network) for author in post.authors]
     names = [Piece(_clean(author.name)) for author in post.authors if _clean(author.name)]
     known = [mention for mention in mentions if mention is not None]
@@ -200,7 +204,7 @@ def _fixed_values(post: Post, rules: TextRules) -> dict[str, tuple[Piece, ...]]:
     ]
     mention_or_name = _joined(either, ", ")
     return {
-        "url": (Piece(shown, "link", post.permalink),),
+        "url": (Piece(shown, "link", link),),
         "author": _joined(names, ", "),
         "author_handle": _joined(known, " "),
         "author_mention": mention_or_name,
@@ -222,7 +226,7 @@ def _joined(pieces: list[Piece], separator: str) -> tuple[Piece, ...]:
     return tuple(joined)
 
 
-def _with_inline_links(text: str, spans: tuple[Span, ...]) -> tuple[Span, ...]:
+def with_inline_links(text: str, spans: tuple[Span, ...]) -> tuple[Span, ...]:
     """The composed spans plus links for URLs written in the title or summary."""
     taken = [(span.start, span.end) for span in spans]
     inline = [

@@ -16,7 +16,7 @@ import os
 import random
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from syndicate.accounts import AccountSettings
@@ -35,7 +35,7 @@ from syndicate.logs import fields
 from syndicate.model import QUEUED, Delivery, DeliveryStatus
 from syndicate.publish.base import Message, Publisher, Receipt
 from syndicate.publish.intake import intake
-from syndicate.publish.messages import message_for
+from syndicate.publish.messages import messages_for
 from syndicate.publish.pool import PublisherPool
 from syndicate.publish.timing import plan
 from syndicate.store.cache import RenderCache
@@ -60,6 +60,12 @@ class Outcome:
 def delivery_key(delivery: Delivery) -> str:
     """Stable for the delivery: the idempotency key every network mechanism is keyed by."""
     return hashlib.sha256(f"{delivery.account}\n{delivery.entry_id}".encode()).hexdigest()[:32]
+
+
+def part_key(delivery: Delivery, part: int) -> str:
+    """A thread part's idempotency key: the delivery's for its head, one of its own after."""
+    key = delivery_key(delivery)
+    return key if part == 1 else f"{key}-{part}"
 
 
 def worker_id() -> str:
@@ -202,9 +208,12 @@ class Dispatcher:
             return Outcome(claimed, "skipped", "post withdrawn")
         try:
             publisher = self.pool.get(account)
-            message = message_for(
+            messages = messages_for(
                 claimed.post_pk, record.post, account, publisher.rules(), self.cache
             )
+            message = messages[0]
+            if len(messages) > 1:
+                return self._send_thread(publisher, claimed, messages, uncertain=uncertain)
             if uncertain and (found := publisher.find(message, delivery_key(claimed))):
                 return self._sent(claimed, found, "found after an interrupted send")
             composed = self.outbox.compose(claimed, message.text)
@@ -213,6 +222,55 @@ class Dispatcher:
             return self._send(publisher, composed, message)
         except PublishError as error:
             return self._failed(claimed, error)
+
+    def _send_thread(
+        self,
+        publisher: Publisher,
+        claimed: Delivery,
+        messages: tuple[Message, ...],
+        *,
+        uncertain: bool,
+    ) -> Outcome:
+        """Post a thread's parts in order, each recorded as it goes: a resumed delivery starts
+        after the last recorded part, asking the network first (`find`) whether the next one
+        was posted before the interruption. Each part has its own idempotency key."""
+        done = {part.part: part.receipt for part in self.outbox.parts(claimed.id)}
+        composed = self.outbox.compose(claimed, messages[0].text)
+        if composed is None:
+            return Outcome(claimed, "lost", "taken by another worker")
+        for part in messages:
+            if part.part in done:
+                continue
+            message = replace(part, thread_root=done.get(1), reply_to=done.get(part.part - 1))
+            receipt = self._post_part(publisher, composed, message, look_first=uncertain)
+            uncertain = False  # only the first part not recorded can have gone unrecorded
+            if not self.outbox.part_sent(composed, part.part, part.text, receipt,
+                                         self.clock.now()):  # fmt: skip
+                return Outcome(claimed, "lost", "lease lost while sending a thread")
+            done[part.part] = receipt
+        return self._sent(composed, done[1], f"a thread of {len(messages)} parts")
+
+    def _post_part(
+        self, publisher: Publisher, claimed: Delivery, message: Message, *, look_first: bool
+    ) -> Receipt:
+        """One part of a thread posted (or found, when it may have been); a PublishError
+        otherwise, and an unexpected one is taken as ambiguous."""
+        key = part_key(claimed, message.part)
+        found = publisher.find(message, key) if look_first else None
+        if found is not None:
+            return found
+        try:
+            return publisher.send(message, key)
+        except DuplicateError:
+            again = publisher.find(message, key)
+            if again is None:
+                raise
+            return again
+        except PublishError:
+            raise
+        except Exception as error:
+            log.exception("publisher failed", extra=fields(account=claimed.account))
+            raise AmbiguousError(f"unexpected error: {error!r}") from error
 
     def _send(self, publisher: Publisher, claimed: Delivery, message: Message) -> Outcome:
         try:

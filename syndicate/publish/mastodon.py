@@ -99,6 +99,8 @@ class MastodonPublisher:
         fields = {"status": message.text, "visibility": self._account.visibility}
         if message.language:
             fields["language"] = message.language  # Mastodon falls back from en-GB to en itself
+        if message.reply_to is not None:  # a thread's next part
+            fields["in_reply_to_id"] = message.reply_to.remote_id
         headers = {"Idempotency-Key": idempotency_key(key)}
         response = self._call("POST", "api/v1/statuses", json=fields, headers=headers)
         status = json_object(response)
@@ -233,14 +235,18 @@ def _receipt(status: Mapping[str, Any]) -> Receipt:
 
 
 def carries(status: Mapping[str, Any], message: Message) -> bool:
-    """Whether `status` is `message` as Mastodon rendered it: its HTML links to the post, and
-    its visible text is the message's text."""
+    """Whether `status` is `message` as Mastodon rendered it: its HTML links to the post (a
+    thread's later part answers the part before instead), and its visible text is the
+    message's text."""
     content = status.get("content")
     if not isinstance(content, str):
         return False
     page = _Content()
     page.feed(content)
     page.close()
+    if message.reply_to is not None:
+        answers = status.get("in_reply_to_id") == message.reply_to.remote_id
+        return answers and _comparable_text(page.text()) == _comparable_text(message.text)
     target = _comparable_url(message.url)
     if not any(_comparable_url(href) == target for href in page.hrefs):
         return False
@@ -289,5 +295,11 @@ def _needs_server(account: AccountSettings) -> list[str]:
 
 
 NETWORK = Network(
-    "mastodon", make, ("token",), DEFAULTS, handle=mastodon_handle, check=_needs_server
+    "mastodon",
+    make,
+    ("token",),
+    DEFAULTS,
+    handle=mastodon_handle,
+    check=_needs_server,
+    replies=True,
 )

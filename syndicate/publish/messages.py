@@ -6,6 +6,7 @@ from syndicate.accounts import AccountSettings
 from syndicate.model import Post
 from syndicate.publish.base import Message, TextRules
 from syndicate.publish.compose import compose
+from syndicate.publish.thread_parts import compose_thread
 from syndicate.store.cache import RenderCache
 
 
@@ -26,3 +27,14 @@ def message_for(
     cache: RenderCache | None,
 ) -> Message:
     return compose(post, summary_of(post_pk, post, cache), account, rules)
+
+
+def messages_for(
+    post_pk: int,
+    post: Post,
+    account: AccountSettings,
+    rules: TextRules,
+    cache: RenderCache | None,
+) -> tuple[Message, ...]:
+    """The message, or the thread's parts in order (an account with `thread = true`)."""
+    return compose_thread(post, summary_of(post_pk, post, cache), account, rules)

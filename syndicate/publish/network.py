@@ -43,12 +43,19 @@ class Network:
     # each problem for people, naming the account; checked as the settings load.
     check: Callable[[AccountSettings], list[str]] = _no_problem
     url_credentials: frozenset[str] = field(default_factory=frozenset)  # checked as URLs
+    # Whether a post can answer the account's own post (Message.reply_to): what threads need.
+    replies: bool = False
 
     def problems(self, account: object) -> list[str]:
         """What is missing from `account` (an AccountSettings) for this network."""
         if not isinstance(account, AccountSettings):
             raise TypeError(f"not an account: {account!r}")
-        return self.check(account)
+        problems = self.check(account)
+        if account.thread and not self.replies:
+            problems.append(
+                f"account {account.name!r}: {self.name} cannot post threads (thread = true)"
+            )
+        return problems
 
 
 def describe(network: str) -> Network:

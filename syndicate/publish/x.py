@@ -77,14 +77,19 @@ class XPublisher:
 
     def send(self, message: Message, key: str) -> Receipt:
         # `key` has nowhere to go: X's duplicate-content check is what stops a second post.
-        response = self._call(lambda: self._client.create_tweet(text=message.text))
+        answering = message.reply_to.remote_id if message.reply_to else None  # a thread's part
+        response = self._call(
+            lambda: self._client.create_tweet(text=message.text, in_reply_to_tweet_id=answering)
+        )
         return self._receipt(str(response.data["id"]))
 
     def find(self, message: Message, key: str) -> Receipt | None:
         user_id = self._user_id()
+        # A thread's later parts are replies (to the account's own posts).
+        exclude = ["retweets"] if message.reply_to else ["retweets", "replies"]
         response = self._call(
             lambda: self._client.get_users_tweets(
-                user_id, max_results=RECENT, exclude=["retweets", "replies"], user_auth=True
+                user_id, max_results=RECENT, exclude=exclude, user_auth=True
             )
         )
         wanted = comparable(message_text_with_links(message))
@@ -232,4 +237,6 @@ def _epoch(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-NETWORK = Network("x", make, CREDENTIALS, TextRules("x", 280, "x", 23), handle=x_handle)
+NETWORK = Network(
+    "x", make, CREDENTIALS, TextRules("x", 280, "x", 23), handle=x_handle, replies=True
+)

@@ -17,13 +17,14 @@ from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
-from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus, Receipt
+from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus, Receipt, SentPart
 from syndicate.redaction import redact
 from syndicate.store import schema
 from syndicate.store.ledger import upsert
 
 _D = schema.deliveries.c
 _A = schema.account_states.c
+_P = schema.delivery_parts.c
 _CURSOR = "outbox_cursor"  # the last event sequence number the outbox has taken in
 
 
@@ -159,6 +160,30 @@ class Outbox:
         if self._cas(claimed, text=text):
             return self.get(claimed.id)
         return None
+
+    def parts(self, delivery_id: int) -> list[SentPart]:
+        """The thread parts a delivery has posted, in order."""
+        query = select(schema.delivery_parts).where(_P.delivery_id == delivery_id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(_P.part)).mappings().all()
+        return [
+            SentPart(row["part"], row["text"], row["remote_id"], row["remote_url"],
+                     _required_time(row["sent_at"]))
+            for row in rows
+        ]  # fmt: skip
+
+    def part_sent(
+        self, claimed: Delivery, part: int, text: str, receipt: Receipt, now: datetime
+    ) -> bool:
+        """Record one posted part of a thread, if `claimed` still holds its lease (in the same
+        transaction: a worker whose lease ran out cannot record a part)."""
+        row = {"delivery_id": claimed.id, "part": part, "text": text, "sent_at": _stamp(now),
+               "remote_id": receipt.remote_id, "remote_url": receipt.url}  # fmt: skip
+        with self._write() as conn:
+            if conn.execute(self._cas_statement(claimed, {"updated": _stamp(now)})).rowcount != 1:
+                return False
+            _insert_ignoring_duplicates(conn, schema.delivery_parts, [row])
+        return True
 
     def sent(self, claimed: Delivery, receipt: Receipt, now: datetime) -> bool:
         return self._cas(
@@ -296,7 +321,11 @@ class Outbox:
 
     def _cas(self, seen: Delivery, **values: Any) -> bool:
         """Update `seen`'s row only if its status and lease are still what `seen` says."""
-        statement = (
+        with self._write() as conn:
+            return bool(conn.execute(self._cas_statement(seen, values)).rowcount == 1)
+
+    def _cas_statement(self, seen: Delivery, values: dict[str, Any]) -> Any:
+        return (
             update(schema.deliveries)
             .where(
                 _D.id == seen.id,
@@ -310,8 +339,6 @@ class Outbox:
             )
             .values(**_redacted(values))
         )
-        with self._write() as conn:
-            return bool(conn.execute(statement).rowcount == 1)
 
     def _move(self, delivery_id: int, sources: Sequence[DeliveryStatus], **values: Any) -> bool:
         statement = (

@@ -112,6 +112,18 @@ deliveries = Table(
     UniqueConstraint("post_pk", "account", name="one_delivery_per_post_and_account"),
 )
 
+delivery_parts = Table(
+    "delivery_parts",
+    metadata,
+    # A thread's parts as each was posted: a resumed delivery continues after the last one.
+    Column("delivery_id", Integer, primary_key=True, autoincrement=False),
+    Column("part", Integer, primary_key=True, autoincrement=False),  # 1 is the thread's head
+    Column("text", Text, nullable=False),
+    Column("remote_id", String, nullable=False),
+    Column("remote_url", String, nullable=True),
+    Column("sent_at", String, nullable=False),
+)
+
 account_states = Table(
     "account_states",
     metadata,

@@ -73,9 +73,10 @@ class Fault:
     `x-rate-limit-reset: reset`, plus `daily_reset` as the exhausted 24-hour user limit. `drop`:
     close the connection without answering. `hold`: the request takes effect, and its answer
     waits for `release()`. With `apply`, a `status`, `rate_limit` or `drop` fault lets the request
-    take effect first (the post exists), as when X fails after doing the work."""
+    take effect first (the post exists), as when X fails after doing the work. `none`: answer
+    as usual (queued before another fault, it lets that one land on a later request)."""
 
-    kind: Literal["status", "rate_limit", "drop", "hold"]
+    kind: Literal["status", "rate_limit", "drop", "hold", "none"]
     code: int = 503
     body: Mapping[str, Any] | None = None
     reset: int = 0
@@ -96,6 +97,7 @@ class Tweet:
     id: str
     text: str  # as X shows it: t.co links, HTML entities
     posted: str  # as it was sent
+    in_reply_to: str | None = None  # the tweet it answers (a thread's later part)
 
 
 @dataclass(slots=True)
@@ -239,14 +241,21 @@ class XApiPeer:
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text.strip():
             return 400, _invalid("text", "The `text` field is required and may not be empty.")
+        reply = payload.get("reply") if isinstance(payload, dict) else None
+        answering = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
         with self._lock:
+            if answering is not None and all(t.id != answering for t in self._state.tweets):
+                return 400, _invalid(
+                    "reply.in_reply_to_tweet_id",
+                    "The Tweet you are replying to does not exist or has been deleted.",
+                )
             if any(tweet.posted == text for tweet in self._state.tweets):
                 return 403, _problem(
                     403,
                     "Forbidden",
                     "You are not allowed to create a Tweet with duplicate content.",
                 )
-            tweet = self._add(text)
+            tweet = self._add(text, answering)
         return 201, {"data": _tweet_json(tweet)}
 
     def me(self) -> dict[str, Any]:
@@ -258,14 +267,16 @@ class XApiPeer:
             return 400, _invalid("max_results", "max_results must be between 5 and 100.")
         with self._lock:
             own = user_id == self.user_id
-            tweets = list(reversed(self._state.tweets))[:count] if own else []
+            excluded = ",".join(query.get("exclude", [""])).split(",")
+            shown = [t for t in self._state.tweets if not (t.in_reply_to and "replies" in excluded)]
+            tweets = list(reversed(shown))[:count] if own else []
         if not tweets:
             return 200, {"meta": {"result_count": 0}}
         meta = {"result_count": len(tweets), "newest_id": tweets[0].id, "oldest_id": tweets[-1].id}
         return 200, {"data": [_tweet_json(t) for t in tweets], "meta": meta}
 
-    def _add(self, text: str) -> Tweet:
-        tweet = Tweet(str(FIRST_ID + len(self._state.tweets)), _as_shown(text), text)
+    def _add(self, text: str, in_reply_to: str | None = None) -> Tweet:
+        tweet = Tweet(str(FIRST_ID + len(self._state.tweets)), _as_shown(text), text, in_reply_to)
         self._state.tweets.append(tweet)
         return tweet
 
@@ -303,6 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(401, _problem(401, "Unauthorized", "Unauthorized"))
             return
         fault = peer.take_fault(self.command, urlsplit(self.path).path)
+        if fault is not None and fault.kind == "none":
+            fault = None
         if fault is not None and fault.kind != "hold":
             self._fail(fault, body)
             return
