@@ -117,6 +117,7 @@ def check(
     now = clock.now()
     public = [lp for lp in loaded if lp.post.is_public(now)]
     report.public = len(public)
+    _check_social(settings, public, report)
     rendered = _check_rendering(settings, work, public, report)
     _check_links(settings, blog.root, layout, loaded, rendered, report)
     return report
@@ -290,6 +291,32 @@ def _check_posts(
                 f"tags {sorted(names)} share the slug {slug!r} and so one feed; "
                 "add content.tag_aliases if they are different tags",
             )
+
+
+def _check_social(settings: Settings, public: list[LoadedPost], report: CheckReport) -> None:
+    """What the accounts will make of each post: an image without alt text, and a
+    `syndicate:` text for a network or account the config does not have."""
+    accounts = [a for a in settings.accounts if a.enabled]
+    with_images = [a.name for a in accounts if a.images]
+    names = {a.name for a in accounts} | {a.network for a in accounts}
+    for lp in public:
+        post = lp.post
+        if post.image and not post.image_alt and with_images:
+            refusing = [a.name for a in accounts if a.images and a.require_alt_text]
+            then = f"; {', '.join(refusing)} will refuse the post" if refusing else ""
+            report.add(
+                Severity.WARNING,
+                post.source,
+                f"image {post.image} has no alt text (add image_alt:, or alt text to the "
+                f"Markdown image){then}",
+            )
+        for key, _text in post.overrides.texts:
+            if key not in names:
+                report.add(
+                    Severity.WARNING,
+                    post.source,
+                    f"syndicate: {key}: names no enabled account or network; its text is unused",
+                )
 
 
 def _check_rendering(

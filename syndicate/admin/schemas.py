@@ -163,15 +163,25 @@ class PostDetail(_Out):
     feeds: list[FeedRef]
 
 
+class ThreadPart(_Out):
+    text: str
+    length: int
+
+
 class PreviewItem(_Out):
     account: str
     network: str
-    text: str | None = Field(description="null when the account does not take the post")
+    text: str | None = Field(
+        description="null when the account does not take the post; a thread's first part"
+    )
     length: int
     limit: int
     when: datetime | None
     status: str
     note: str
+    thread: list[ThreadPart] = Field(description="a thread's later parts, in order")
+    image: str | None = Field(description="the image posted with it, if any")
+    image_alt: str | None
 
 
 class Preview(_Out):

@@ -63,6 +63,13 @@ def preview(obj: Context, post: str | None, as_json: bool) -> None:
             continue
         click.echo("  " + item.text.replace("\n", "\n  "))
         click.echo(f"  {_length(item.length, item.limit)}; {_when(item.status, item.when)}")
+        for number, part in enumerate(item.thread, 2):
+            click.echo(f"  -- part {number} of {len(item.thread) + 1}, answering the one before:")
+            click.echo("  " + part.text.replace("\n", "\n  "))
+            click.echo(f"  {_length(part.length, item.limit)}")
+        if item.image:
+            alt = f"alt text: {item.image_alt}" if item.image_alt else "no alt text"
+            click.echo(f"  image: {item.image} ({alt})")
         if item.note:
             click.echo(f"  note: {item.note}")
 
@@ -87,7 +94,7 @@ def _when(status: str, when: datetime | None) -> str:
 @click.pass_obj
 def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
     """One pass of the outbox: take new posts in, send what is due."""
-    from syndicate.publish.messages import message_for
+    from syndicate.publish.messages import messages_for
     from syndicate.publish.opening import open_publishing
     from syndicate.publish.preview import account_rules
 
@@ -102,9 +109,10 @@ def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
                 account = dispatcher.accounts[delivery.account]
                 record = dispatcher.ledger.records_of([delivery.post_pk])[delivery.post_pk]
                 rules, _ = account_rules(dispatcher, account.name)
-                message = message_for(record.pk, record.post, account, rules, dispatcher.cache)
+                messages = messages_for(record.pk, record.post, account, rules, dispatcher.cache)
                 report.append({"id": delivery.id, "account": delivery.account,
-                               "result": "would send", "text": message.text})  # fmt: skip
+                               "result": "would send", "text": messages[0].text,
+                               "thread": [m.text for m in messages[1:]]})  # fmt: skip
             else:
                 outcome = dispatcher.attempt(delivery)
                 report.append({"id": delivery.id, "account": delivery.account,
@@ -115,8 +123,8 @@ def publish(obj: Context, dry_run: bool, as_json: bool) -> None:
     else:
         for row in report:
             click.echo(f"#{row['id']} {row['account']}: {row['result']} {row.get('detail', '')}")
-            if "text" in row:
-                click.echo("  " + str(row["text"]).replace("\n", "\n  "))
+            for text in [row["text"], *row["thread"]] if "text" in row else []:  # type: ignore[misc]
+                click.echo("  " + str(text).replace("\n", "\n  "))
         nothing = "nothing was due" if not report else f"{len(report)} deliveries"
         after = f"; next due {upcoming.isoformat(timespec='minutes')}" if upcoming else ""
         say(obj, f"{nothing}{' (dry run)' if dry else ''}{after}")

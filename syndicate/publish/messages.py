@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syndicate.accounts import AccountSettings
+from syndicate.errors import RejectedError
 from syndicate.model import Post
 from syndicate.publish.base import Message, TextRules
 from syndicate.publish.compose import compose
@@ -36,5 +37,11 @@ def messages_for(
     rules: TextRules,
     cache: RenderCache | None,
 ) -> tuple[Message, ...]:
-    """The message, or the thread's parts in order (an account with `thread = true`)."""
+    """The message, or the thread's parts in order (an account with `thread = true`).
+    RejectedError when the account requires alt text and the post's image has none."""
+    if account.images and account.require_alt_text and post.image and not post.image_alt:
+        raise RejectedError(
+            f"the post's image has no alt text, and account {account.name!r} requires it "
+            "(require_alt_text): add image_alt: to the post"
+        )
     return compose_thread(post, summary_of(post_pk, post, cache), account, rules)

@@ -11,7 +11,7 @@ from syndicate.model import Delivery, DeliveryStatus
 from syndicate.publish.base import TextRules
 from syndicate.publish.counting import count
 from syndicate.publish.dispatch import Dispatcher
-from syndicate.publish.messages import message_for
+from syndicate.publish.messages import messages_for
 from syndicate.publish.network import describe
 from syndicate.publish.routing import route
 from syndicate.publish.timing import plan
@@ -19,15 +19,29 @@ from syndicate.store.ledger import Record
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadPart:
+    """A thread's later part, as it would be (or was) posted."""
+
+    text: str
+    length: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "length": self.length}
+
+
+@dataclass(frozen=True, slots=True)
 class PreviewItem:
     account: str
     network: str
-    text: str | None  # None when the account does not take the post
+    text: str | None  # None when the account does not take the post; a thread's first part
     length: int = 0
     limit: int = 0
     when: datetime | None = None  # planned, or sent
     status: str = ""  # the delivery's status, or "not queued"
     note: str = ""  # why not, or what the numbers rest on
+    thread: tuple[ThreadPart, ...] = ()  # the parts after the first, in order
+    image: str | None = None  # the image uploaded with the post, when the account sends one
+    image_alt: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -39,6 +53,9 @@ class PreviewItem:
             "when": self.when.isoformat() if self.when else None,
             "status": self.status,
             "note": self.note,
+            "thread": [part.to_json() for part in self.thread],
+            "image": self.image,
+            "image_alt": self.image_alt,
         }
 
 
@@ -77,7 +94,10 @@ def _item(
     if reason is not None:
         return PreviewItem(name, account.network, None, status="not queued", note=reason)
     rules, note = account_rules(dispatcher, name)
+    image = record.post.image if account.images else None
+    pictured = {"image": image, "image_alt": record.post.image_alt if image else None}
     if delivery is not None and delivery.status is DeliveryStatus.SENT and delivery.text:
+        sent = dispatcher.outbox.parts(delivery.id)[1:]
         return PreviewItem(
             name,
             account.network,
@@ -87,21 +107,29 @@ def _item(
             note=delivery.remote_url or "",
             length=count(delivery.text, rules),  # as sent, by the same rules it was fitted to
             limit=rules.limit,
+            thread=tuple(ThreadPart(part.text, count(part.text, rules)) for part in sent),
+            **pictured,
         )
     try:
-        message = message_for(record.pk, record.post, account, rules, dispatcher.cache)
+        messages = messages_for(record.pk, record.post, account, rules, dispatcher.cache)
     except PublishError as error:
         return PreviewItem(name, account.network, None, status="cannot compose", note=error.reason)
     when, status = _when(dispatcher, record, name, delivery)
+    first = messages[0]
+    notes = [note, delivery.last_error or "" if delivery else ""]
+    if image and not record.post.image_alt:
+        notes.append("the image has no alt text")
     return PreviewItem(
         name,
         account.network,
-        message.text,
-        length=message.length,
-        limit=message.limit,
+        first.text,
+        length=first.length,
+        limit=first.limit,
         when=when,
         status=status,
-        note=note or (delivery.last_error or "" if delivery else ""),
+        note="; ".join(n for n in notes if n),
+        thread=tuple(ThreadPart(m.text, m.length) for m in messages[1:]),
+        **pictured,
     )
 
 
