@@ -239,6 +239,7 @@ class Delivery:
     remote_url: str | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    reshare: int = 0  # 0: the new post; n: its n-th planned re-share
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,16 +16,14 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
 from syndicate.model import Post
-from syndicate.store import schema
+from syndicate.store import migrations, schema
 from syndicate.store.codec import dump_post, load_post
 from syndicate.store.identity import Fingerprint
 
@@ -100,12 +98,10 @@ class Ledger:
                 event.listen(engine, "connect", _sqlite_pragmas)
                 if engine.url.database and engine.url.database != ":memory:":
                     Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-            schema.metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the ledger at {url}: {exc}") from exc
-        ledger = cls(engine)
-        ledger._check_version()
-        return ledger
+        migrations.upgrade(engine)
+        return cls(engine)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -239,37 +235,6 @@ class Ledger:
         with self._engine.connect() as conn:
             rows = conn.execute(select(schema.sources.c.name, schema.sources.c.state)).all()
         return {str(name): str(value) for name, value in rows}
-
-    def _check_version(self) -> None:
-        version = self.state().get("schema_version")
-        if version is None:
-            self.save(state={"schema_version": str(schema.SCHEMA_VERSION)})
-        elif int(version) > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"the ledger was written by a newer syndicate (schema {version}); upgrade syndicate"
-            )
-        elif int(version) < schema.SCHEMA_VERSION:
-            self._migrate(int(version))
-
-    def _migrate(self, version: int) -> None:
-        """Bring an older ledger up to date, in one transaction."""
-        try:
-            with self._engine.begin() as conn:
-                for step in range(version + 1, schema.SCHEMA_VERSION + 1):
-                    for table, column, kind in schema.MIGRATIONS.get(step, []):
-                        present = {c["name"] for c in inspect(conn).get_columns(table)}
-                        if column not in present:
-                            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
-                if version < 2:  # hubs heard of every feed the old version wrote
-                    conn.execute(text("UPDATE feeds SET pinged = digest WHERE pinged IS NULL"))
-                # Posts the old ledger knew were never marked public: the next build must take
-                # them as already seen, not announce them all again (see pipeline/events.py).
-                state = {"schema_version": str(schema.SCHEMA_VERSION), "events_baseline": "pending"}
-                upsert(
-                    conn, schema.state, [{"key": k, "value": v} for k, v in state.items()], "key"
-                )
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot bring the ledger up to date: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -36,6 +36,7 @@ class NewDelivery:
     published_at: datetime
     status: DeliveryStatus = DeliveryStatus.PENDING
     reason: str | None = None  # for a delivery created skipped or paused
+    reshare: int = 0  # a planned re-share's number (see publish/evergreen.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class Outbox:
                     .where(
                         _D.post_pk == post_pk,
                         _D.account == account,
+                        _D.reshare == 0,  # a withdrawn post's re-shares stay cancelled
                         _D.status == DeliveryStatus.SKIPPED,
                         _D.last_error == WITHDRAWN,
                     )
@@ -381,6 +383,7 @@ def _new_row(new: NewDelivery, paused: bool, moment: str) -> dict[str, Any]:
         "attempts": 0,
         "uncertain": 0,
         "last_error": new.reason,
+        "reshare": new.reshare,
     }
 
 
@@ -437,6 +440,7 @@ def _delivery(row: Mapping[Any, Any]) -> Delivery:
         remote_url=row["remote_url"],
         sent_at=_time(row["sent_at"]),
         last_error=None if row["last_error"] is None else redact(row["last_error"]),
+        reshare=int(row["reshare"] or 0),
     )
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-SCHEMA_VERSION = 2
-# The columns each version added to existing tables, as (table, column, SQL type and default),
-# to bring an older ledger up to date (see Ledger._migrate). New tables are simply created.
-MIGRATIONS = {
-    2: [
-        ("posts", "public", "INTEGER NOT NULL DEFAULT 0"),
-        ("posts", "published_at", "VARCHAR"),
-        ("feeds", "pinged", "VARCHAR"),
-    ],
-}
+# The tables as they are now. A new ledger is created from them; an older one is brought to
+# them by the Alembic revisions in store/migrations/versions, one per change.
+
+# What syndicate's own schema_version 2 added to a version-1 ledger, before Alembic: applied
+# by store/migrations to a ledger that old, as (table, column, SQL type and default).
+LEGACY_COLUMNS = (
+    ("posts", "public", "INTEGER NOT NULL DEFAULT 0"),
+    ("posts", "published_at", "VARCHAR"),
+    ("feeds", "pinged", "VARCHAR"),
+)
 
 metadata = MetaData()
 
@@ -88,7 +88,8 @@ state = Table(
 deliveries = Table(
     "deliveries",
     metadata,
-    # The outbox: one row per (post, account), ever. An edit never makes a second one.
+    # The outbox: one row per (post, account), ever, for the new post (an edit never makes a
+    # second one), and one per planned re-share of it (`reshare` 1, 2, ...).
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("post_pk", Integer, nullable=False),
     Column("entry_id", String, nullable=False),
@@ -109,7 +110,10 @@ deliveries = Table(
     Column("remote_url", String, nullable=True),
     Column("sent_at", String, nullable=True),
     Column("last_error", Text, nullable=True),
-    UniqueConstraint("post_pk", "account", name="one_delivery_per_post_and_account"),
+    Column("reshare", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint(
+        "post_pk", "account", "reshare", name="one_delivery_per_post_account_and_reshare"
+    ),
 )
 
 delivery_parts = Table(

@@ -77,7 +77,7 @@ def test_a_ledger_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     Ledger.open(url)
     with create_engine(url).begin() as conn:
-        conn.execute(text("UPDATE state SET value = '999' WHERE key = 'schema_version'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999_from_the_future'"))
     with pytest.raises(StoreError, match="newer syndicate"):
         Ledger.open(url)
 
