@@ -87,7 +87,7 @@ def test_a_ledger_from_before_alembic_is_brought_up_to_date_keeping_its_rows(
     assert differences(url) == []
     assert version(url) == migrations.HEAD
     with create_engine(url).connect() as conn:
-        state: dict[str, str] = dict(conn.execute(text("SELECT key, value FROM state")).tuples())
+        state = {str(k): str(v) for k, v in conn.execute(text("SELECT key, value FROM state"))}
     assert state["schema_version"] == str(migrations.LEGACY_VERSION)  # older syndicates refuse
 
 
