@@ -74,12 +74,17 @@ def test_errors_that_were_builtin_kinds_still_are() -> None:
     assert issubclass(errors.ConflictError, ValueError)
 
 
+SCRIPTS = ("syndicate.store.migrations.env", "syndicate.store.migrations.versions.")
+
+
 def test_no_other_module_defines_a_public_error() -> None:
     import importlib
     import pkgutil
 
     for info in pkgutil.walk_packages(syndicate.__path__, "syndicate."):
         if info.name in {"syndicate.errors", "syndicate.__main__"}:
+            continue
+        if info.name.startswith(SCRIPTS):  # Alembic runs these; importing them runs them
             continue
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
