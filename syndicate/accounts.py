@@ -51,6 +51,28 @@ class TimingSettings(_Section):
         return known_zone(value)
 
 
+class ReshareSettings(_Section):
+    """Re-sharing good older posts (publish/evergreen.py): opt-in, one at a time, inside the
+    account's windows and caps, and never while new posts wait."""
+
+    enabled: bool = False
+    every_hours: Annotated[float, Field(ge=1)] = 24.0  # at most one re-share this often
+    min_age_days: Annotated[float, Field(ge=0)] = 30.0  # posts at least this old
+    max_age_days: Annotated[float, Field(gt=0)] | None = None  # and at most this old
+    tags: tuple[str, ...] = ()  # posts with one of these tags; empty = any the account takes
+    not_within_days: Annotated[float, Field(ge=1)] = 180.0  # a post again only after this
+    # The re-share's text; by default the network's template after "From the archive: ", so a
+    # re-share never reads as the first post did (X refuses the same text twice).
+    template: str | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_template(value)
+        return value
+
+
 class AccountSettings(_Section):
     """One account on one network."""
 
@@ -86,6 +108,7 @@ class AccountSettings(_Section):
     # Added to the post's link (new posts and re-shares), e.g. "utm_source=mastodon&
     # utm_medium=social"; {network} and {account} are replaced.
     link_query: str = ""
+    reshare: ReshareSettings = Field(default_factory=ReshareSettings)
     timing: TimingSettings = Field(default_factory=TimingSettings)
 
     @field_validator("network")

@@ -481,6 +481,7 @@ def _delivery(d: Delivery, title: str, network: str) -> out.Delivery:
         remote_url=d.remote_url,
         sent_at=d.sent_at,
         last_error=d.last_error,
+        reshare=d.reshare,
         actions=actions_for(d.status),
     )
 

@@ -116,6 +116,7 @@ class Delivery(_Out):
     remote_url: str | None
     sent_at: datetime | None
     last_error: str | None
+    reshare: int = Field(description="0 for the post's first delivery; n for its n-th re-share")
     actions: list[DeliveryAction] = Field(description="what may be done to it now")
 
 

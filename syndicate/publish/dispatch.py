@@ -34,13 +34,14 @@ from syndicate.errors import (
 from syndicate.logs import fields
 from syndicate.model import QUEUED, Delivery, DeliveryStatus
 from syndicate.publish.base import Message, Publisher, Receipt
+from syndicate.publish.evergreen import choose, reshare_due
 from syndicate.publish.intake import intake
 from syndicate.publish.messages import messages_for
 from syndicate.publish.pool import PublisherPool
 from syndicate.publish.timing import plan
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
-from syndicate.store.outbox import Outbox
+from syndicate.store.outbox import NewDelivery, Outbox
 
 log = logging.getLogger("syndicate.publish")
 
@@ -58,8 +59,12 @@ class Outcome:
 
 
 def delivery_key(delivery: Delivery) -> str:
-    """Stable for the delivery: the idempotency key every network mechanism is keyed by."""
-    return hashlib.sha256(f"{delivery.account}\n{delivery.entry_id}".encode()).hexdigest()[:32]
+    """Stable for the delivery: the idempotency key every network mechanism is keyed by (a
+    re-share's differs from the first post's, and from every other re-share's)."""
+    named = f"{delivery.account}\n{delivery.entry_id}"
+    if delivery.reshare:
+        named += f"\nreshare {delivery.reshare}"
+    return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
 def part_key(delivery: Delivery, part: int) -> str:
@@ -102,6 +107,7 @@ class Dispatcher:
     def run_once(self, stop: Callable[[], bool] = lambda: False) -> datetime | None:
         """Take events in, plan, send everything due; the next time something falls due."""
         self.take_events()
+        self.queue_reshares()
         self.replan()
         self.send_due(stop)
         self.replan()  # failures went back to the queue with their retry times
@@ -135,6 +141,28 @@ class Dispatcher:
             cursor = self.outbox.cursor()
             events = self.ledger.events(after=cursor, limit=_EVENT_BATCH)
         return read
+
+    def queue_reshares(self) -> int:
+        """Queue each account's next re-share when one is due (publish/evergreen.py); how
+        many were queued."""
+        now = self.clock.now()
+        states = self.outbox.accounts()
+        due = [
+            account
+            for account in self.accounts.values()
+            if not (states.get(account.name) and states[account.name].paused)
+            and reshare_due(account, self.outbox.select(account=account.name), now)
+        ]
+        records = self.ledger.records() if due else {}
+        queued = 0
+        for account in due:
+            chosen = choose(account, records, self.outbox.select(account=account.name), now)
+            if chosen is None:
+                continue
+            record = chosen.record
+            new = NewDelivery(record.pk, record.entry_id, account.name, now, reshare=chosen.number)
+            queued += self.outbox.queue(new, now)
+        return queued
 
     def replan(self) -> dict[int, datetime]:
         """Plan every account's queue (a pure function of the outbox and the clock) and store it."""
@@ -209,7 +237,12 @@ class Dispatcher:
         try:
             publisher = self.pool.get(account)
             messages = messages_for(
-                claimed.post_pk, record.post, account, publisher.rules(), self.cache
+                claimed.post_pk,
+                record.post,
+                account,
+                publisher.rules(),
+                self.cache,
+                reshare=claimed.reshare > 0,
             )
             message = messages[0]
             if len(messages) > 1:

@@ -79,7 +79,9 @@ def find_post(records: dict[int, Record], wanted: str | None) -> Record | None:
 
 
 def preview(dispatcher: Dispatcher, record: Record) -> list[PreviewItem]:
-    deliveries = {d.account: d for d in dispatcher.outbox.select(post_pk=record.pk)}
+    deliveries = {
+        d.account: d for d in dispatcher.outbox.select(post_pk=record.pk) if not d.reshare
+    }
     return [
         _item(dispatcher, record, account.name, deliveries.get(account.name))
         for account in dispatcher.settings.accounts

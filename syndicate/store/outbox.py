@@ -138,6 +138,17 @@ class Outbox:
                 )
             upsert(conn, schema.state, [{"key": _CURSOR, "value": str(intake.cursor)}], "key")
 
+    def queue(self, new: NewDelivery, now: datetime) -> bool:
+        """Queue one delivery made outside the events (a re-share); False when that post,
+        account and re-share number is queued already (another worker chose it too)."""
+        with self._write() as conn:
+            before = conn.execute(select(func.count()).select_from(schema.deliveries)).scalar()
+            _insert_ignoring_duplicates(
+                conn, schema.deliveries, [_new_row(new, False, _stamp(now))]
+            )
+            after = conn.execute(select(func.count()).select_from(schema.deliveries)).scalar()
+        return bool(after != before)
+
     # -- planning and sending --------------------------------------------------------------
 
     def plan(self, dues: Mapping[int, datetime], now: datetime) -> None:
