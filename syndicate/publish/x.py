@@ -85,16 +85,24 @@ class XPublisher:
 
     def find(self, message: Message, key: str) -> Receipt | None:
         user_id = self._user_id()
-        # A thread's later parts are replies (to the account's own posts).
-        exclude = ["retweets"] if message.reply_to else ["retweets", "replies"]
+        # A thread's later parts are replies (to the account's own posts): such a part is
+        # the reply to the part before with its text, as two threads may share a part's text.
+        answering = message.reply_to.remote_id if message.reply_to else None
+        exclude = ["retweets"] if answering else ["retweets", "replies"]
         response = self._call(
             lambda: self._client.get_users_tweets(
-                user_id, max_results=RECENT, exclude=exclude, user_auth=True
+                user_id,
+                max_results=RECENT,
+                exclude=exclude,
+                tweet_fields=["referenced_tweets"],
+                user_auth=True,
             )
         )
         wanted = comparable(message_text_with_links(message))
         for tweet in response.data or ():
-            if comparable(html.unescape(str(tweet.text))) == wanted:
+            if comparable(html.unescape(str(tweet.text))) == wanted and (
+                _replied_to(tweet) == answering
+            ):
                 return self._receipt(str(tweet.id))
         return None
 
@@ -211,6 +219,14 @@ def message_text_with_links(message: Message) -> str:
         if span.kind == "link" and 0 <= span.start < span.end <= len(text):
             text = text[: span.start] + _LINK + text[span.end :]
     return text
+
+
+def _replied_to(tweet: Any) -> str | None:
+    """The id of the tweet `tweet` answers, if it is a reply."""
+    for referenced in getattr(tweet, "referenced_tweets", None) or ():
+        if referenced.type == "replied_to":
+            return str(referenced.id)
+    return None
 
 
 def _credentials(account: str, secrets: Mapping[str, str]) -> dict[str, str]:

@@ -180,9 +180,12 @@ class XApiPeer:
                 self._released.set()  # held answers go before the server waits for them
 
     def fail_next(self, fault: Fault, *, method: str = "POST", path: str = "/2/tweets") -> None:
-        """Apply `fault` to the next request to `method` `path...` (queued in order)."""
+        """Apply `fault` to the next request to `method` `path...` (queued in order). A hold
+        holds until `release()`; arming one re-arms the release."""
         with self._lock:
             self._state.faults.append((method, path, fault))
+            if fault.kind == "hold":
+                self._released.clear()
 
     def release(self) -> None:
         """Let held answers go."""
@@ -273,7 +276,9 @@ class XApiPeer:
         if not tweets:
             return 200, {"meta": {"result_count": 0}}
         meta = {"result_count": len(tweets), "newest_id": tweets[0].id, "oldest_id": tweets[-1].id}
-        return 200, {"data": [_tweet_json(t) for t in tweets], "meta": meta}
+        fields = ",".join(query.get("tweet.fields", [""])).split(",")
+        data = [_tweet_json(t, referenced="referenced_tweets" in fields) for t in tweets]
+        return 200, {"data": data, "meta": meta}
 
     def _add(self, text: str, in_reply_to: str | None = None) -> Tweet:
         tweet = Tweet(str(FIRST_ID + len(self._state.tweets)), _as_shown(text), text, in_reply_to)
@@ -388,8 +393,14 @@ def _short(url: str) -> str:
     return "".join(_ALNUM[byte % len(_ALNUM)] for byte in digest[:10])
 
 
-def _tweet_json(tweet: Tweet) -> dict[str, Any]:
-    return {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+def _tweet_json(tweet: Tweet, *, referenced: bool = False) -> dict[str, Any]:
+    """A tweet object; `referenced_tweets` (a reply's `replied_to`) only when asked for by
+    `tweet.fields`, as X gives it."""
+    found: dict[str, Any] = {"id": tweet.id, "text": tweet.text,
+                             "edit_history_tweet_ids": [tweet.id]}  # fmt: skip
+    if referenced and tweet.in_reply_to:
+        found["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
+    return found
 
 
 def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
