@@ -4,12 +4,20 @@ Exactly once rests on the instance: every send carries an `Idempotency-Key` deri
 delivery, and Mastodon answers a repeat of that key with the status it already made (for an
 hour, per account). Past that hour, `find()` reads the account's recent statuses for the one
 that links to the post with the same text.
+
+The post's image goes up first (`POST /api/v2/media` with its alt text as `description`) and
+the status names it in `media_ids`. A send resumed after a crash uploads it again: the
+unattached copy is harmless (Mastodon deletes unattached media itself), and the status is
+still one, by its key. An image the instance refuses (4xx) is logged and the status goes
+without it; a failure that may pass (5xx, the network) fails the send, to be retried whole.
+Mastodon shows no link card beside media: that is its rule.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -35,6 +43,7 @@ from syndicate.publish.httpcalls import (
     status_error,
     transport_error,
 )
+from syndicate.publish.media import ImageLimits, ImageSource
 from syndicate.publish.network import Network
 
 # Mastodon's own limits, as the composer counts them: an instance that cannot say has these.
@@ -47,6 +56,9 @@ PAGES = 3  # a delivery's status is among the account's newest: read this many p
 # `@name@host` (not inside an address): Mastodon shows a mention as `@name`.
 _FULL_MENTION = re.compile(r"(?<![\w@])(@\w+(?:[.-]\w+)*)@\w+(?:[.-]\w+)+")
 RULES_KEY = "mastodon.rules"
+# Images every instance since Mastodon 3 takes (4.x allows 16 MB); alt text up to 1,500.
+IMAGE_LIMITS = ImageLimits(max_bytes=8_000_000, max_pixels=8_294_400, alt_limit=1500)
+log = logging.getLogger(__name__)
 ACCOUNT_KEY = "mastodon.account"
 
 
@@ -76,6 +88,7 @@ class MastodonPublisher:
         self._client = client
         # The account id is cached per token: a new token may belong to another account.
         self._token_id = hashlib.sha256(token.encode()).hexdigest()[:16]
+        self._images = ImageSource(context, "mastodon")
         self._rules: TextRules | None = None
         self._rules_until = datetime.min.replace(tzinfo=UTC)
 
@@ -96,11 +109,14 @@ class MastodonPublisher:
 
     def send(self, message: Message, key: str) -> Receipt:
         """POST the status; a repeat of `key` within the instance's window is the same one."""
-        fields = {"status": message.text, "visibility": self._account.visibility}
+        fields: dict[str, Any] = {"status": message.text, "visibility": self._account.visibility}
         if message.language:
             fields["language"] = message.language  # Mastodon falls back from en-GB to en itself
         if message.reply_to is not None:  # a thread's next part
             fields["in_reply_to_id"] = message.reply_to.remote_id
+        media = self._upload(message)
+        if media is not None:
+            fields["media_ids"] = [media]
         headers = {"Idempotency-Key": idempotency_key(key)}
         response = self._call("POST", "api/v1/statuses", json=fields, headers=headers)
         status = json_object(response)
@@ -125,6 +141,25 @@ class MastodonPublisher:
 
     def close(self) -> None:
         self._client.close()
+        self._images.close()
+
+    def _upload(self, message: Message) -> str | None:
+        """The media id of the message's image, uploaded with its alt text; None when there
+        is none to send, or the instance refuses it."""
+        image = self._images.image(message, IMAGE_LIMITS) if self._account.images else None
+        if image is None:
+            return None
+        files = {"file": (f"image.{image.extension}", image.data, image.media_type)}
+        data = {"description": image.alt} if image.alt else {}
+        try:
+            media = json_object(self._call("POST", "api/v2/media", files=files, data=data))
+        except RejectedError as refused:
+            log.warning("mastodon: the image goes without: %s", refused.reason)
+            return None
+        media_id = media.get("id")
+        if not isinstance(media_id, str):
+            raise TransientError(f"mastodon answered the upload with {media!r:.200}")
+        return media_id
 
     def _remember(self, rules: TextRules, until: datetime) -> TextRules:
         self._rules, self._rules_until = rules, until

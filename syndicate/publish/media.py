@@ -44,6 +44,7 @@ class ImageLimits:
     max_side: int | None = None
     types: frozenset[str] = WEB_TYPES
     alt_limit: int = 1000  # characters of alt text
+    max_pixels: int | None = None  # width times height
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ def _fits(image: Image, limits: ImageLimits) -> bool:
         image.media_type in limits.types
         and len(image.data) <= limits.max_bytes
         and (limits.max_side is None or longest <= limits.max_side)
+        and (limits.max_pixels is None or image.width * image.height <= limits.max_pixels)
     )
 
 
@@ -167,7 +169,9 @@ def _reencode(picture: Pillow.Image, limits: ImageLimits) -> Image | None:
     transparent = picture.mode in {"RGBA", "LA", "P"} and "image/png" in limits.types
     scale = 1.0
     if limits.max_side is not None:
-        scale = min(1.0, limits.max_side / max(picture.size))
+        scale = min(scale, limits.max_side / max(picture.size))
+    if limits.max_pixels is not None:
+        scale = min(scale, (limits.max_pixels / (picture.width * picture.height)) ** 0.5)
     while min(picture.size) * scale >= 16:
         size = (max(1, int(picture.width * scale)), max(1, int(picture.height * scale)))
         smaller = picture.resize(size, Pillow.Resampling.LANCZOS) if scale < 1 else picture

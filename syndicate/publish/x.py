@@ -7,11 +7,17 @@ the account's recent posts back to recover the first one's id.
 tweepy sends every request to its own built-in host; an adapter mounted on its session sends
 them to the account's `server` instead (X's current host by default, or a local peer in tests),
 signed again for the URL they really go to, within the account's timeout.
+
+The post's image goes up first through API v2's media upload (`POST /2/media/upload`, at most
+5 MB), its alt text through `POST /2/media/metadata` (at most 1,000 characters), and the post
+names it in `media.media_ids`. A refused image (4xx) is logged and the post goes without it;
+a failure that may pass fails the send, to be retried whole (an unused upload expires).
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -36,6 +42,7 @@ from syndicate.errors import (
 )
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.handles import x_handle
+from syndicate.publish.media import ImageLimits, ImageSource
 from syndicate.publish.network import Network
 
 DEFAULT_SERVER = "https://api.x.com"
@@ -46,6 +53,9 @@ RECENT = 100  # posts find() reads back: the most one page of X's user timeline 
 USER_ID = "x.user_id"  # state keys: the account's numeric id and its user name
 USERNAME = "x.username"
 DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")  # caps a 429 may have exhausted
+# X's media upload: images to 5 MB, JPEG, PNG, GIF or WEBP; alt text to 1,000 characters.
+IMAGE_LIMITS = ImageLimits(max_bytes=5 * 1024 * 1024, alt_limit=1000)
+log = logging.getLogger(__name__)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _LINK = "https://link"  # what every URL becomes before two texts are compared
 
@@ -71,6 +81,7 @@ class XPublisher:
             keys["access_token_secret"],
         )
         self._client.session.mount(TWEEPY_HOST + "/", _Rebase(server, auth, context.timeout))
+        self._images = ImageSource(context, "x")
 
     def rules(self) -> TextRules:
         return NETWORK.rules
@@ -78,8 +89,13 @@ class XPublisher:
     def send(self, message: Message, key: str) -> Receipt:
         # `key` has nowhere to go: X's duplicate-content check is what stops a second post.
         answering = message.reply_to.remote_id if message.reply_to else None  # a thread's part
+        media = self._upload(message)
         response = self._call(
-            lambda: self._client.create_tweet(text=message.text, in_reply_to_tweet_id=answering)
+            lambda: self._client.create_tweet(
+                text=message.text,
+                in_reply_to_tweet_id=answering,
+                media_ids=[media] if media else None,
+            )
         )
         return self._receipt(str(response.data["id"]))
 
@@ -108,6 +124,41 @@ class XPublisher:
 
     def close(self) -> None:
         self._client.session.close()
+        self._images.close()
+
+    def _upload(self, message: Message) -> str | None:
+        """The media id of the message's image, with its alt text; None when there is none
+        to send or X refuses it."""
+        account = self._context.account
+        image = self._images.image(message, IMAGE_LIMITS) if account.images else None
+        if image is None:
+            return None
+        files = {"media": (f"image.{image.extension}", image.data, image.media_type)}
+        try:
+            uploaded = self._media_call(
+                "upload", files=files, data={"media_category": "tweet_image"}
+            )
+            media_id = str(uploaded["data"]["id"])
+            if image.alt:
+                alt = {"id": media_id, "metadata": {"alt_text": {"text": image.alt}}}
+                self._media_call("metadata", json=alt)
+        except RejectedError as refused:
+            log.warning("x: the image goes without: %s", refused.reason)
+            return None
+        except (KeyError, TypeError, ValueError) as unreadable:
+            raise TransientError(f"X answered the upload unreadably: {unreadable!r}") from None
+        return media_id
+
+    def _media_call(self, endpoint: str, **options: Any) -> Any:
+        """One media request through tweepy's session (so signed and re-aimed like the rest)."""
+        url = f"{TWEEPY_HOST}/2/media/{endpoint}"
+        try:
+            response = self._client.session.post(url, **options)
+        except requests.RequestException as error:
+            raise classify(error, self._context.clock.now()) from error
+        if response.status_code >= 400:
+            raise _media_error(response, self._context.clock.now())
+        return response.json()
 
     def _user_id(self) -> str:
         """The account's numeric id, asked of X once and kept in the account's state."""
@@ -219,6 +270,17 @@ def message_text_with_links(message: Message) -> str:
         if span.kind == "link" and 0 <= span.start < span.end <= len(text):
             text = text[: span.start] + _LINK + text[span.end :]
     return text
+
+
+def _media_error(response: requests.Response, now: datetime) -> PublishError:
+    reason = f"X answered the media request {response.status_code}: {response.text[:200]}"
+    if response.status_code == 429:
+        return RateLimitedError(reason, until=rate_limit_reset(response.headers, now))
+    if response.status_code >= 500:
+        return TransientError(reason)
+    if response.status_code in {401, 403}:
+        return AuthError(reason)
+    return RejectedError(reason)
 
 
 def _replied_to(tweet: Any) -> str | None:

@@ -11,6 +11,7 @@ its reset, a dropped connection, an answer held back) and read what it received.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import json
 import re
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +33,9 @@ from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from tests.peers.threads import serving
 
 FIRST_ID = 1_800_000_000_000_000_000  # tweet ids are 19-digit snowflakes
+MEDIA_FIRST_ID = 1_900_000_000_000_000_000
+MEDIA_LIMIT = 5 * 1024 * 1024  # bytes of an image
+ALT_LIMIT = 1000  # characters of alt text
 HOLD_LIMIT = 120.0  # seconds a held answer waits for release, so a forgotten hold cannot hang
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _ALNUM = string.ascii_letters + string.digits
@@ -98,11 +103,23 @@ class Tweet:
     text: str  # as X shows it: t.co links, HTML entities
     posted: str  # as it was sent
     in_reply_to: str | None = None  # the tweet it answers (a thread's later part)
+    media_ids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Media:
+    """An uploaded image as X keeps it until a post uses it."""
+
+    id: str
+    data: bytes
+    media_type: str
+    alt: str | None = None
 
 
 @dataclass(slots=True)
 class _State:
     tweets: list[Tweet] = field(default_factory=list)
+    media: dict[str, Media] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     faults: list[tuple[str, str, Fault]] = field(default_factory=list)  # method, path prefix
 
@@ -244,6 +261,10 @@ class XApiPeer:
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text.strip():
             return 400, _invalid("text", "The `text` field is required and may not be empty.")
+        media = payload.get("media") if isinstance(payload, dict) else None
+        media_ids = tuple(media.get("media_ids", ())) if isinstance(media, dict) else ()
+        if any(m not in self._state.media for m in media_ids):
+            return 400, _invalid("media.media_ids", "Your media IDs are invalid.")
         reply = payload.get("reply") if isinstance(payload, dict) else None
         answering = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
         with self._lock:
@@ -258,8 +279,46 @@ class XApiPeer:
                     "Forbidden",
                     "You are not allowed to create a Tweet with duplicate content.",
                 )
-            tweet = self._add(text, answering)
+            tweet = self._add(text, answering, media_ids)
         return 201, {"data": _tweet_json(tweet)}
+
+    def upload(self, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """POST /2/media/upload: one image, multipart, as X's reference describes it: the
+        `media` part (at most 5 MB, JPEG, PNG, GIF or WEBP by its bytes), `media_category`."""
+        fields = _multipart(content_type, body)
+        data = fields.get("media")
+        if data is None:
+            return 400, _invalid("media", "The `media` field is required.")
+        kind = _sniff(data)
+        if kind is None:
+            return 400, _invalid("media", "Unsupported media type.")
+        if len(data) > MEDIA_LIMIT:
+            return 400, _invalid("media", "File size exceeds 5242880 bytes.")
+        with self._lock:
+            media = Media(str(MEDIA_FIRST_ID + len(self._state.media)), data, kind)
+            self._state.media[media.id] = media
+        found = {"id": media.id, "media_key": f"3_{media.id}", "size": len(data),
+                 "expires_after_secs": 86400}  # fmt: skip
+        return 200, {"data": found}
+
+    def metadata(self, body: bytes) -> tuple[int, dict[str, Any]]:
+        """POST /2/media/metadata: alt text (at most 1,000 characters) for an uploaded id."""
+        payload = json.loads(body or b"{}")
+        media_id = payload.get("id")
+        alt = payload.get("metadata", {}).get("alt_text", {}).get("text")
+        with self._lock:
+            media = self._state.media.get(str(media_id))
+            if media is None:
+                return 400, _invalid("id", "The media id is invalid.")
+            if not isinstance(alt, str) or len(alt) > ALT_LIMIT:
+                return 400, _invalid("metadata.alt_text.text", "Alt text is too long.")
+            media.alt = alt
+        return 200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": alt}}}}
+
+    @property
+    def media(self) -> dict[str, Media]:
+        with self._lock:
+            return dict(self._state.media)
 
     def me(self) -> dict[str, Any]:
         return {"data": {"id": self.user_id, "name": "Syndicate Test", "username": self.username}}
@@ -280,8 +339,11 @@ class XApiPeer:
         data = [_tweet_json(t, referenced="referenced_tweets" in fields) for t in tweets]
         return 200, {"data": data, "meta": meta}
 
-    def _add(self, text: str, in_reply_to: str | None = None) -> Tweet:
-        tweet = Tweet(str(FIRST_ID + len(self._state.tweets)), _as_shown(text), text, in_reply_to)
+    def _add(
+        self, text: str, in_reply_to: str | None = None, media_ids: tuple[str, ...] = ()
+    ) -> Tweet:
+        tweet_id = str(FIRST_ID + len(self._state.tweets))
+        tweet = Tweet(tweet_id, _as_shown(text), text, in_reply_to, media_ids)
         self._state.tweets.append(tweet)
         return tweet
 
@@ -355,6 +417,10 @@ class _Handler(BaseHTTPRequestHandler):
         segments = parts.path.strip("/").split("/")
         if self.command == "POST" and segments == ["2", "tweets"]:
             return peer.create(body)
+        if self.command == "POST" and segments == ["2", "media", "upload"]:
+            return peer.upload(self.headers.get("Content-Type", ""), body)
+        if self.command == "POST" and segments == ["2", "media", "metadata"]:
+            return peer.metadata(body)
         if self.command == "GET" and segments == ["2", "users", "me"]:
             return 200, peer.me()
         if self.command == "GET" and len(segments) == 4 and segments[1:4:2] == ["users", "tweets"]:
@@ -373,6 +439,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except OSError:
             self.close_connection = True  # the client gave up waiting
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The named parts of a multipart/form-data body."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    found: dict[str, bytes] = {}
+    for part in message.iter_parts() if message.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            found[name] = payload
+    return found
+
+
+def _sniff(data: bytes) -> str | None:
+    """The image type X would find in `data`'s first bytes."""
+    signatures = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png",
+                  b"GIF87a": "image/gif", b"GIF89a": "image/gif"}  # fmt: skip
+    for start, kind in signatures.items():
+        if data.startswith(start):
+            return kind
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
 
 
 def free_port() -> int:
