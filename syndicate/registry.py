@@ -20,6 +20,9 @@ NETWORKS: dict[str, str] = {
     "discord": "syndicate.publish.discord:NETWORK",
     "matrix": "syndicate.publish.matrix:NETWORK",
     "webhook": "syndicate.publish.webhooks:NETWORK",
+    "telegram": "syndicate.publish.telegram:NETWORK",
+    "threads": "syndicate.publish.threads:NETWORK",
+    "linkedin": "syndicate.publish.linkedin:NETWORK",
 }
 
 

@@ -402,16 +402,26 @@ retry_base = 60
 format = "auto"
 level = "info"
 
-# Each [[accounts]] table posts new posts to one account. Credentials are never written here:
-# each is env:NAME (an environment variable) or file:PATH (a file holding it). For example:
+# Each [[accounts]] table posts new posts to one account, on one of these networks:
+# {networks}.
+# Credentials are never written here: each is env:NAME (an environment variable) or
+# file:PATH (a file holding it). For example:
 #
 # [[accounts]]
 # name = "mastodon"
-# network = "mastodon"              # {networks}
+# network = "mastodon"              # one of the networks above
 # server = "https://fosstodon.org"  # Mastodon's instance; Bluesky's PDS; Matrix's homeserver
 # credentials = {{ token = "env:MASTODON_TOKEN" }}
 # include_tags = ["rdo", "openstack"]  # only posts with one of these tags (none: every post)
 # hashtags = ["RDOCommunity"]       # added to every post
+# thread = true                     # too long for one post: a thread, not a shortened text
+# require_alt_text = true           # refuse a post whose image has no alt text
+# link_query = "utm_source={{network}}&utm_medium=social"
+#
+# [accounts.reshare]                # re-share good older posts, one a day at most
+# enabled = true
+# min_age_days = 60
+# tags = ["howto"]
 #
 # [accounts.timing]
 # delay = 300                       # seconds after publication, so a quick fix lands first

@@ -70,7 +70,9 @@ class TextRules:
 
     network: str
     limit: int  # characters, weighted characters or graphemes, as `counting` says
-    counting: str  # "x" (twitter-text weighted), "chars" (code points) or "graphemes"
+    # "x" (twitter-text weighted), "chars" (code points), "graphemes", or "emoji-bytes"
+    # (graphemes, an emoji as its UTF-8 bytes: Threads)
+    counting: str
     url_length: int | None  # every URL counts as this many, or None when URLs count as written
     shortens_links: bool = False  # the text may show a shortened URL (Bluesky link facets)
     byte_limit: int | None = None  # UTF-8 bytes the encoded text may take (Bluesky's 3000)

@@ -6,7 +6,9 @@
               `characters_reserved_per_url`), a remote mention `@user@host` as `@user`.
     bluesky   extended grapheme clusters of the visible text: links show shortened, the full
               URL lives in a facet. Also at most 3000 UTF-8 bytes.
-    slack, discord, matrix, webhook
+    threads   Meta's Threads: grapheme clusters, an emoji as its UTF-8 bytes (Threads' own
+              words: "Emojis are counted as the number of UTF-8 bytes"), URLs as written.
+    slack, discord, matrix, webhook, telegram, linkedin
               code points, URLs as written.
 
 Only http(s) URLs count as URLs here, found the way twitter-text finds them (the only URLs
@@ -91,6 +93,11 @@ def count(text: str, rules: TextRules) -> int:
         return graphemes(countable)
     if rules.counting == "chars":
         return len(countable)
+    if rules.counting == "emoji-bytes":
+        return sum(
+            len(cluster[0].encode("utf-8")) if _EMOJI.match(cluster[0]) else 1
+            for cluster in _GRAPHEME.finditer(countable)
+        )
     raise ValueError(f"unknown counting {rules.counting!r}")
 
 

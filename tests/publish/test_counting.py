@@ -76,7 +76,10 @@ def test_bluesky_counts_visible_graphemes_and_bytes() -> None:
     assert fits("a" * 300, BLUESKY) and not fits("a" * 301, BLUESKY)
 
 
-@pytest.mark.parametrize(("network", "limit"), [("discord", 2000), ("slack", 4000)])
+@pytest.mark.parametrize(
+    ("network", "limit"),
+    [("discord", 2000), ("slack", 4000), ("telegram", 4096), ("linkedin", 3000)],
+)
 def test_chat_networks_count_code_points(network: str, limit: int) -> None:
     rules = describe(network).rules
     assert rules.limit == limit
@@ -92,6 +95,9 @@ def test_every_network_has_rules() -> None:
         "discord",
         "matrix",
         "webhook",
+        "telegram",
+        "threads",
+        "linkedin",
     }
     for name in registry.names():
         assert describe(name).name == describe(name).rules.network == name
