@@ -73,10 +73,16 @@ def published(blog: Blog) -> Iterator[tuple[Post, str]]:
         yield loaded.post, rendered.summary_text
 
 
-def account_for(network: str) -> AccountSettings:
-    server = "https://mastodon.example" if network in ("mastodon", "matrix") else None
-    room = "!room:example.org" if network == "matrix" else None
-    return AccountSettings(name=network, network=network, server=server, room=room)
+def account_for(network: str, **options: object) -> AccountSettings:
+    """An account of `network` with what its settings require, and `options`."""
+    required: dict[str, dict[str, object]] = {
+        "mastodon": {"server": "https://mastodon.example"},
+        "matrix": {"server": "https://matrix.example", "room": "!room:example.org"},
+        "telegram": {"room": "@channel"},
+        "linkedin": {"handle": "urn:li:organization:1"},
+    }
+    fields = {"name": network, "network": network, **required.get(network, {}), **options}
+    return AccountSettings.model_validate(fields)
 
 
 def tally(posts: list[tuple[Post, str]], network: str, show: int) -> Tally:
