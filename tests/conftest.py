@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -31,11 +32,14 @@ NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 class Blog:
     """A Middleman-style blog under `root`, written file by file by a test."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store_url: str | None = None) -> None:
         self.root = root
         self.posts = root / "source" / "blog"
         self.posts.mkdir(parents=True)
         self.state = root.parent / "state"
+        # The ledger: SQLite beside the blog, or a fresh PostgreSQL database when the suite
+        # runs with SYNDICATE_TEST_STORE=postgresql (see `blog` below).
+        self.store_url = store_url or f"sqlite:///{self.state / 'ledger.db'}"
 
     def post(
         self,
@@ -76,7 +80,7 @@ class Blog:
             [build]
             workers = 1
             [store]
-            url = "sqlite:///{self.state / "ledger.db"}"
+            url = "{self.store_url}"
             cache = "{self.state / "cache.sqlite"}"
         """)
         return parse_settings(
@@ -122,9 +126,30 @@ def _dump_toml(data: Mapping[str, Any], prefix: str = "") -> str:
     return out
 
 
+STORE = os.environ.get("SYNDICATE_TEST_STORE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """With SYNDICATE_TEST_STORE=postgresql, one PostgreSQL server for the whole run."""
+    if STORE != "postgresql":
+        yield None
+        return
+    from tests.peers.postgres import running_postgres, skip_unless_installed
+
+    skip_unless_installed()
+    with running_postgres() as server:
+        yield server
+
+
 @pytest.fixture
-def blog(tmp_path: Path) -> Blog:
-    return Blog(tmp_path / "blog")
+def blog(tmp_path: Path, postgres_server: str | None, request: pytest.FixtureRequest) -> Blog:
+    if postgres_server is None:
+        return Blog(tmp_path / "blog")
+    from tests.peers.postgres import fresh_database
+
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:20]
+    return Blog(tmp_path / "blog", fresh_database(postgres_server, name))
 
 
 @pytest.fixture

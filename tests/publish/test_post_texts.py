@@ -158,7 +158,7 @@ def _config_text(blog: Blog) -> str:
     return (
         f'[site]\ntitle = "Example"\nurl = "https://notes.example.org/"\n'
         f'[content]\nroot = "{blog.root}"\n[feeds]\noutput = "{blog.state / "public"}"\n'
-        f'[store]\nurl = "sqlite:///{blog.state / "ledger.db"}"\n'
+        f'[store]\nurl = "{blog.store_url}"\n'
         f'cache = "{blog.state / "cache.sqlite"}"\n' + ACCOUNTS
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, Table, UniqueConstraint, create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from syndicate.store import migrations, schema
 from syndicate.store.ledger import Ledger
+from tests.peers.postgres import fresh_database
 
 DELIVERY = {
     "post_pk": 1, "entry_id": "tag:x,2024:1", "account": "toots", "status": "sent",
@@ -38,8 +41,23 @@ def differences(url: str) -> list[Any]:
     return [d for d in found if not (isinstance(d, tuple) and d[0] == "remove_table")]
 
 
-def test_a_new_ledger_is_created_as_schema_py_declares_and_stamped(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+@pytest.fixture
+def database(tmp_path: Path, postgres_server: str | None) -> Callable[[str], str]:
+    """A new, empty database by name: SQLite files, or PostgreSQL databases when the suite
+    runs with SYNDICATE_TEST_STORE=postgresql."""
+
+    def made(name: str) -> str:
+        if postgres_server is None:
+            return f"sqlite:///{tmp_path / name}.db"
+        return fresh_database(postgres_server, f"migrations_{name}")
+
+    return made
+
+
+def test_a_new_ledger_is_created_as_schema_py_declares_and_stamped(
+    database: Callable[[str], str],
+) -> None:
+    url = database("new")
     Ledger.open(url).close()
     assert differences(url) == []
     assert version(url) == migrations.HEAD
@@ -71,9 +89,9 @@ def version_two_ledger(url: str) -> None:
 
 
 def test_a_ledger_from_before_alembic_is_brought_up_to_date_keeping_its_rows(
-    tmp_path: Path,
+    database: Callable[[str], str],
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = database("old")
     version_two_ledger(url)
     ledger = Ledger.open(url)
     try:
@@ -91,20 +109,24 @@ def test_a_ledger_from_before_alembic_is_brought_up_to_date_keeping_its_rows(
     assert state["schema_version"] == str(migrations.LEGACY_VERSION)  # older syndicates refuse
 
 
-def test_opening_an_up_to_date_ledger_again_changes_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'again.db'}"
+def test_opening_an_up_to_date_ledger_again_changes_nothing(
+    database: Callable[[str], str],
+) -> None:
+    url = database("again")
     Ledger.open(url).close()
     Ledger.open(url).close()
     assert version(url) == migrations.HEAD and differences(url) == []
 
 
-def test_a_delivery_is_still_one_per_post_account_and_reshare(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'unique.db'}"
+def test_a_delivery_is_still_one_per_post_account_and_reshare(
+    database: Callable[[str], str],
+) -> None:
+    url = database("unique")
     Ledger.open(url).close()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(schema.deliveries.insert().values(**DELIVERY))
-    with pytest.raises(Exception, match="UNIQUE"), engine.begin() as conn:
+    with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(schema.deliveries.insert().values(**DELIVERY))
     engine.dispose()
 
@@ -114,8 +136,10 @@ def version(url: str) -> str:
         return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
 
 
-def test_an_up_to_date_ledger_opens_without_loading_alembic(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'quick.db'}"
+def test_an_up_to_date_ledger_opens_without_loading_alembic(
+    database: Callable[[str], str],
+) -> None:
+    url = database("quick")
     Ledger.open(url).close()
     program = (
         "import sys; from syndicate.store.ledger import Ledger; "

@@ -24,7 +24,9 @@ def upgrade() -> None:
     inspector = sa.inspect(op.get_bind())
     columns = {column["name"] for column in inspector.get_columns("deliveries")}
     if "reshare" not in columns:
-        with op.batch_alter_table("deliveries", recreate="always") as batch:
+        # "auto": SQLite rebuilds the table (it cannot drop a constraint); PostgreSQL alters
+        # it in place (a rebuilt copy would restart the id sequence under existing rows).
+        with op.batch_alter_table("deliveries", recreate="auto") as batch:
             batch.add_column(sa.Column("reshare", sa.Integer, nullable=False, server_default="0"))
             batch.drop_constraint(OLD_UNIQUE, type_="unique")
             batch.create_unique_constraint(NEW_UNIQUE, ["post_pk", "account", "reshare"])
