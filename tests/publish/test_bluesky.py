@@ -38,6 +38,7 @@ from tests.peers.bluesky import (
     running_pds,
     skip_unless_installed,
 )
+from tests.publish.memory_state import MemoryState
 
 CREATE = "com.atproto.repo.createRecord"
 LINK = "https://blog.example/posts/naïve-bees-and-what-they-build"
@@ -62,19 +63,6 @@ def png(width: int = 3, height: int = 2) -> bytes:
 
 
 IMAGE = png()
-
-
-class MemoryState:
-    """The StateStore protocol over a dict: the ledger's table is not what is tested here."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
 
 
 @pytest.fixture(scope="module")

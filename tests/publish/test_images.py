@@ -25,6 +25,7 @@ from syndicate.publish.x import make as make_x
 from tests.peers.bluesky import FileServer, Pds, running_pds, skip_unless_installed
 from tests.peers.mastodon import TOKEN, MastodonPeer, serve_mastodon
 from tests.peers.x_api import Fault, XApiPeer, XCredentials
+from tests.publish.memory_state import MemoryState
 
 ALT = "A red square on a white page, the release's logo"
 POST_URL = "https://blog.example.org/2024/06/01/fresh/"
@@ -60,18 +61,7 @@ def images() -> Iterator[FileServer]:
 def context(network: str, site: str, secrets: dict[str, str], **fields: Any) -> Context:
     account = AccountSettings(name=f"{network}-images", network=network, **fields)
     now = FixedClock(datetime.now(UTC))
-    return Context(account, secrets, now, Memory(), 30.0, site)
-
-
-class Memory:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
+    return Context(account, secrets, now, MemoryState(), 30.0, site)
 
 
 def message(text: str, image: str | None, alt: str | None = ALT) -> Message:

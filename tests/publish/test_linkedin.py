@@ -18,7 +18,8 @@ from tests.conftest import Blog
 from tests.peers.bluesky import FileServer
 from tests.peers.linkedin import AUTHOR, TOKEN, LinkedInApi
 from tests.peers.webhooks import Answer, Fault
-from tests.publish.test_images import SMALL, Memory
+from tests.publish.memory_state import MemoryState
+from tests.publish.test_images import SMALL
 
 URL = "https://blog.example.org/2024/06/01/fresh/"
 
@@ -38,7 +39,7 @@ def images() -> Iterator[FileServer]:
 def publisher(api: LinkedInApi, site: str = "", token: str = TOKEN) -> Publisher:
     account = AccountSettings(name="li", network="linkedin", server=api.base, handle=AUTHOR)
     clock = FixedClock(datetime(2024, 6, 1, tzinfo=UTC))
-    return make(Context(account, {"token": token}, clock, Memory(), 10.0, site))
+    return make(Context(account, {"token": token}, clock, MemoryState(), 10.0, site))
 
 
 def message(text: str, image: str | None = None) -> Message:

@@ -22,23 +22,11 @@ from syndicate.errors import (
 from syndicate.publish.base import Context, Message, Publisher
 from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, carries, make
 from tests.peers.mastodon import OTHER_TOKEN, TOKEN, MastodonPeer, serve_mastodon
+from tests.publish.memory_state import MemoryState
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 POST_URL = "https://blog.example.org/2024/06/01/hello-world/"
 STATUSES = "/api/v1/statuses"
-
-
-class MemoryState:
-    """The StateStore protocol over a dict: what the ledger's state table keeps."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
 
 
 @pytest.fixture

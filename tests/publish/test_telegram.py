@@ -18,7 +18,8 @@ from syndicate.publish.telegram import make
 from tests.peers.bluesky import FileServer
 from tests.peers.telegram import CHANNEL, READ_ONLY, TOKEN, TelegramBotApi, rate_limited
 from tests.peers.webhooks import Answer, Fault
-from tests.publish.test_images import SMALL, Memory
+from tests.publish.memory_state import MemoryState
+from tests.publish.test_images import SMALL
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 URL = "https://blog.example.org/2024/06/01/fresh/"
@@ -40,7 +41,7 @@ def publisher(bot: TelegramBotApi, site: str = "", token: str = TOKEN, **fields:
     account = AccountSettings(
         name="channel", network="telegram", server=bot.base, **{"room": CHANNEL, **fields}
     )
-    return make(Context(account, {"token": token}, FixedClock(NOW), Memory(), 10.0, site))
+    return make(Context(account, {"token": token}, FixedClock(NOW), MemoryState(), 10.0, site))
 
 
 def message(text: str, image: str | None = None) -> Message:

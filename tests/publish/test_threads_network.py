@@ -19,7 +19,8 @@ from syndicate.publish.threads import RULES, make
 from tests.peers.bluesky import FileServer
 from tests.peers.meta_threads import TOKEN, ThreadsApi, length, rate_limited
 from tests.peers.webhooks import Fault
-from tests.publish.test_images import SMALL, Memory
+from tests.publish.memory_state import MemoryState
+from tests.publish.test_images import SMALL
 
 URL = "https://blog.example.org/2024/06/01/fresh/"
 
@@ -39,7 +40,7 @@ def images() -> Iterator[FileServer]:
 def publisher(api: ThreadsApi, token: str = TOKEN) -> Publisher:
     account = AccountSettings(name="threads", network="threads", server=api.base)
     clock = FixedClock(datetime(2024, 6, 1, tzinfo=UTC))
-    return make(Context(account, {"access_token": token}, clock, Memory(), 10.0))
+    return make(Context(account, {"access_token": token}, clock, MemoryState(), 10.0))
 
 
 def message(text: str, image: str | None = None, reply_to: Receipt | None = None) -> Message:

@@ -44,6 +44,7 @@ from tests.peers.webhooks import (
     SlackHook,
     Synapse,
 )
+from tests.publish.memory_state import MemoryState
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 POST_URL = "https://blog.example.org/2024/06/fish-and-chips/"
@@ -63,17 +64,6 @@ MESSAGE = Message(
     limit=2000,
 )
 KEY = "post:2024/fish-and-chips@team"
-
-
-class MemoryState:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        self.values[key] = value
 
 
 def context(
