@@ -1,7 +1,8 @@
-"""Threads under SIGKILL: the real daemon posts long posts as threads to X (the local X API
-peer), Mastodon (mastodon-mock) and Bluesky (a real PDS) and is killed again and again, often
-with a later part's answer held back so the kill lands between parts. In the end every thread
-is whole: each part held once, each answering the part before, none posted twice.
+"""Threads and images under SIGKILL: the real daemon posts long posts with an image as threads
+to X (the local X API peer), Mastodon (mastodon-mock) and Bluesky (a real PDS) and is killed
+again and again, often with a later part's answer held back so the kill lands between parts.
+In the end every thread is whole: each part held once, each answering the part before, none
+posted twice, and each thread's first post carries the image with its alt text.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from syndicate.model import DeliveryStatus, SentPart
 from syndicate.store.ledger import Ledger
 from syndicate.store.outbox import Outbox
 from tests.conftest import Blog
-from tests.peers.bluesky import Pds, installed, running_pds, skip_unless_installed
+from tests.peers.bluesky import FileServer, Pds, installed, running_pds, skip_unless_installed
 from tests.peers.mastodon import TOKEN, MastodonPeer, serve_mastodon
 from tests.peers.x_api import Fault, XApiPeer, XCredentials
+from tests.publish.test_images import SMALL
 from tests.test_daemon import Running, free_port, post, wait_for, write_config
 
 X_USER_ID = "1501234567890123456"
@@ -96,6 +98,44 @@ def account(network: str, where: dict[str, str], credentials: dict[str, str]) ->
     return "\n".join(lines) + "\n"
 
 
+ALT = "The release's logo: a red square"
+
+
+def images_held(peers: Peers) -> dict[str, list[tuple[str, str | None]]]:
+    """Account -> (post id, alt text) of each image it holds."""
+    found: dict[str, list[tuple[str, str | None]]] = {
+        "x": [
+            (tweet.id, peers.x.media[m].alt) for tweet in peers.x.tweets for m in tweet.media_ids
+        ],
+        "mastodon": [
+            (status["id"], media["description"])
+            for status in peers.mastodon.statuses()
+            for media in status["media_attachments"]
+        ],
+    }
+    if peers.pds is not None:
+        found["bluesky"] = bluesky_images(peers.pds)
+    return found
+
+
+def bluesky_images(pds: Pds) -> list[tuple[str, str | None]]:
+    params = {"repo": pds.account.did, "collection": "app.bsky.feed.post", "limit": "100"}
+    answer = httpx.get(f"{pds.url}/xrpc/com.atproto.repo.listRecords", params=params, timeout=60)
+    return [
+        (r["uri"], image["alt"])
+        for r in answer.raise_for_status().json()["records"]
+        for image in r["value"].get("embed", {}).get("images", [])
+    ]
+
+
+@pytest.fixture
+def site() -> Iterator[FileServer]:
+    """The blog's own host, serving the posts' image (the daemon fetches only from public
+    addresses and the site's host)."""
+    with FileServer({"/logo.png": ("image/png", SMALL)}).running() as server:
+        yield server
+
+
 @pytest.fixture
 def peers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Peers]:
     if not installed() and os.environ.get("CI"):
@@ -149,14 +189,15 @@ def all_sent(blog: Blog, accounts: int) -> bool:
 
 
 def test_threads_killed_between_parts_resume_without_a_repeated_part(
-    blog: Blog, peers: Peers
+    blog: Blog, peers: Peers, site: FileServer
 ) -> None:
     seed = int(os.environ.get("SYNDICATE_CRASH_SEED") or random.randrange(2**32))
     print(f"thread crash test seed {seed}")
     rng = random.Random(seed)
     post(blog, "2024-05-01-existing.html.md", "Existing post")
     port = free_port()
-    config = write_config(blog, port, extra="[publish]\nretry_base = 0.2\n" + peers.accounts())
+    extra = "[publish]\nretry_base = 0.2\n" + peers.accounts()
+    config = write_config(blog, port, url=site.url + "/", extra=extra)
     first = Running(config, port)
     wait_for(first.caught_up, "the first scan", timeout=DEADLINE)
     assert first.stop() == 0
@@ -167,7 +208,7 @@ def test_threads_killed_between_parts_resume_without_a_repeated_part(
             # Each post its own summary: X refuses a text it already has, even as a reply.
             own = (SUMMARY * 2).replace(". ", f", says post {round_}. ")
             post(blog, f"2024-06-0{round_ + 1}-long-{round_}.html.md", f"Long post {round_}",
-                 summary=own)  # fmt: skip
+                 summary=own, image="/logo.png", image_alt=ALT)  # fmt: skip
         # X takes a post and holds its answer: the first round always a second part, then
         # a head or a later part at random.
         holding = round_ == 0 or rng.random() < 0.6
@@ -211,6 +252,12 @@ def test_threads_killed_between_parts_resume_without_a_repeated_part(
                 expected = parts[index - 1].remote_id if index else None
                 assert answered == expected, (account, index, parts, held[account])
         assert sum(texts.values()) == 3 * POSTS, account  # nothing else was posted
-        report.append(f"{account}: {len(threads)} threads, {sum(texts.values())} posts")
+        pictured = images_held(peers)[account]
+        heads = {parts[0].remote_id for parts in threads}
+        assert sorted(pictured) == sorted((head, ALT) for head in heads), account
+        report.append(
+            f"{account}: {len(threads)} threads, {sum(texts.values())} posts, "
+            f"{len(pictured)} images"
+        )
     print(f"thread crash test seed {seed}: {dict(kills)} kills; " + "; ".join(report))
     assert kills["between parts"] >= 1
