@@ -145,12 +145,15 @@ class Dispatcher:
     def queue_reshares(self) -> int:
         """Queue each account's next re-share when one is due (publish/evergreen.py); how
         many were queued."""
+        if not any(account.reshare.enabled for account in self.accounts.values()):
+            return 0  # the common case: no query at all
         now = self.clock.now()
         states = self.outbox.accounts()
         due = [
             account
             for account in self.accounts.values()
-            if not (states.get(account.name) and states[account.name].paused)
+            if account.reshare.enabled
+            and not (states.get(account.name) and states[account.name].paused)
             and reshare_due(account, self.outbox.select(account=account.name), now)
         ]
         records = self.ledger.records() if due else {}
