@@ -115,10 +115,11 @@ class XPublisher:
             )
         )
         wanted = comparable(message_text_with_links(message))
+        # X shows a post's media as a t.co link after its text: one more link at the end.
+        pictured = f"{wanted} {_LINK}".strip()
         for tweet in response.data or ():
-            if comparable(html.unescape(str(tweet.text))) == wanted and (
-                _replied_to(tweet) == answering
-            ):
+            shown = comparable(html.unescape(str(tweet.text)))
+            if shown in (wanted, pictured) and _replied_to(tweet) == answering:
                 return self._receipt(str(tweet.id))
         return None
 

@@ -343,7 +343,10 @@ class XApiPeer:
         self, text: str, in_reply_to: str | None = None, media_ids: tuple[str, ...] = ()
     ) -> Tweet:
         tweet_id = str(FIRST_ID + len(self._state.tweets))
-        tweet = Tweet(tweet_id, _as_shown(text), text, in_reply_to, media_ids)
+        shown = _as_shown(text)
+        if media_ids:  # X shows the media as a t.co link after the text
+            shown += " https://t.co/" + _short(f"media {media_ids[0]}")
+        tweet = Tweet(tweet_id, shown, text, in_reply_to, media_ids)
         self._state.tweets.append(tweet)
         return tweet
 

@@ -16,7 +16,7 @@ from PIL import Image as Pillow
 
 from syndicate.accounts import AccountSettings
 from syndicate.clock import FixedClock
-from syndicate.errors import TransientError
+from syndicate.errors import AmbiguousError, TransientError
 from syndicate.publish.base import Context, Message, Publisher
 from syndicate.publish.bluesky import make as make_bluesky
 from syndicate.publish.mastodon import make as make_mastodon
@@ -225,3 +225,19 @@ def test_bluesky_without_alt_text_keeps_the_link_card_with_the_image_as_thumbnai
     embed = bluesky_record(pds, receipt.remote_id)["embed"]
     assert embed["$type"] == "app.bsky.embed.external"
     assert embed["external"]["uri"] == POST_URL and "thumb" in embed["external"]
+
+
+def test_x_finds_a_post_with_an_image_whose_text_ends_with_the_media_link(
+    x_peer: XApiPeer, images: FileServer
+) -> None:
+    """X shows media as a t.co link after the text: after a lost answer, the post is still
+    found, not sent again."""
+    publisher = x_publisher(x_peer, images.url)
+    sent = message("A picture, answer lost", images.url + "/small.png")
+    x_peer.fail_next(Fault("drop", apply=True))
+    with pytest.raises(AmbiguousError):
+        publisher.send(sent, "k")
+    [tweet] = x_peer.tweets
+    assert tweet.text.startswith("A picture, answer lost https://t.co/")
+    found = publisher.find(sent, "k")
+    assert found is not None and found.remote_id == tweet.id
