@@ -149,17 +149,21 @@ class Dispatcher:
             return 0  # the common case: no query at all
         now = self.clock.now()
         states = self.outbox.accounts()
-        due = [
-            account
+        history = {
+            account.name: self.outbox.select(account=account.name)
             for account in self.accounts.values()
             if account.reshare.enabled
             and not (states.get(account.name) and states[account.name].paused)
-            and reshare_due(account, self.outbox.select(account=account.name), now)
+        }
+        due = [
+            account
+            for account in self.accounts.values()
+            if account.name in history and reshare_due(account, history[account.name], now)
         ]
         records = self.ledger.records() if due else {}
         queued = 0
         for account in due:
-            chosen = choose(account, records, self.outbox.select(account=account.name), now)
+            chosen = choose(account, records, history[account.name], now)
             if chosen is None:
                 continue
             record = chosen.record

@@ -63,23 +63,24 @@ class Image:
 
 
 class ImageSource:
-    """Fetches a message's image for one publisher (at most once per URL while it lives) and
-    fits it to that publisher's limits."""
+    """Fetches a message's image for one publisher and fits it to that publisher's limits. The
+    last image is kept, so a retry or the next try of the same post fetches it once; only the
+    last, as a publisher lives as long as the daemon."""
 
     def __init__(self, context: Context, network: str, client: httpx.Client | None = None) -> None:
         self._network = network
         self._timeout = context.timeout
         self._client = client or content_client(context)
-        self._fetched: dict[str, Image | None] = {}
+        self._last: tuple[str, Image | None] | None = None
 
     def image(self, message: Message, limits: ImageLimits) -> Image | None:
         """The message's image fitted to `limits`, with its alt text; None when there is no
         image, or it cannot be fetched, read or fitted (logged)."""
         if not message.image:
             return None
-        if message.image not in self._fetched:
-            self._fetched[message.image] = self._download(message.image)
-        original = self._fetched[message.image]
+        if self._last is None or self._last[0] != message.image:
+            self._last = (message.image, self._download(message.image))
+        original = self._last[1]
         if original is None:
             return None
         fitted = fit(original, limits)

@@ -141,13 +141,9 @@ class Outbox:
     def queue(self, new: NewDelivery, now: datetime) -> bool:
         """Queue one delivery made outside the events (a re-share); False when that post,
         account and re-share number is queued already (another worker chose it too)."""
+        row = _new_row(new, False, _stamp(now))
         with self._write() as conn:
-            before = conn.execute(select(func.count()).select_from(schema.deliveries)).scalar()
-            _insert_ignoring_duplicates(
-                conn, schema.deliveries, [_new_row(new, False, _stamp(now))]
-            )
-            after = conn.execute(select(func.count()).select_from(schema.deliveries)).scalar()
-        return bool(after != before)
+            return _insert_ignoring_duplicates(conn, schema.deliveries, [row]) == 1
 
     # -- planning and sending --------------------------------------------------------------
 
@@ -398,17 +394,24 @@ def _new_row(new: NewDelivery, paused: bool, moment: str) -> dict[str, Any]:
     }
 
 
-def _insert_ignoring_duplicates(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(conn: Any, table: Any, rows: list[dict[str, Any]]) -> int:
+    """Insert `rows`, skipping any that would repeat a unique key; how many went in (exact
+    for one row; a batch's count is as the driver reports it)."""
     if not rows:
-        return
+        return 0
+    statement: Any
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+        statement = postgresql.insert(table).on_conflict_do_nothing()
     else:
         from sqlalchemy.dialects import sqlite
 
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    if len(rows) == 1:  # the keys it returns say whether it went in, on every driver
+        keys = statement.values(rows[0]).returning(*table.primary_key.columns)
+        return len(conn.execute(keys).all())
+    return int(conn.execute(statement, rows).rowcount)
 
 
 def _redacted(values: dict[str, Any]) -> dict[str, Any]:
