@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, select
 
 from syndicate.store import schema
-from syndicate.store.ledger import upsert
+from syndicate.store.schema import upsert
 
 _PREFIX = "admin:ended:"
 _S = schema.state.c

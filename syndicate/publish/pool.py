@@ -14,7 +14,7 @@ from syndicate.publish.base import Context, Factory, Publisher
 from syndicate.publish.credentials import resolve
 from syndicate.publish.network import factory as registered
 from syndicate.store import schema
-from syndicate.store.ledger import upsert
+from syndicate.store.schema import upsert
 
 
 class LedgerState:

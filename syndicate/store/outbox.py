@@ -20,7 +20,7 @@ from syndicate.errors import StoreError
 from syndicate.model import QUEUED, AccountState, Delivery, DeliveryStatus, Receipt, SentPart
 from syndicate.redaction import redact
 from syndicate.store import schema
-from syndicate.store.ledger import upsert
+from syndicate.store.schema import upsert
 
 _D = schema.deliveries.c
 _A = schema.account_states.c

@@ -13,7 +13,7 @@ from syndicate.errors import StoreError
 from syndicate.model import Author, Post, PostOverrides, Tag, Visibility
 from syndicate.store.cache import RenderCache
 from syndicate.store.codec import dump_post, load_post
-from syndicate.store.ledger import FeedRecord, Ledger, Record
+from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
 
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 POST = Post(
@@ -88,3 +88,60 @@ def test_a_damaged_cache_is_started_afresh(tmp_path: Path) -> None:
     cache = RenderCache(path)
     assert cache.get_many([1]) == {}
     cache.close()
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path, postgres_server: str | None) -> str:
+    """A new ledger's URL: SQLite, or PostgreSQL when the suite runs on it."""
+    if postgres_server is None:
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    from tests.peers.postgres import fresh_database
+
+    return fresh_database(postgres_server, f"ledger_{tmp_path.name}"[:60])
+
+
+def test_the_ledger_names_the_columns_schema_py_declares() -> None:
+    from syndicate.store import ledger, schema
+
+    assert tuple(c.name for c in schema.posts.columns) == ledger.POST_COLUMNS
+    assert tuple(c.name for c in schema.feeds.columns) == ledger.FEED_COLUMNS
+
+
+def test_every_statement_of_the_ledger_runs_on_its_database(ledger_url: str) -> None:
+    """Records, feeds, state, events, bodies and sources through the driver, in chunks past
+    SQLite's parameter cap, on SQLite and PostgreSQL alike."""
+    ledger = Ledger.open(ledger_url)
+    try:
+        feed = FeedRecord("feed.xml", "site", "", "X", "tag:x", "sig", "dig", 10, 1, "old")
+        many = [record(pk, f"source/blog/{pk}.md") for pk in range(1, 1203)]
+        bodies = {f"remote:{i}": f"<p>{i}% done</p>" for i in range(700)}
+        events = [Event(1, "tag:x,1", "published", WHEN), Event(2, "tag:x,2", "updated", WHEN)]
+        ledger.save(many, [feed], {"k": "v"}, events, {"planet": "{}"}, bodies)
+        ledger.save(feeds=[replace(feed, pinged="ignored", digest="new")])
+        assert len(ledger.records()) == 1202
+        assert sorted(ledger.records_of(range(600, 1300))) == list(range(600, 1203))
+        assert ledger.feeds()["feed.xml"].pinged == "old"  # only mark_pinged writes it
+        assert ledger.mark_pinged({"feed.xml": "new", "gone.xml": "x"}) == 1
+        assert ledger.feeds()["feed.xml"].pinged == "new"
+        assert ledger.bodies([*list(bodies), "remote:none"]) == bodies
+        stored = ledger.events()
+        assert [(e.post_pk, e.kind, e.at) for e in stored] == [(1, "published", WHEN),
+                                                              (2, "updated", WHEN)]  # fmt: skip
+        assert ledger.events(after=stored[0].seq or 0, limit=5) == stored[1:]
+        assert ledger.announced() == {1}
+        assert ledger.source_states() == {"planet": "{}"}
+        assert ledger.state() == {"k": "v", "schema_version": "3"}
+    finally:
+        ledger.close()
+
+
+def test_a_failed_save_writes_nothing(ledger_url: str) -> None:
+    ledger = Ledger.open(ledger_url)
+    try:
+        ledger.save([record(1)])
+        clash = replace(record(2), entry_id=record(1).entry_id)  # entry ids are unique
+        with pytest.raises(StoreError, match="cannot write the ledger"):
+            ledger.save([record(3, "source/blog/3.md"), clash], state={"k": "v"})
+        assert sorted(ledger.records()) == [1] and "k" not in ledger.state()
+    finally:
+        ledger.close()

@@ -148,3 +148,28 @@ def test_an_up_to_date_ledger_opens_without_loading_alembic(
     command = [sys.executable, "-c", program]
     shown = subprocess.run(command, capture_output=True, text=True, check=False)
     assert shown.stdout.strip() == "False", shown.stderr
+
+
+def test_the_new_sqlite_schema_is_generated_from_schema_py() -> None:
+    """new_sqlite.py (a new SQLite ledger made without SQLAlchemy) is schema.py's newest form:
+    after a change, regenerate it with `steps.write_new_sqlite()`."""
+    from syndicate.store.migrations import new_sqlite, steps
+
+    assert new_sqlite.REVISION == migrations.HEAD
+    assert steps.sqlite_ddl() == new_sqlite.STATEMENTS
+
+
+def test_a_new_sqlite_ledger_is_made_without_sqlalchemy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    program = (
+        "import sys; from syndicate.store.ledger import Ledger; "
+        f"Ledger.open({url!r}).close(); print(sorted({{m.split('.')[0] for m in sys.modules}}"
+        " & {'sqlalchemy', 'alembic'}))"
+    )
+    command = [sys.executable, "-c", program]
+    shown = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert shown.stdout.strip() == "[]", shown.stderr
+    assert differences(url) == [] and version(url) == migrations.HEAD
+    with create_engine(url).connect() as conn:
+        state = {str(k): str(v) for k, v in conn.execute(text("SELECT key, value FROM state"))}
+    assert state == {"schema_version": str(migrations.LEGACY_VERSION)}

@@ -1,5 +1,5 @@
 """The ledger's schema over time, as Alembic revisions (versions/), for SQLite and PostgreSQL
-alike; `upgrade(engine)` brings any ledger to the newest schema when it is opened.
+alike; `upgrade(database)` brings any ledger to the newest schema when it is opened.
 
 Three kinds of database arrive here:
 - a new one: the tables are created as schema.py has them now, and stamped as the newest
@@ -13,108 +13,57 @@ Three kinds of database arrive here:
 Every revision checks what is there before changing it, so a table created by the second
 path in its newest form is left as it is.
 
-Opening a ledger already at the newest revision reads one row and imports nothing of Alembic.
+Opening a ledger already at the newest revision reads one row through the driver and imports
+neither SQLAlchemy nor Alembic (steps.py does the rest).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy import Connection, Engine, inspect, select, text
-from sqlalchemy.exc import SQLAlchemyError
-
 from syndicate.errors import StoreError
-from syndicate.store import schema
+from syndicate.store.database import Database
 
 HEAD = "0002_reshares"  # the newest revision: tests/store/test_migrations.py keeps it true
 BASELINE = "0001_baseline"  # the schema as syndicate's schema_version 2 left it
 LEGACY_VERSION = 3  # written to state.schema_version: pre-Alembic syndicates refuse the ledger
-_FOLDER = Path(__file__).parent
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database at `engine` to the newest schema (in one transaction)."""
+def upgrade(database: Database) -> None:
+    """Bring `database` to the newest schema (in one transaction)."""
+    if _at_head(database) or _created_new_sqlite(database):
+        return
+    from syndicate.store.migrations import steps
+
+    steps.upgrade(database.engine)
+
+
+def _at_head(database: Database) -> bool:
     try:
-        with engine.begin() as conn:
-            current = _current(conn)
-            if current == HEAD:
-                return
-            if current is None:
-                current = _adopt(conn)
-            if current != HEAD:
-                _run_revisions(conn, current)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot bring the ledger up to date: {exc}") from exc
+        with database.reading() as cursor:
+            cursor.execute(database.statement("SELECT version_num FROM alembic_version"))
+            rows = cursor.fetchall()
+    except StoreError:
+        return False  # no such table yet: a new or pre-Alembic ledger
+    return [tuple(row) for row in rows] == [(HEAD,)]
 
 
-def _current(conn: Connection) -> str | None:
-    if not inspect(conn).has_table("alembic_version"):
-        return None
-    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-    return str(row[0]) if row else None
+def _created_new_sqlite(database: Database) -> bool:
+    """Make an empty SQLite ledger's tables as they are now, stamped as the head, from
+    new_sqlite.py. False, having done nothing, when it is not SQLite or not empty."""
+    if database.dialect != "sqlite":
+        return False
+    from syndicate.store.migrations import new_sqlite
 
-
-def _adopt(conn: Connection) -> str:
-    """Stamp a database Alembic has not seen: a new one as the head, an old one (after its
-    pre-Alembic steps) as the baseline. The revision it is at now."""
-    known = inspect(conn).has_table("posts")
-    version = _legacy_version(conn) if known else None
-    if version is not None and version > LEGACY_VERSION:
-        raise StoreError(
-            f"the ledger was written by a newer syndicate (schema {version}); upgrade syndicate"
+    with database.writing() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if cursor.fetchone()[0]:
+            return False
+        for statement in new_sqlite.STATEMENTS:
+            cursor.execute(statement)
+        cursor.execute(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
         )
-    if version is not None and version < 2:
-        _legacy_columns(conn, version)
-    schema.metadata.create_all(conn)
-    stamped = BASELINE if known else HEAD
-    conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version "
-                      "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))  # fmt: skip
-    conn.execute(text("DELETE FROM alembic_version"))
-    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": stamped})
-    _put_state(conn, "schema_version", str(LEGACY_VERSION))
-    return stamped
-
-
-def _legacy_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table("state"):
-        return None
-    found = conn.execute(
-        select(schema.state.c.value).where(schema.state.c.key == "schema_version")
-    ).first()
-    return int(found[0]) if found and str(found[0]).isdigit() else None
-
-
-def _legacy_columns(conn: Connection, version: int) -> None:
-    """What the ledger's own migrations did before Alembic (schema_version 1 to 2)."""
-    for table, column, kind in schema.LEGACY_COLUMNS:
-        present = {c["name"] for c in inspect(conn).get_columns(table)}
-        if column not in present:
-            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
-    conn.execute(text("UPDATE feeds SET pinged = digest WHERE pinged IS NULL"))
-    # Posts the old ledger knew were never marked public: the next build must take them as
-    # already seen, not announce them all again (see pipeline/events.py).
-    _put_state(conn, "events_baseline", "pending")
-
-
-def _put_state(conn: Connection, key: str, value: str) -> None:
-    conn.execute(schema.state.delete().where(schema.state.c.key == key))
-    conn.execute(schema.state.insert().values(key=key, value=value))
-
-
-def _run_revisions(conn: Connection, current: str) -> None:
-    """Alembic's upgrade from `current` to the head, on this connection (env.py runs it)."""
-    from alembic import command
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    config = Config()
-    config.set_main_option("script_location", str(_FOLDER))
-    config.attributes["connection"] = conn
-    try:
-        ScriptDirectory.from_config(config).get_revision(current)
-    except CommandError:
-        raise StoreError(
-            f"the ledger was written by a newer syndicate (revision {current}); upgrade syndicate"
-        ) from None
-    command.upgrade(config, "head")
+        cursor.execute("INSERT INTO alembic_version VALUES (?)", (new_sqlite.REVISION,))
+        cursor.execute(
+            "INSERT INTO state (key, value) VALUES ('schema_version', ?)", (str(LEGACY_VERSION),)
+        )
+    return True
