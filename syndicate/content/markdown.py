@@ -16,9 +16,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import markdown_it
 from markdown_it_pyrs import MarkdownIt
+
+if TYPE_CHECKING:
+    import markdown_it
 
 _ENGINE = MarkdownIt("commonmark").enable_many(
     ["table", "strikethrough", "autolink_ext", "tasklist", "footnote"]
@@ -115,6 +118,8 @@ def _render(markdown: str) -> str:
 
 @functools.cache
 def _safe_engine() -> markdown_it.MarkdownIt:
+    import markdown_it  # rarely needed: imported then, not by every build
+
     return markdown_it.MarkdownIt("commonmark", {"xhtmlOut": False}).enable(
         ["table", "strikethrough"]
     )

@@ -15,6 +15,11 @@ _XML_UNSAFE = re.compile(
     + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
     + "]"
 )
+# The same, within the Basic Multilingual Plane: many times quicker to scan with, and all that
+# needs scanning for in a text without astral characters (most texts).
+_BMP_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_BREAK = re.compile(
     r"</?(?:p|div|li|h[1-6]|br|tr|td|th|blockquote|ul|ol|pre|table|dd|dt|hr|section|figure|figcaption)\b[^>]*>",
@@ -26,6 +31,8 @@ _WORD = re.compile(r"\w+")
 
 def strip_xml_unsafe(text: str) -> str:
     """Remove the characters that XML 1.0 forbids or discourages."""
+    if text.isascii() or max(text) <= "\uffff":
+        return _BMP_UNSAFE.sub("", text)
     return _XML_UNSAFE.sub("", text)
 
 

@@ -30,7 +30,7 @@ from syndicate.pipeline.feeds import Variant
 from syndicate.pipeline.remote_entries import is_remote
 from syndicate.store.codec import dump_post, load_post
 
-POOL_THRESHOLD = 200  # below this many items, a pool costs more than it saves
+POOL_THRESHOLD = 1000  # below this many items, a pool costs more than it saves (bench: rdo, 1k)
 
 
 @dataclass(frozen=True, slots=True)

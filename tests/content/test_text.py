@@ -1,0 +1,25 @@
+"""The text helpers' quick paths give what the plain definitions give, for any text."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syndicate.content import text
+
+# Every code point is possible, the ones XML refuses among them, astral ones included.
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=200)
+UNSAFE = st.sampled_from(["\x00", "\x1f", "\x7f", "\x9f", "\ud800", "\ufdd0", "\ufffe",
+                          "\U0001fffe", "\U0010ffff"])  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(st.one_of(ANY_TEXT, UNSAFE)).map("".join))
+def test_stripping_xml_unsafe_characters_matches_the_whole_definition(value: str) -> None:
+    assert text.strip_xml_unsafe(value) == text._XML_UNSAFE.sub("", value)
+
+
+def test_the_quick_path_still_finds_every_kind_of_unsafe_character() -> None:
+    assert text.strip_xml_unsafe("a\x00b\x7fc\ud800d\ufffee") == "abcde"
+    assert text.strip_xml_unsafe("a\U0001fffeb\U0001f600c\x01") == "ab\U0001f600c"
+    assert text.strip_xml_unsafe("") == ""
