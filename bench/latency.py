@@ -43,7 +43,8 @@ from pathlib import Path
 
 import sites
 from generate import generate
-from run import _script, hugo_binary
+from run import _script
+from sites import hugo_binary
 
 from syndicate.config import Settings, parse_settings
 from syndicate.content.tags import slugify

