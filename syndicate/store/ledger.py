@@ -13,6 +13,7 @@ from syndicate.store import migrations
 from syndicate.store.codec import dump_post, load_post
 from syndicate.store.database import Database
 from syndicate.store.identity import Fingerprint
+from syndicate.store.ownership import Lease, check_fence
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -63,6 +64,16 @@ class FeedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """A feed file's bytes as built, shared by every node of a cluster."""
+
+    path: str
+    body: bytes
+    etag: str
+    modified_ms: int  # when it was written, Unix milliseconds
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """Something subscribers and publishers act on: a post became public, changed, or went."""
 
@@ -79,6 +90,9 @@ class Ledger:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        # Set on a node of a cluster: every write then checks, in its transaction, that this
+        # lease still owns the blog (store/ownership.py).
+        self.fence: Lease | None = None
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -120,10 +134,12 @@ class Ledger:
         events: Iterable[Event] = (),
         sources: Mapping[str, str] | None = None,
         bodies: Mapping[str, str] | None = None,
+        documents: Iterable[FeedDocument] = (),
     ) -> None:
-        """Upsert records, feed records, state values, source states and remote bodies, and
-        append events, all or nothing: an event is stored exactly when the change that caused
-        it is, and a source's state (its validators) only with the entries it brought.
+        """Upsert records, feed records, state values, source states, remote bodies and feed
+        documents, and append events, all or nothing: an event is stored exactly when the
+        change that caused it is, and a source's state (its validators) only with the entries
+        it brought.
 
         A feed's `pinged` is written when the feed is first stored and otherwise only by
         `mark_pinged`: the builder's copy of it may be older than the hub worker's."""
@@ -132,6 +148,8 @@ class Ledger:
         event_rows = [_event_row(e) for e in events]
         db = self._db
         with db.writing() as cursor:
+            if self.fence is not None:
+                check_fence(db, cursor, self.fence)
             self._upsert(cursor, "posts", POST_COLUMNS, rows, "pk")
             self._upsert(cursor, "feeds", FEED_COLUMNS, feed_rows, "path", keep=("pinged",))
             state_rows = [(k, v) for k, v in (state or {}).items()]
@@ -140,6 +158,11 @@ class Ledger:
             self._upsert(cursor, "sources", ("name", "state"), source_rows, "name")
             body_rows = [(k, v) for k, v in (bodies or {}).items()]
             self._upsert(cursor, "bodies", ("source", "body"), body_rows, "source")
+            document_rows = [_document_row(d) for d in documents]
+            names = ("path", "body", "etag", "modified_ms")
+            self._upsert(cursor, "feed_documents", names, document_rows, "path")
+            if document_rows and db.dialect == "postgresql":
+                cursor.execute("SELECT pg_notify('syndicate_feeds', '')")  # sent at the commit
             if event_rows:
                 cursor.executemany(
                     db.statement(
@@ -158,6 +181,8 @@ class Ledger:
         statement = "UPDATE feeds SET pinged = :d WHERE path = :p AND digest = :d"
         stuck = 0
         with self._db.writing() as cursor:
+            if self.fence is not None:
+                check_fence(self._db, cursor, self.fence)
             for row in rows:  # one by one: not every driver sums rowcount over executemany
                 cursor.execute(self._db.statement(statement), row)
                 stuck += max(cursor.rowcount, 0)
@@ -184,6 +209,14 @@ class Ledger:
         """Posts with a `published` event stored (announced, or queued for backfill)."""
         query = "SELECT DISTINCT post_pk FROM events WHERE kind = 'published'"
         return {int(pk) for (pk,) in self._select(query)}
+
+    def documents(self, after_ms: int = -1) -> list[FeedDocument]:
+        """The stored feed documents modified after `after_ms` (Unix milliseconds)."""
+        rows = self._select(
+            "SELECT path, body, etag, modified_ms FROM feed_documents WHERE modified_ms > :after",
+            {"after": after_ms},
+        )
+        return [FeedDocument(str(p), bytes(b), str(e), int(m)) for p, b, e, m in rows]
 
     def source_states(self) -> dict[str, str]:
         rows = self._select("SELECT name, state FROM sources")
@@ -343,6 +376,10 @@ def _event_row(event: Event) -> dict[str, Any]:
 
 def _event(post_pk: int, entry_id: str, kind: str, at: str, backfill: int, seq: int) -> Event:
     return Event(post_pk, entry_id, kind, datetime.fromisoformat(at), bool(backfill), seq)
+
+
+def _document_row(document: FeedDocument) -> tuple[Any, ...]:
+    return (document.path, document.body, document.etag, document.modified_ms)
 
 
 def _feed_row(feed: FeedRecord) -> dict[str, Any]:

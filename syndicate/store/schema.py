@@ -5,7 +5,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 # The tables as they are now. A new ledger is created from them; an older one is brought to
 # them by the Alembic revisions in store/migrations/versions, one per change.
@@ -129,6 +139,28 @@ delivery_parts = Table(
     Column("remote_id", String, nullable=False),
     Column("remote_url", String, nullable=True),
     Column("sent_at", String, nullable=False),
+)
+
+blog_owner = Table(
+    "blog_owner",
+    metadata,
+    # Which node owns the blog's files and builds it (store/ownership.py): a lease, and an
+    # epoch that grows with every change of owner, which every ledger write checks.
+    Column("blog", String, primary_key=True),
+    Column("owner", String, nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("until_ms", BigInteger, nullable=False),  # the lease's end, Unix milliseconds
+)
+
+feed_documents = Table(
+    "feed_documents",
+    metadata,
+    # Each feed's bytes as the owner last built them, written in the build's transaction, so
+    # every node of a cluster serves the same bytes and ETag (web/shared_feeds.py).
+    Column("path", String, primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("etag", String, nullable=False),
+    Column("modified_ms", BigInteger, nullable=False),  # Unix milliseconds, for Last-Modified
 )
 
 account_states = Table(

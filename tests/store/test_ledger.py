@@ -90,16 +90,6 @@ def test_a_damaged_cache_is_started_afresh(tmp_path: Path) -> None:
     cache.close()
 
 
-@pytest.fixture
-def ledger_url(tmp_path: Path, postgres_server: str | None) -> str:
-    """A new ledger's URL: SQLite, or PostgreSQL when the suite runs on it."""
-    if postgres_server is None:
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    from tests.peers.postgres import fresh_database
-
-    return fresh_database(postgres_server, f"ledger_{tmp_path.name}"[:60])
-
-
 def test_the_ledger_names_the_columns_schema_py_declares() -> None:
     from syndicate.store import ledger, schema
 
