@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -208,6 +209,17 @@ class StoreSettings(_Section):
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
 
 
+class ClusterSettings(_Section):
+    """[cluster]: several `syndicate run` replicas sharing one PostgreSQL ledger. One of them
+    at a time owns the blog's files and builds (store/ownership.py); every one serves the
+    feeds it built, from the ledger."""
+
+    enabled: bool = False
+    node: str = ""  # this replica's name, unique in the cluster; "" for host name and pid
+    blog: str = ""  # the blog's name in the ledger; "" for the site URL's host and path
+    lease_seconds: Annotated[float, Field(ge=2.0, le=3600.0)] = 15.0  # a dead owner's wait
+
+
 class Settings(_Section):
     """The whole configuration. `base_dir` is where relative paths are resolved from."""
 
@@ -224,6 +236,7 @@ class Settings(_Section):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)
 
@@ -250,6 +263,26 @@ class Settings(_Section):
             if names.count(name) > 1:
                 raise ValueError(f"two accounts are named {name!r}: names must differ")
         return accounts
+
+    @model_validator(mode="after")
+    def _cluster_on_a_shared_database(self) -> Settings:
+        if self.cluster.enabled and self.store.url.startswith("sqlite"):
+            raise ValueError(
+                "[cluster] enabled needs a ledger every replica reaches: set [store] url to a "
+                "PostgreSQL database (postgresql+psycopg://user:password@host/db)"
+            )
+        return self
+
+    @property
+    def node_name(self) -> str:
+        return self.cluster.node or f"{socket.gethostname()}:{os.getpid()}"
+
+    @property
+    def blog_name(self) -> str:
+        if self.cluster.blog:
+            return self.cluster.blog
+        parts = urlsplit(self.site.url)
+        return f"{parts.netloc}{parts.path}".rstrip("/")
 
     @property
     def content_root(self) -> Path:

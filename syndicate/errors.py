@@ -98,6 +98,11 @@ class StoreError(SyndicateError):
     """The state database cannot be opened, migrated or written."""
 
 
+class StaleOwnerError(StoreError):
+    """A ledger write by a node of a cluster that no longer owns the blog: another node took
+    it over (store/ownership.py). Refused, whatever that node believes."""
+
+
 class OutputError(SyndicateError):
     """A feed file cannot be written."""
 

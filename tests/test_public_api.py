@@ -37,6 +37,7 @@ PUBLIC = {
     "RejectedError",
     "Settings",
     "Span",
+    "StaleOwnerError",
     "StoreError",
     "SyndicateError",
     "Tag",

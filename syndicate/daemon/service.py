@@ -34,6 +34,7 @@ from syndicate.clock import Clock, SystemClock
 from syndicate.config import Settings
 from syndicate.content.tags import TagResolver
 from syndicate.daemon.build_loop import BuildLoop
+from syndicate.daemon.cluster_node import ClusterNode
 from syndicate.daemon.hub_pings import HubWorker
 from syndicate.daemon.outbox_passes import PublishWorker, count_outcome
 from syndicate.daemon.source_polls import SourcePoller
@@ -99,12 +100,21 @@ class Daemon:
         self.poller = self._source_poller()
         self.publisher = self._publish_worker()
         self.posts = PostList(self.builder.records.values())
+        self._owner_work_started = False
+        self._catch_up = False  # set when this node took the blog over: reload, rebuild all
+        self.cluster = self._cluster_node()
         admin = admin_routes(
             settings, self.ledger, self.posts, self.feeds, self._health, self.clock,
             wake=self._wake_publisher, metrics=self.metrics,
         )  # fmt: skip
         app = create_app(
-            settings, self.feeds, self.metrics, self._health, clock=self.clock, admin=admin
+            settings,
+            self.feeds,
+            self.metrics,
+            self._health,
+            clock=self.clock,
+            admin=admin,
+            shared=self.cluster.shared if self.cluster is not None else None,
         )
         self.server = BackgroundServer(
             app,
@@ -125,6 +135,8 @@ class Daemon:
         if on_ready is not None:
             on_ready(self.url)
         self.watcher.start()  # before the first scan, so no change falls between the two
+        if self.cluster is not None:
+            self.cluster.start()  # polls and hub pings start once this node owns the blog
         self.loop.start()
         self.loop.request(None, "start")
         self.scheduler.start()
@@ -135,10 +147,8 @@ class Daemon:
                 seconds=self.settings.watch.rescan,
                 id="rescan",
             )
-        if self.poller is not None:
-            self.poller.start()
-        if self.hubs is not None:
-            self.hubs.start()
+        if self.cluster is None:
+            self._start_owner_work()
         if self.publisher is not None:
             self.publisher.start()
         log.info(
@@ -173,6 +183,8 @@ class Daemon:
         if self.poller is not None:
             self.poller.close()  # a poll under way ends now; it is polled again after a restart
         self.loop.stop()  # the build under way finishes first
+        if self.cluster is not None:
+            self.cluster.stop()  # then the lease is given up: another node takes over at once
         if self.hubs is not None:
             self.hubs.stop()
         self.server.stop()
@@ -183,16 +195,22 @@ class Daemon:
     # -- building ------------------------------------------------------------------------
 
     def _build(self, paths: set[str] | None, reasons: set[str], remote: list[RemoteBatch]) -> None:
+        if self.cluster is not None and not self.cluster.owns():
+            return  # another node builds; this one serves what it stores
         trigger = ",".join(sorted(reasons))
         started_at = self.clock.now()
         started = time.perf_counter()
+        full, self._catch_up = self._catch_up, False
         try:
-            changed = None if paths is None else sorted(paths)
-            report = self.builder.build(changed=changed, remote=remote)
+            if full:  # the former owner wrote the ledger since this node last read it
+                self.builder.reload()
+            changed = None if paths is None or full else sorted(paths)
+            report = self.builder.build(changed=changed, remote=remote, full=full)
         except Exception as exc:
             self.metrics.errors.labels(where="build").inc()
             log.exception("build failed", extra=fields(trigger=trigger))
             self._remember_error(f"build failed: {exc}")
+            self._catch_up = self._catch_up or full
             if remote and self.poller is not None:
                 self.poller.reset(self.ledger.source_states())
             return
@@ -255,6 +273,41 @@ class Daemon:
             id="visibility",
             replace_existing=True,
         )
+
+    # -- a cluster's node ------------------------------------------------------------------
+
+    def _cluster_node(self) -> ClusterNode | None:
+        if not self.settings.cluster.enabled:
+            return None
+        return ClusterNode(
+            self.settings,
+            self.ledger,
+            self.clock,
+            on_gain=self._took_over,
+            on_feeds_changed=self._shared_feeds_changed,
+        )
+
+    def _took_over(self) -> None:
+        """This node owns the blog now: catch up with what the former owner wrote, then build
+        every feed (so the ledger holds them all), and start the owner's work."""
+        self._catch_up = True
+        self.loop.request(None, "owner")
+        self._start_owner_work()
+        if self.poller is not None:
+            self.poller.reset(self.ledger.source_states())  # what the former owner recorded
+
+    def _shared_feeds_changed(self) -> None:
+        self.feeds.replace(files_from_ledger(self.settings, self.ledger.feeds().values()))
+
+    def _start_owner_work(self) -> None:
+        """Polls and hub pings: only by the blog's owner (once; their writes are fenced)."""
+        if self._owner_work_started:
+            return
+        self._owner_work_started = True
+        if self.poller is not None:
+            self.poller.start()
+        if self.hubs is not None:
+            self.hubs.start()
 
     # -- parts ---------------------------------------------------------------------------
 

@@ -20,6 +20,14 @@ class OutputDir:
         self.root = root.resolve()
         self._fsync = fsync
         self._made: set[Path] = set()
+        # On a cluster's owner: every feed's bytes, written or already there, kept until
+        # taken, so the build can store them for the other nodes (Builder).
+        self.collect = False
+        self._collected: dict[str, bytes] = {}
+
+    def take_collected(self) -> dict[str, bytes]:
+        taken, self._collected = self._collected, {}
+        return taken
 
     def path(self, rel: str) -> Path:
         target = self.root / rel
@@ -34,6 +42,8 @@ class OutputDir:
         over it. Returns whether the file was written.
         """
         target = self.path(rel)
+        if self.collect:
+            self._collected[rel] = data
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
                 return False

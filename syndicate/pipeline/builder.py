@@ -32,6 +32,7 @@ from syndicate.errors import ContentError, OutputError
 from syndicate.feedkinds import FeedKind
 from syndicate.feeds import plan as planning
 from syndicate.feeds.output import OutputDir
+from syndicate.feeds.output import digest as output_digest
 from syndicate.feeds.plan import PlannedFeed
 from syndicate.model import Entry, FeedSpec, Rendered
 from syndicate.pipeline import events
@@ -47,7 +48,7 @@ from syndicate.pipeline.remote_entries import (
 from syndicate.pipeline.sync import Change, LedgerIndex, SyncResult
 from syndicate.pipeline.workers import PostWork, RenderJob, RenderResult
 from syndicate.store.cache import CachedRender, RenderCache
-from syndicate.store.ledger import Event, FeedRecord, Ledger, Record
+from syndicate.store.ledger import Event, FeedDocument, FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant
 
 RENDERER_VERSION = "1"  # bump when rendering changes, so cached renderings are redone
@@ -154,6 +155,7 @@ class Builder:
         self._by_entry: dict[str, Record] = {}
         self._feeds = ledger.feeds()
         self._state = ledger.state()
+        output.collect = settings.cluster.enabled  # the other nodes serve what this one built
         self._content_fp = self._content_fingerprint()
         self._remote_prefixes = tuple(source_prefix(s.name) for s in settings.sources)
         self._included_prefixes = tuple(
@@ -171,6 +173,18 @@ class Builder:
             __version__,
         ]
         return digest("\n".join(parts))
+
+    def reload(self) -> None:
+        """Read the ledger again: on a cluster, another node may have written it since (it
+        owned the blog before this one)."""
+        with _no_cyclic_gc():
+            self._index = LedgerIndex(self._ledger.records())
+        self._entries.clear()
+        self._specs.clear()
+        self._feed_versions.clear()
+        self._by_entry = {}
+        self._feeds = self._ledger.feeds()
+        self._state = self._ledger.state()
 
     @property
     def records(self) -> Mapping[int, Record]:
@@ -264,7 +278,17 @@ class Builder:
         lap = report.lap("plan", lap)
         feed_records = self._write_feeds(entries, result, fresh, work, report, full=full)
         lap = time.perf_counter()
-        self._ledger.save(feeds=feed_records, state={"content_fingerprint": self._content_fp})
+        moment, written = int(now.timestamp() * 1000), set(report.written)
+        documents = [
+            FeedDocument(path, data, f'"{output_digest(data)}"', moment)
+            for path, data in self._out.take_collected().items()
+            if full or path in written
+        ]
+        self._ledger.save(
+            feeds=feed_records,
+            state={"content_fingerprint": self._content_fp},
+            documents=documents,
+        )
 
         self._state["content_fingerprint"] = self._content_fp
         report.lap("save", lap)

@@ -104,6 +104,10 @@ class Ledger:
         self._db.close()
 
     @property
+    def database(self) -> Database:
+        return self._db
+
+    @property
     def engine(self) -> Engine:
         """Shared with the outbox (store/outbox.py), which keeps its tables in the same database."""
         return self._db.engine
@@ -210,12 +214,17 @@ class Ledger:
         query = "SELECT DISTINCT post_pk FROM events WHERE kind = 'published'"
         return {int(pk) for (pk,) in self._select(query)}
 
-    def documents(self, after_ms: int = -1) -> list[FeedDocument]:
-        """The stored feed documents modified after `after_ms` (Unix milliseconds)."""
-        rows = self._select(
-            "SELECT path, body, etag, modified_ms FROM feed_documents WHERE modified_ms > :after",
-            {"after": after_ms},
-        )
+    def document_etags(self) -> dict[str, str]:
+        """Each stored feed document's ETag, by path (no bodies: cheap to ask often)."""
+        return {str(p): str(e) for p, e in self._select("SELECT path, etag FROM feed_documents")}
+
+    def documents(self, paths: Iterable[str] | None = None) -> list[FeedDocument]:
+        """The stored feed documents: all of them, or those at `paths`."""
+        query = "SELECT path, body, etag, modified_ms FROM feed_documents"
+        if paths is None:
+            rows = self._select(query)
+        else:
+            rows = self._select_in(query + " WHERE path IN ", list(paths))
         return [FeedDocument(str(p), bytes(b), str(e), int(m)) for p, b, e, m in rows]
 
     def source_states(self) -> dict[str, str]:

@@ -17,12 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syndicate.errors import StoreError
+from syndicate.errors import StaleOwnerError
 from syndicate.store.database import Database
-
-
-class StaleOwnerError(StoreError):
-    """A write by a node that no longer owns the blog (another took it over)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from syndicate.web.page import (
     render_opml,
 )
 from syndicate.web.representations import DEFAULT_CACHE_BYTES, RepresentationCache, etag_of
+from syndicate.web.shared_feeds import SharedFeeds
 
 __all__ = [
     "SERVING_ONLY",
@@ -73,6 +74,7 @@ def create_app(
     clock: Clock | None = None,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     admin: Sequence[BaseRoute] = (),
+    shared: SharedFeeds | None = None,
 ) -> Starlette:
     """The app serving `settings.output_dir`.
 
@@ -80,11 +82,12 @@ def create_app(
     `/healthz` (both from the server's event loop thread). `clock` dates /healthz (the
     daemon's clock, so its facts and "now" agree). `cache_bytes` bounds the memory kept for
     served files (identity plus gzip). `admin` are the dashboard's and API's routes
-    (admin/routes.py), matched before the feed files.
+    (admin/routes.py), matched before the feed files. With `shared` (a cluster's node), the
+    feeds are served from the ledger's documents instead of the files.
     """
     clock = clock or SystemClock()
     view = IndexView(feeds)
-    files = FeedFiles(settings, view, RepresentationCache(cache_bytes))
+    files = FeedFiles(settings, view, RepresentationCache(cache_bytes), shared)
     routes = [
         Route("/", IndexPage(settings, view).serve, methods=["GET"]),
         Route(f"/{OPML_PATH}", FeedsOpml(settings, view).serve, methods=["GET"]),

@@ -20,6 +20,7 @@ from syndicate.web.catalog import IndexView
 from syndicate.web.conditions import accepts_gzip, none_match, not_modified_since
 from syndicate.web.files import clean_path, locate
 from syndicate.web.representations import Body, Representation, RepresentationCache, load, stamp_of
+from syndicate.web.shared_feeds import SharedFeeds
 
 # Every request revalidates (a 304 is nearly free here), so a cache in front never serves a
 # feed older than the last build: a WebSub hub fetches right after being pinged and must see
@@ -43,7 +44,14 @@ def not_found() -> Response:
 class FeedFiles:
     """The endpoint for every path that is not one of the app's own pages."""
 
-    def __init__(self, settings: Settings, view: IndexView, cache: RepresentationCache) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        view: IndexView,
+        cache: RepresentationCache,
+        shared: SharedFeeds | None = None,
+    ) -> None:
+        self._shared = shared  # a cluster's node serves what the owner stored in the ledger
         self._root = settings.output_dir.resolve()
         self._site_url = settings.site.url
         self._hubs = settings.feeds.hubs
@@ -52,11 +60,14 @@ class FeedFiles:
 
     async def serve(self, request: Request) -> Response:
         rel = clean_path(request.path_params["path"])
-        target = locate(self._root, rel) if rel is not None else None
         listed = self._view.now().by_path.get(rel) if rel is not None else None
-        if rel is None or target is None or listed is None:
+        if rel is None or listed is None:
             return not_found()  # only the feeds: nothing else in the directory is served
-        rep = await self._current(rel, target)
+        if self._shared is not None:
+            rep = self._shared.get(rel)
+        else:
+            target = locate(self._root, rel)
+            rep = await self._current(rel, target) if target is not None else None
         if rep is None:
             return not_found()
         fmt, self_url = listed.format, listed.url

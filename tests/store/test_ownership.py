@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syndicate.errors import StaleOwnerError
 from syndicate.store.database import Database
 from syndicate.store.ledger import FeedDocument, Ledger
-from syndicate.store.ownership import Lease, Ownership, StaleOwnerError
+from syndicate.store.ownership import Lease, Ownership
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)

@@ -1,0 +1,57 @@
+"""A daemon's part in a cluster ([cluster] enabled): whether it owns the blog (and so builds
+it), and the feeds every node serves from the ledger, kept current by LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from syndicate.backoff import Backoff
+from syndicate.clock import Clock
+from syndicate.config import Settings
+from syndicate.daemon.owner_lease import OwnerLease
+from syndicate.daemon.worker import Worker
+from syndicate.store.ledger import Ledger
+from syndicate.store.notifications import Listener
+from syndicate.store.ownership import Ownership
+from syndicate.web.shared_feeds import SharedFeeds
+
+_RETRY = Backoff(1.0, 5.0, 0.5, 1.5)
+_REFRESH_SECONDS = 2.0  # at the latest, even when a notification was lost
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        clock: Clock,
+        *,
+        on_gain: Callable[[], None],
+        on_feeds_changed: Callable[[], None],
+    ) -> None:
+        self._clock = clock
+        ownership = Ownership(ledger.database, settings.blog_name)
+        ttl = timedelta(seconds=settings.cluster.lease_seconds)
+        self.lease = OwnerLease(ownership, ledger, settings.node_name, ttl, clock, on_gain=on_gain)
+        self.shared = SharedFeeds(ledger, on_change=on_feeds_changed)
+        self._listener = Listener(settings.store_url)
+        self.worker = Worker("shared-feeds", self._follow, clock=clock, backoff=_RETRY)
+
+    def start(self) -> None:
+        self.lease.start()
+        self.worker.start()
+
+    def stop(self) -> None:
+        """Stop following, then give the lease up (after the daemon's last build)."""
+        self.worker.stop()
+        self._listener.close()
+        self.lease.stop()
+
+    def owns(self) -> bool:
+        return self.lease.owns()
+
+    def _follow(self) -> datetime:
+        self.shared.refresh()
+        self._listener.wait(_REFRESH_SECONDS)  # a build's commit notifies; else a timeout
+        return self._clock.now()  # again at once: the wait paces the loop
