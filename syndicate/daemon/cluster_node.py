@@ -37,6 +37,7 @@ class ClusterNode:
         self.shared = SharedFeeds(ledger, on_change=on_feeds_changed)
         self._listener = Listener(settings.store_url)
         self.worker = Worker("shared-feeds", self._follow, clock=clock, backoff=_RETRY)
+        self.followed: datetime | None = None  # the last refresh from the ledger that worked
 
     def start(self) -> None:
         self.lease.start()
@@ -52,6 +53,8 @@ class ClusterNode:
         return self.lease.owns()
 
     def _follow(self) -> datetime:
+        started = self._clock.now()
         self.shared.refresh()
+        self.followed = started
         self._listener.wait(_REFRESH_SECONDS)  # a build's commit notifies; else a timeout
         return self._clock.now()  # again at once: the wait paces the loop

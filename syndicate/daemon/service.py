@@ -312,8 +312,13 @@ class Daemon:
     # -- parts ---------------------------------------------------------------------------
 
     def _health(self) -> HealthFacts:
+        last = self.last_success
+        if self.cluster is not None and self.cluster.followed is not None:
+            # A node that does not own the blog is doing its work when it keeps up with the
+            # feeds the owner stores.
+            last = max(last, self.cluster.followed) if last else self.cluster.followed
         return HealthFacts(
-            last_success=self.last_success,
+            last_success=last,
             rescan=self.settings.watch.rescan,
             started=self.started,
         )
