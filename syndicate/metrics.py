@@ -72,3 +72,18 @@ class Metrics:
             "When the last build that completed started (Unix time)",
             registry=self.registry,
         )
+        # A cluster's node ([cluster] enabled): does it own the blog, under which epoch, and
+        # when did it last take in the feeds the owner stored.
+        self.cluster_owner = Gauge(
+            "syndicate_cluster_owner", "1 while this node owns the blog", registry=self.registry
+        )
+        self.cluster_epoch = Gauge(
+            "syndicate_cluster_epoch",
+            "The epoch of the owner lease this node last held (0: never)",
+            registry=self.registry,
+        )
+        self.cluster_followed = Gauge(
+            "syndicate_cluster_feeds_refreshed_timestamp_seconds",
+            "When this node last refreshed its feeds from the ledger (Unix time)",
+            registry=self.registry,
+        )

@@ -386,6 +386,18 @@ url = "sqlite:///syndicate.db"
 # Rendered posts, rebuilt when missing: safe to delete.
 cache = "syndicate-cache.sqlite"
 
+[cluster]
+# Several `syndicate run` replicas sharing one PostgreSQL ledger ([store] url): one at a
+# time owns the blog's files and builds; every one serves the same feeds. See the README,
+# "Running several nodes".
+enabled = false
+# This replica's name, unique in the cluster ("" for its host name and process id).
+node = ""
+# The blog's name in the ledger ("" for the site URL's host and path).
+blog = ""
+# Seconds a lease lasts: how long the others wait before taking over from a dead owner.
+lease_seconds = 15.0
+
 [publish]
 # Compose and plan every post for every account, but send nothing. Look with
 # `syndicate preview` and `syndicate outbox`, then set this to false.

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.config import Settings
 from syndicate.plural import counted
 from syndicate.store.ledger import Ledger
 from syndicate.store.outbox import Outbox
+from syndicate.store.ownership import Lease, Ownership
 
 
 def collect(settings: Settings) -> dict[str, Any]:
@@ -24,6 +27,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         outbox = Outbox(ledger.engine)
         deliveries = Counter(str(d.status) for d in outbox.select())
         accounts = outbox.accounts()
+        lease = Ownership(ledger.database, settings.blog_name).holder()
     finally:
         ledger.close()
     present = [r for r in records.values() if r.source is not None]
@@ -63,8 +67,30 @@ def collect(settings: Settings) -> dict[str, Any]:
         "last_build": json.loads(state["last_build"]) if "last_build" in state else None,
         "last_errors": json.loads(state.get("last_errors", "[]")),
         "output": str(settings.output_dir),
-        "ledger": settings.store_url,
+        "ledger": _without_password(settings.store_url),
+        "cluster": _cluster(settings, lease, datetime.now(UTC)),
     }
+
+
+def _cluster(settings: Settings, lease: Lease | None, now: datetime) -> dict[str, Any] | None:
+    """Who owns the blog and until when (a cluster's nodes take the lease in turn)."""
+    if not settings.cluster.enabled:
+        return None
+    return {
+        "blog": settings.blog_name,
+        "owner": lease.owner if lease else None,
+        "epoch": lease.epoch if lease else 0,
+        "lease_until": lease.until.isoformat() if lease else None,
+        "lease_expired": lease is None or lease.until <= now,
+    }
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def render(report: dict[str, Any]) -> str:
@@ -96,5 +122,12 @@ def render(report: dict[str, Any]) -> str:
     if report["deliveries"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report["deliveries"].items()))
         lines.append(f"outbox:  {counts} (`syndicate outbox` lists them)")
+    cluster = report["cluster"]
+    if cluster:
+        held = "expired" if cluster["lease_expired"] else f"until {cluster['lease_until']}"
+        owner = cluster["owner"] or "nobody yet"
+        lines.append(
+            f"cluster: {cluster['blog']} owned by {owner} (epoch {cluster['epoch']}, {held})"
+        )
     lines += [f"error:   {e['at']} {e['error']}" for e in report["last_errors"][:5]]
     return "\n".join(lines)

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from syndicate.store.database import Database
 from syndicate.store.ownership import Ownership
@@ -82,6 +85,27 @@ lease_seconds = {LEASE}
             self.running.stop(sig)
 
 
+def status(node: Node) -> str:
+    command = [sys.executable, "-m", "syndicate", "--config", str(node.config), "status"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def metric(node: Node, name: str) -> float:
+    """A gauge of the node's /metrics, once the node has refreshed its feeds at least once."""
+    wait_for(lambda: _gauge(node, "syndicate_cluster_feeds_refreshed_timestamp_seconds") > 0,
+             "the node's first refresh")  # fmt: skip
+    return _gauge(node, name)
+
+
+def _gauge(node: Node, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{node.port}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    return 0.0
+
+
 def owner(ledger_url: str) -> str | None:
     lease = Ownership(Database(ledger_url), BLOG).holder()
     return lease.owner if lease is not None else None
@@ -112,6 +136,11 @@ def test_one_owner_builds_and_every_replica_serves_the_same_bytes(
     wait_for(lambda: same_feed_everywhere(nodes, "First light"), "one feed on every node")
     first_owner = owner(ledger_url)
     assert first_owner in {n.name for n in nodes}
+
+    shown = status(nodes[0])
+    assert f"cluster: {BLOG} owned by {first_owner} (epoch 1, until" in shown, shown
+    ownership = {n.name: metric(n, "syndicate_cluster_owner") for n in nodes}
+    assert ownership == {n.name: float(n.name == first_owner) for n in nodes}
 
     post(blog, "2024-05-02-second.html.md", "Second wind")
     started = time.monotonic()

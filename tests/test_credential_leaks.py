@@ -200,3 +200,11 @@ def pages(base: str, token: str) -> dict[str, str]:
             assert answer.status_code == 200, (path, answer.text)
             shown[path] = answer.text
         return shown
+
+
+def test_status_names_the_ledger_without_its_password() -> None:
+    from syndicate.status import _without_password
+
+    url = "postgresql+psycopg://syndicate:s3cret%40x@db.internal:5432/blogs"
+    assert _without_password(url) == "postgresql+psycopg://syndicate:***@db.internal:5432/blogs"
+    assert _without_password("sqlite:////srv/ledger.db") == "sqlite:////srv/ledger.db"

@@ -11,6 +11,7 @@ from syndicate.clock import Clock
 from syndicate.config import Settings
 from syndicate.daemon.owner_lease import OwnerLease
 from syndicate.daemon.worker import Worker
+from syndicate.metrics import Metrics
 from syndicate.store.ledger import Ledger
 from syndicate.store.notifications import Listener
 from syndicate.store.ownership import Ownership
@@ -26,11 +27,13 @@ class ClusterNode:
         settings: Settings,
         ledger: Ledger,
         clock: Clock,
+        metrics: Metrics,
         *,
         on_gain: Callable[[], None],
         on_feeds_changed: Callable[[], None],
     ) -> None:
         self._clock = clock
+        self._metrics = metrics
         ownership = Ownership(ledger.database, settings.blog_name)
         ttl = timedelta(seconds=settings.cluster.lease_seconds)
         self.lease = OwnerLease(ownership, ledger, settings.node_name, ttl, clock, on_gain=on_gain)
@@ -56,5 +59,9 @@ class ClusterNode:
         started = self._clock.now()
         self.shared.refresh()
         self.followed = started
+        lease = self.lease.lease
+        self._metrics.cluster_owner.set(1 if self.owns() else 0)
+        self._metrics.cluster_epoch.set(lease.epoch if lease is not None else 0)
+        self._metrics.cluster_followed.set(started.timestamp())
         self._listener.wait(_REFRESH_SECONDS)  # a build's commit notifies; else a timeout
         return self._clock.now()  # again at once: the wait paces the loop

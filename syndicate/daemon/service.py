@@ -283,6 +283,7 @@ class Daemon:
             self.settings,
             self.ledger,
             self.clock,
+            self.metrics,
             on_gain=self._took_over,
             on_feeds_changed=self._shared_feeds_changed,
         )
