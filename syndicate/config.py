@@ -147,6 +147,9 @@ class WatchSettings(_Section):
     rescan: Annotated[float, Field(ge=0)] = (
         600.0  # seconds between full scans, a safety net; 0 = never
     )
+    # Remote sources ([[sources]]): polls in flight to one host at once, however many of
+    # them it serves (a planet of feeds on one hosting service).
+    per_host: Annotated[int, Field(ge=1, le=64)] = 1
 
 
 class ServerSettings(_Section):

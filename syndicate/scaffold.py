@@ -348,6 +348,8 @@ poll_interval = 1.0
 debounce = 0.05
 # Seconds between full scans, a safety net for missed events; 0 never rescans.
 rescan = 600
+# Remote sources: polls in flight to one host at once, however many feeds it serves.
+per_host = 1
 
 [server]
 # Where `syndicate run` and `serve` listen: keep 127.0.0.1 behind a reverse proxy.

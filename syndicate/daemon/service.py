@@ -350,6 +350,7 @@ class Daemon:
             deliver=lambda batch: self.loop.request(set(), "source", batch),
             clock=self.clock,
             metrics=self.metrics,
+            per_host=self.settings.watch.per_host,
         )
 
     def _publish_worker(self) -> PublishWorker | None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,6 +30,7 @@ from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.store.ledger import Record
+from syndicate.watch.addresses import AddressPolicy
 from syndicate.watch.poll import (
     Normaliser,
     PollKind,
@@ -37,6 +39,7 @@ from syndicate.watch.poll import (
     poll,
     source_client,
 )
+from syndicate.watch.poll_queue import PollQueue
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +61,17 @@ class SourcePoller:
         clock: Clock,
         metrics: Metrics,
         rng: random.Random | None = None,
+        per_host: int = 1,
     ) -> None:
         """`states` are the stored states (JSON) by source name; `client_for` makes a source's
         HTTP client (one per source: each has its own address policy); `records` returns the
-        ledger's records as they are now; `deliver` queues a batch for the next build."""
+        ledger's records as they are now; `deliver` queues a batch for the next build;
+        `per_host` bounds the polls in flight to one host."""
         self._sources = sources
+        self._by_name = {s.name: s for s in sources}
         self._states = {s.name: _state(states.get(s.name)) for s in sources}
-        self._clients = {s.name: client_for(s) for s in sources}
+        self._client_for = client_for
+        self._clients: dict[object, httpx.Client] = {}
         self._normaliser = normaliser
         self._records = records
         self._deliver = deliver
@@ -73,6 +80,10 @@ class SourcePoller:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._polling: set[str] = set()  # sources whose poll is under way
+        self._schedule = PollQueue(per_host)
+        now = clock.now()
+        for source in sources:
+            self._schedule.add(source.name, _host(source), _due_at(self._states[source.name], now))
         self._pool = ThreadPoolExecutor(POLL_THREADS, thread_name_prefix="poll")
         self.worker = Worker("sources", self._step, clock=clock)
 
@@ -81,16 +92,19 @@ class SourcePoller:
         self.worker.start()
 
     def _step(self) -> datetime | None:
-        """Claim the due sources and start their polls; the time the next one is due."""
+        """Claim the due sources (as many as there are free threads, at most `per_host` to
+        one host) and start their polls; the time the next one is due."""
         now = self._clock.now()
         with self._lock:
-            idle = [s for s in self._sources if s.name not in self._polling]
-            due = [s for s in idle if _due_at(self._states[s.name], now) <= now]
-            self._polling.update(s.name for s in due)
-            waiting = [_due_at(self._states[s.name], now) for s in idle if s not in due]
-        for source in due:
-            self._pool.submit(self._poll_logged, source)
-        return min(waiting, default=None)
+            room = POLL_THREADS - len(self._polling)
+            due = self._schedule.claim(now, room) if room > 0 else []
+            self._polling.update(due)
+            upcoming = self._schedule.next_due()
+        for name in due:
+            self._pool.submit(self._poll_logged, self._by_name[name])
+        if room <= len(due):
+            return None  # every thread is busy: the end of a poll wakes the worker
+        return upcoming
 
     def poll(self, source: SourceSettings) -> PollOutcome:
         """Poll one source now, deliver what it found and schedule its next poll."""
@@ -98,12 +112,12 @@ class SourcePoller:
             state = self._states[source.name]
         first = state.last_ok is None or state.url != source.url
         outcome = poll(
-            self._clients[source.name],
+            self._client(source),
             source,
             state,
             self._clock.now(),
             normaliser=self._normaliser,
-            known_dates=self._known_dates(source),
+            known_dates=_KnownDates(lambda: self._known_dates(source)),
             rng=self._rng,
         )
         with self._lock:
@@ -126,7 +140,9 @@ class SourcePoller:
         made again after a restart)."""
         self.worker.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for client in self._clients.values():
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
             client.close()
 
     def states(self) -> dict[str, SourceState]:
@@ -138,6 +154,10 @@ class SourcePoller:
         validators that would make the next poll a 304 belong to entries never recorded."""
         with self._lock:
             self._states = {s.name: _state(states.get(s.name)) for s in self._sources}
+            now = self._clock.now()
+            for source in self._sources:
+                due = _due_at(self._states[source.name], now)
+                self._schedule.add(source.name, _host(source), due)
         self.worker.wake()
 
     def _poll_logged(self, source: SourceSettings) -> None:
@@ -153,13 +173,54 @@ class SourcePoller:
         finally:
             with self._lock:
                 self._polling.discard(source.name)
+                now = self._clock.now()
+                self._schedule.done(source.name, _due_at(self._states[source.name], now))
             self.worker.wake()  # its next poll is planned: the step looks again
+
+    def _client(self, source: SourceSettings) -> httpx.Client:
+        """The client for `source`: one per address policy (a planet's sources on the open
+        web share one, and its connections), or per source when a test makes them."""
+        key: object = source.name
+        if self._client_for is source_client:
+            key = AddressPolicy.for_source(source.url, intranet=source.intranet)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._client_for(source)
+        return client
 
     def _known_dates(self, source: SourceSettings) -> dict[str, datetime]:
         """Dates given before to the source's entries: an undated entry keeps its first date."""
         prefix = source_prefix(source.name)
         records = list(self._records().values())  # a copy: the build thread may be changing it
         return {r.source: r.post.date for r in records if r.source and r.source.startswith(prefix)}
+
+
+class _KnownDates(Mapping[str, datetime]):
+    """The dates of a source's entries seen before, looked up only if a poll reads entries
+    (most polls are a 304, and the lookup walks every record of the blog)."""
+
+    def __init__(self, compute: Callable[[], dict[str, datetime]]) -> None:
+        self._compute = compute
+        self._found: dict[str, datetime] | None = None
+
+    def _dates(self) -> dict[str, datetime]:
+        if self._found is None:
+            self._found = self._compute()
+        return self._found
+
+    def __getitem__(self, key: str) -> datetime:
+        return self._dates()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dates())
+
+    def __len__(self) -> int:
+        return len(self._dates())
+
+
+def _host(source: SourceSettings) -> str:
+    return (urlsplit(source.url).hostname or "").lower()
 
 
 def _due_at(state: SourceState, now: datetime) -> datetime:
