@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -43,6 +44,11 @@ class Database:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._memory: sqlite3.Connection | None = None  # an in-memory database lives in one
+        # One SQLite connection per thread, kept: opening one and setting its pragmas cost
+        # more than a daemon's small writes (a planet's polls make several a second).
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -66,6 +72,11 @@ class Database:
         if self._memory is not None:
             self._memory.close()
             self._memory = None
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
         if "engine" in self.__dict__:
             self.engine.dispose()
 
@@ -122,14 +133,19 @@ class Database:
                     self._memory = _sqlite(":memory:", same_thread=False)
                 yield self._memory
             else:
-                conn = _sqlite(self._sqlite_path)
-                try:
-                    yield conn
-                finally:
-                    conn.close()
+                yield self._thread_connection(self._sqlite_path)
         except errors as exc:
             # Not the URL: it may hold a password.
             raise StoreError(f"cannot {purpose} the ledger: {exc}") from exc
+
+    def _thread_connection(self, path: str) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _sqlite(path, same_thread=False)  # `close` may come from another thread
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
 
     @cached_property
     def _errors(self) -> tuple[type[BaseException], ...]:
