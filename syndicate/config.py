@@ -208,6 +208,12 @@ class StoreSettings(_Section):
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
 
 
+class ClusterSettings(_Section):
+    # Several `syndicate run` replicas share the outbox of one PostgreSQL ledger, their sends
+    # handed out as procrastinate jobs (syndicate/cluster); off, one daemon sends alone.
+    enabled: bool = False
+
+
 class Settings(_Section):
     """The whole configuration. `base_dir` is where relative paths are resolved from."""
 
@@ -224,6 +230,7 @@ class Settings(_Section):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)
 
@@ -250,6 +257,13 @@ class Settings(_Section):
             if names.count(name) > 1:
                 raise ValueError(f"two accounts are named {name!r}: names must differ")
         return accounts
+
+    @model_validator(mode="after")
+    def _cluster_on_postgresql(self) -> Settings:
+        # The job queue and the claims' row locks are PostgreSQL's; SQLite is one node.
+        if self.cluster.enabled and not self.store.url.startswith("postgresql"):
+            raise ValueError("cluster.enabled needs a PostgreSQL store.url (postgresql+psycopg://)")
+        return self
 
     @property
     def content_root(self) -> Path:
