@@ -4,7 +4,7 @@ replica at a time.
 Two tasks, on a queue of the blog's own:
 - `plan_outbox`, every TICK seconds: procrastinate defers it once per tick for the whole
   cluster (its `queueing_lock` skips a tick while one waits). It takes events in, queues
-  re-shares, plans, runs again the jobs of a worker that stopped beating (killed), and defers
+  re-shares, plans, closes the jobs of a worker that stopped beating (killed), and defers
   one `dispatch_account` per account with something due. It has no `lock`: a killed worker's
   plan job would hold it until a plan job freed it. Two plans at once (one took over a
   tick) are harmless: every step is an idempotent compare-and-set on the outbox;
@@ -28,6 +28,7 @@ from datetime import datetime
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -46,7 +47,7 @@ _SCHEMA_LOCK = 7_306_030_105  # pg_advisory_xact_lock key: one replica creates t
 
 @dataclass(frozen=True, slots=True)
 class Liveness:
-    """How soon a silent worker counts as gone and its dispatch job is run again."""
+    """How soon a silent worker counts as gone and its jobs are closed."""
 
     heartbeat: float = 10.0  # seconds between a worker's heartbeats
     stalled: float = 30.0  # a worker silent this long is gone
@@ -126,7 +127,7 @@ class Cluster:
     async def plan(self) -> list[str]:
         """One tick: plan the outbox and defer the sends due; the accounts deferred for."""
         accounts = await asyncio.to_thread(self._plan_outbox)
-        await self._rerun_stalled()
+        await self._close_stalled()
         return [account for account in accounts if await self.defer(account)]
 
     def dispatch(self, blog: str, account: str) -> None:
@@ -157,18 +158,21 @@ class Cluster:
         due = {delivery.account for delivery in dispatcher.due()}
         return sorted(name for name in due if not _held(states.get(name), now))
 
-    async def _rerun_stalled(self) -> None:
+    async def _close_stalled(self) -> None:
         """A killed worker's job stays `doing`, and a dispatch job would hold its account's
-        lock for ever: once the worker has been silent long enough, the job is run again (its
-        claim is then found abandoned, and the network asked before any resend)."""
+        lock for ever: once the worker has been silent long enough, the job is closed as
+        failed. Not run again: a job for the same account may be waiting already (its
+        queueing lock forbids two), and this tick defers one anyway; that job finds the claim
+        abandoned and asks the network before any resend."""
         manager = self.app.job_manager
         silent = self.liveness.stalled
         for job in await manager.get_stalled_jobs(queue=self.queue, seconds_since_heartbeat=silent):
-            log.warning("a silent worker's job runs again", extra=fields(job=job.id))
+            assert job.id is not None
+            log.warning("a silent worker's job is closed", extra=fields(job=job.id))
             try:
-                await manager.retry_job(job)
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             except ConnectorException:  # another replica's plan has just done it
-                log.info("stalled job already taken", extra=fields(job=job.id))
+                log.info("stalled job already closed", extra=fields(job=job.id))
 
     # -- the worker ----------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 process of its own that a test can SIGKILL: `python -m tests.cluster.replica CONFIG`.
 
 Its workers count as gone after QUICK's seconds of silence (procrastinate's default is 30), so
-a test sees another replica take a killed one's job over within a few seconds.
+a test sees another replica close a killed one's job, and send for its account, within a few
+seconds.
 """
 
 from __future__ import annotations

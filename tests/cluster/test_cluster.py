@@ -122,13 +122,18 @@ class Replica:
         self.cluster = Cluster(self.dispatcher, url, blog=self.settings.site.url, liveness=QUICK)
         self.thread = threading.Thread(target=asyncio.run, args=(self.cluster.run(self.name),))
 
+    def deferrer(self) -> Cluster:
+        """Another procrastinate app over this replica's dispatcher, to defer jobs with."""
+        return Cluster(self.dispatcher, self.settings.store_url, blog=self.settings.site.url)
+
     def _count(self, outcome: Outcome) -> None:
         if outcome.result == "sent":
             self.sent.append(outcome.delivery.id)
 
     def close(self) -> None:
         self.cluster.stop()
-        self.thread.join(DEADLINE)
+        if self.thread.ident is not None:
+            self.thread.join(DEADLINE)
         self.dispatcher.pool.close()
         self.ledger.close()
 
@@ -167,8 +172,7 @@ def test_one_account_is_sent_for_by_one_worker_at_a_time_across_the_cluster(
         wait_for(lambda: workers(one.ledger) == 2, "both workers to register")
         # Both replicas' ticks would do it too; deferring from a third app, over and over,
         # makes a second job for each account wait while the first is under way.
-        asyncio.run(defer_repeatedly(Cluster(one.dispatcher, settings.store_url,
-                                             blog=settings.site.url)))  # fmt: skip
+        asyncio.run(defer(one.deferrer(), ("a", "b"), times=20))
         sent = DeliveryStatus.SENT
         wait_for(lambda: all(d.status is sent for d in deliveries(settings)), "every send")
     everything = deliveries(settings)
@@ -180,10 +184,11 @@ def test_one_account_is_sent_for_by_one_worker_at_a_time_across_the_cluster(
         assert len(hook.requests) == len(hook.stored) == count
 
 
-async def defer_repeatedly(cluster: Cluster) -> None:
+async def defer(cluster: Cluster, accounts: tuple[str, ...], *, times: int = 1) -> None:
+    """Dispatch jobs deferred from an app that runs no worker (another replica's tick)."""
     async with cluster.app.open_async():
-        for _ in range(20):
-            for account in ("a", "b"):
+        for _ in range(times):
+            for account in accounts:
                 await cluster.defer(account)
             await asyncio.sleep(0.1)
 
@@ -244,6 +249,13 @@ delay = 0
             first.kill()
             first.wait(DEADLINE)  # reaped: its pid is gone, so its claim is abandoned at once
         assert len(mastodon.statuses()) == 1
+        # A job for the account waits already (a tick deferred it) while the killed one is
+        # still `doing`, holding the account's lock: closing the killed job must free it.
+        waiting = Replica("tick", settings, environ)
+        try:
+            asyncio.run(defer(waiting.deferrer(), ("toots",)))
+        finally:
+            waiting.close()
         with replica_process(config, environ):
             sent = DeliveryStatus.SENT
             wait_for(lambda: deliveries(settings)[0].status is sent, "the second to resolve it")
