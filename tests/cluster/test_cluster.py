@@ -20,6 +20,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from syndicate.clock import SystemClock
@@ -36,6 +37,7 @@ from tests.cluster.replica import QUICK
 from tests.conftest import REPO, Blog
 from tests.peers.mastodon import TOKEN, serve_mastodon
 from tests.peers.webhooks import Answer, Request, SigningReceiver
+from tests.test_daemon import Running, free_port
 
 DEADLINE = 90.0  # seconds: generous on a loaded machine; only ever waited on a condition
 STATUSES = "/api/v1/statuses"
@@ -264,3 +266,29 @@ delay = 0
         assert posts() == 1  # asked the network (find), never posted again
         assert done.remote_id == status["id"] and done.fence == 2
         assert done.lease_owner is None and "A release" in str(done.text)
+
+
+# -- the daemon ----------------------------------------------------------------------------------
+
+
+def test_syndicate_run_sends_through_the_cluster_and_stops_cleanly(
+    cluster_blog: Blog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blog = cluster_blog
+    blog.post("2024-05-01-old.html.md", {"title": "Old news"})
+    port = free_port()
+    daemon_settings = f"[server]\nport = {port}\n[watch]\ndebounce = 0.05\nrescan = 0\n"
+    with SigningReceiver(None) as hook:
+        monkeypatch.setenv("CLUSTER_HOOK_A", hook.url)
+        config = write_config(blog, hook_account("a") + daemon_settings)
+        daemon = Running(config, port)
+        try:
+            wait_for(daemon.caught_up, "the first build")
+            blog.post("2024-06-01-fresh.html.md", {"title": "Fresh news"})
+            wait_for(lambda: len(hook.stored) == 1, "the post to reach the hook")
+        finally:
+            assert daemon.stop() == 0, daemon.log()
+    (delivery,) = deliveries(load_settings(config))
+    assert delivery.status is DeliveryStatus.SENT and delivery.fence == 1
+    assert "syndicate.dispatch_account" in daemon.log()  # sent by a job, not an outbox pass
+    assert "the cluster worker stopped" not in daemon.log()
