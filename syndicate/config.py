@@ -215,7 +215,8 @@ class StoreSettings(_Section):
 class ClusterSettings(_Section):
     """[cluster]: several `syndicate run` replicas sharing one PostgreSQL ledger. One of them
     at a time owns the blog's files and builds (store/ownership.py); every one serves the
-    feeds it built, from the ledger."""
+    feeds it built, from the ledger; their sends are handed out as procrastinate jobs, one
+    account at a time (syndicate/cluster)."""
 
     enabled: bool = False
     node: str = ""  # this replica's name, unique in the cluster; "" for host name and pid
@@ -268,11 +269,12 @@ class Settings(_Section):
         return accounts
 
     @model_validator(mode="after")
-    def _cluster_on_a_shared_database(self) -> Settings:
-        if self.cluster.enabled and self.store.url.startswith("sqlite"):
+    def _cluster_on_postgresql(self) -> Settings:
+        # The lease, the job queue, the claims' row locks and NOTIFY are PostgreSQL's.
+        if self.cluster.enabled and not self.store.url.startswith("postgresql"):
             raise ValueError(
-                "[cluster] enabled needs a ledger every replica reaches: set [store] url to a "
-                "PostgreSQL database (postgresql+psycopg://user:password@host/db)"
+                "cluster.enabled needs a PostgreSQL store.url, which every replica reaches "
+                "(postgresql+psycopg://user:password@host/db)"
             )
         return self
 

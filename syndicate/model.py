@@ -240,6 +240,7 @@ class Delivery:
     sent_at: datetime | None = None
     last_error: str | None = None
     reshare: int = 0  # 0: the new post; n: its n-th planned re-share
+    fence: int = 0  # how many claims it has had; a claim's writes must still match its own
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -54,6 +55,9 @@ from syndicate.web.catalog import FeedList, files_from_ledger
 from syndicate.web.health import HealthFacts
 from syndicate.web.limits import Limits
 from syndicate.web.server import BackgroundServer
+
+if TYPE_CHECKING:
+    from syndicate.cluster.node import ClusterPublisher
 
 log = logging.getLogger("syndicate.daemon")
 
@@ -353,7 +357,7 @@ class Daemon:
             per_host=self.settings.watch.per_host,
         )
 
-    def _publish_worker(self) -> PublishWorker | None:
+    def _publish_worker(self) -> PublishWorker | ClusterPublisher | None:
         if not self.settings.accounts:
             return None
         dispatcher = make_dispatcher(
@@ -363,6 +367,15 @@ class Daemon:
             self.clock,
             on_outcome=count_outcome(self.metrics),
         )
+        if self.settings.cluster.enabled and not self.settings.publish.dry_run:
+            # Imported here: procrastinate is the `postgresql` extra's, and a single node
+            # (a dry run included: it sends nothing to share) never loads it.
+            from syndicate.cluster.node import ClusterPublisher
+
+            return ClusterPublisher(
+                dispatcher, self.ledger.engine, self.settings.store_url,
+                blog=self.settings.site.url,
+            )  # fmt: skip
         return PublishWorker(
             dispatcher,
             self.clock,

@@ -113,10 +113,12 @@ class Dispatcher:
         self.replan()  # failures went back to the queue with their retry times
         return self.next_due()
 
-    def send_due(self, stop: Callable[[], bool] = lambda: False) -> None:
-        """Attempt each due delivery, unless its account was paused or rate limited by an
-        earlier one of this pass."""
-        for delivery in self.due():
+    def send_due(
+        self, stop: Callable[[], bool] = lambda: False, *, account: str | None = None
+    ) -> None:
+        """Attempt each due delivery (of `account` alone, when named), unless its account was
+        paused or rate limited by an earlier one of this pass."""
+        for delivery in self.due(account):
             if stop():
                 return
             state = self.outbox.accounts().get(delivery.account)
@@ -195,24 +197,25 @@ class Dispatcher:
         self.outbox.plan(changed, now)
         return dues
 
-    def due(self) -> list[Delivery]:
-        """Scheduled deliveries whose time has come, then abandoned claims, in due order."""
+    def due(self, account: str | None = None) -> list[Delivery]:
+        """Scheduled deliveries whose time has come, then abandoned claims, in due order (of
+        `account` alone, when named)."""
         now = self.clock.now()
         ready = [
             d
-            for d in self.outbox.select(statuses=[DeliveryStatus.SCHEDULED])
+            for d in self.outbox.select(statuses=[DeliveryStatus.SCHEDULED], account=account)
             if d.due is not None and d.due <= now and d.account in self.accounts
         ]
         ready.sort(key=lambda d: (d.due or now, d.id))
-        return self.abandoned() + ready
+        return self.abandoned(account) + ready
 
-    def abandoned(self) -> list[Delivery]:
+    def abandoned(self, account: str | None = None) -> list[Delivery]:
         """Claims whose worker is gone: the lease ran out, or it was a process of this host
         that no longer runs (a crash: no need to wait out the lease)."""
         now = self.clock.now()
         return [
             d
-            for d in self.outbox.select(statuses=[DeliveryStatus.SENDING])
+            for d in self.outbox.select(statuses=[DeliveryStatus.SENDING], account=account)
             if (d.lease_until is not None and d.lease_until <= now) or _dead_here(d.lease_owner)
         ]
 

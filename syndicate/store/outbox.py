@@ -3,6 +3,11 @@
 Every change of a delivery's status is a compare-and-set on what the caller last read, so two
 workers (two daemons sharing a PostgreSQL database, or a worker and the CLI) can never both
 claim a delivery, and a worker whose lease ran out cannot overwrite the one that took over.
+Each claim also increments the row's `fence`, and every write about a claim must match it: a
+worker whose claim was taken over is refused even when the new claim carries the same owner
+and lease (two containers are both "host:1"; a clock that stood still). On PostgreSQL the
+claim first locks its row with FOR UPDATE SKIP LOCKED, so a replica whose peer is claiming the
+same row moves on at once instead of queueing behind that transaction only to lose.
 """
 
 from __future__ import annotations
@@ -159,10 +164,21 @@ class Outbox:
 
     def claim(self, seen: Delivery, owner: str, now: datetime, until: datetime) -> Delivery | None:
         """Take `seen` for sending, if it is still as it was read; the claimed row, or None."""
-        values = {"lease_owner": owner, "lease_until": _stamp(until), "updated": _stamp(now)}
-        if self._cas(seen, status=DeliveryStatus.SENDING, **values):
-            return self.get(seen.id)
-        return None
+        values = {
+            "status": DeliveryStatus.SENDING,
+            "fence": _D.fence + 1,  # this claim's number: its later writes must name it
+            "lease_owner": owner,
+            "lease_until": _stamp(until),
+            "updated": _stamp(now),
+        }
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                free = select(_D.id).where(*_as_seen(seen)).with_for_update(skip_locked=True)
+                if conn.execute(free).first() is None:
+                    return None  # changed, or being claimed by another worker right now
+            if conn.execute(self._cas_statement(seen, values)).rowcount != 1:
+                return None
+        return self.get(seen.id)
 
     def compose(self, claimed: Delivery, text: str) -> Delivery | None:
         """Record the exact text before the network is called (it is what was sent)."""
@@ -329,25 +345,12 @@ class Outbox:
         return [_delivery(row) for row in rows]
 
     def _cas(self, seen: Delivery, **values: Any) -> bool:
-        """Update `seen`'s row only if its status and lease are still what `seen` says."""
+        """Update `seen`'s row only if its status, lease and fence are still what `seen` says."""
         with self._write() as conn:
             return bool(conn.execute(self._cas_statement(seen, values)).rowcount == 1)
 
     def _cas_statement(self, seen: Delivery, values: dict[str, Any]) -> Any:
-        return (
-            update(schema.deliveries)
-            .where(
-                _D.id == seen.id,
-                _D.status == str(seen.status),
-                _D.lease_owner.is_(None)
-                if seen.lease_owner is None
-                else _D.lease_owner == seen.lease_owner,
-                _D.lease_until.is_(None)
-                if seen.lease_until is None
-                else _D.lease_until == _stamp(seen.lease_until),
-            )
-            .values(**_redacted(values))
-        )
+        return update(schema.deliveries).where(*_as_seen(seen)).values(**_redacted(values))
 
     def _move(self, delivery_id: int, sources: Sequence[DeliveryStatus], **values: Any) -> bool:
         statement = (
@@ -363,6 +366,21 @@ class Outbox:
 
 
 WITHDRAWN = "post withdrawn"
+
+
+def _as_seen(seen: Delivery) -> list[Any]:
+    """The row is still as `seen` says: status, lease, and the claim it was read under."""
+    return [
+        _D.id == seen.id,
+        _D.status == str(seen.status),
+        _D.fence == seen.fence,
+        _D.lease_owner.is_(None)
+        if seen.lease_owner is None
+        else _D.lease_owner == seen.lease_owner,
+        _D.lease_until.is_(None)
+        if seen.lease_until is None
+        else _D.lease_until == _stamp(seen.lease_until),
+    ]
 
 
 @contextmanager
@@ -455,6 +473,7 @@ def _delivery(row: Mapping[Any, Any]) -> Delivery:
         sent_at=_time(row["sent_at"]),
         last_error=None if row["last_error"] is None else redact(row["last_error"]),
         reshare=int(row["reshare"] or 0),
+        fence=int(row["fence"] or 0),
     )
 
 

@@ -124,6 +124,8 @@ deliveries = Table(
     Column("sent_at", String, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("reshare", Integer, nullable=False, default=0, server_default="0"),
+    # How many times it was claimed: every write about a claim must name the claim's number.
+    Column("fence", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint(
         "post_pk", "account", "reshare", name="one_delivery_per_post_account_and_reshare"
     ),

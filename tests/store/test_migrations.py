@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, Table, UniqueConstraint, create_engine, text
@@ -64,8 +65,8 @@ def test_a_new_ledger_is_created_as_schema_py_declares_and_stamped(
 
 
 def version_two_ledger(url: str) -> None:
-    """A ledger as syndicate's schema_version 2 wrote it, before Alembic: no `reshare`, the
-    old one-delivery-per-post-and-account constraint, no delivery_parts."""
+    """A ledger as syndicate's schema_version 2 wrote it, before Alembic: no `reshare` nor
+    `fence`, the old one-delivery-per-post-and-account constraint, no delivery_parts."""
     old = MetaData()
     for table in schema.metadata.sorted_tables:
         if table.name == "deliveries":
@@ -73,7 +74,7 @@ def version_two_ledger(url: str) -> None:
                 Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable,
                        index=c.index, autoincrement=c.autoincrement)
                 for c in table.columns
-                if c.name != "reshare"
+                if c.name not in {"reshare", "fence"}
             ]  # fmt: skip
             name = "one_delivery_per_post_and_account"
             unique = UniqueConstraint("post_pk", "account", name=name)
@@ -96,8 +97,9 @@ def test_a_ledger_from_before_alembic_is_brought_up_to_date_keeping_its_rows(
     ledger = Ledger.open(url)
     try:
         with ledger.engine.begin() as conn:
-            [row] = conn.execute(text("SELECT remote_id, text, reshare FROM deliveries")).all()
-            assert tuple(row) == ("110", "Posted before the upgrade", 0)
+            query = text("SELECT remote_id, text, reshare, fence FROM deliveries")
+            [row] = conn.execute(query).all()
+            assert tuple(row) == ("110", "Posted before the upgrade", 0, 0)
             # the same post for the same account again, as its first re-share: allowed now
             conn.execute(schema.deliveries.insert().values(**DELIVERY, reshare=1))
     finally:
@@ -173,3 +175,23 @@ def test_a_new_sqlite_ledger_is_made_without_sqlalchemy(tmp_path: Path) -> None:
     with create_engine(url).connect() as conn:
         state = {str(k): str(v) for k, v in conn.execute(text("SELECT key, value FROM state"))}
     assert state == {"schema_version": str(migrations.LEGACY_VERSION)}
+
+
+def test_a_ledger_at_the_reshares_revision_gains_the_fence_keeping_its_rows(
+    database: Callable[[str], str],
+) -> None:
+    url = database("reshares")
+    Ledger.open(url).close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # back to 0002: the table as it was, without `fence`
+        conn.execute(schema.deliveries.insert().values(**DELIVERY))
+        operations = Operations(MigrationContext.configure(conn))
+        with operations.batch_alter_table("deliveries", recreate="auto") as batch:
+            batch.drop_column("fence")
+        conn.execute(text("UPDATE alembic_version SET version_num = '0002_reshares'"))
+    engine.dispose()
+    Ledger.open(url).close()
+    assert version(url) == migrations.HEAD and differences(url) == []
+    with create_engine(url).connect() as conn:
+        rows = conn.execute(text("SELECT id, remote_id, fence FROM deliveries")).all()
+    assert [tuple(r) for r in rows] == [(1, "110", 0)]

@@ -6,12 +6,12 @@ schema.py; tests/store/test_migrations.py checks that it is current. To regenera
     python -c 'from syndicate.store.migrations import steps; steps.write_new_sqlite()'
 """
 
-REVISION = "0003_blog_owner"
+REVISION = "0004_blog_owner"
 STATEMENTS = (
     "CREATE TABLE account_states ( account VARCHAR NOT NULL, paused INTEGER NOT NULL, reason TEXT, since VARCHAR, not_before VARCHAR, PRIMARY KEY (account) )",
     "CREATE TABLE blog_owner ( blog VARCHAR NOT NULL, owner VARCHAR NOT NULL, epoch BIGINT NOT NULL, until_ms BIGINT NOT NULL, PRIMARY KEY (blog) )",
     "CREATE TABLE bodies ( source VARCHAR NOT NULL, body TEXT NOT NULL, PRIMARY KEY (source) )",
-    "CREATE TABLE deliveries ( id INTEGER NOT NULL, post_pk INTEGER NOT NULL, entry_id VARCHAR NOT NULL, account VARCHAR NOT NULL, status VARCHAR NOT NULL, published_at VARCHAR NOT NULL, created VARCHAR NOT NULL, updated VARCHAR NOT NULL, due VARCHAR, attempts INTEGER NOT NULL, not_before VARCHAR, uncertain INTEGER NOT NULL, lease_owner VARCHAR, lease_until VARCHAR, text TEXT, remote_id VARCHAR, remote_url VARCHAR, sent_at VARCHAR, last_error TEXT, reshare INTEGER DEFAULT '0' NOT NULL, PRIMARY KEY (id), CONSTRAINT one_delivery_per_post_account_and_reshare UNIQUE (post_pk, account, reshare) )",
+    "CREATE TABLE deliveries ( id INTEGER NOT NULL, post_pk INTEGER NOT NULL, entry_id VARCHAR NOT NULL, account VARCHAR NOT NULL, status VARCHAR NOT NULL, published_at VARCHAR NOT NULL, created VARCHAR NOT NULL, updated VARCHAR NOT NULL, due VARCHAR, attempts INTEGER NOT NULL, not_before VARCHAR, uncertain INTEGER NOT NULL, lease_owner VARCHAR, lease_until VARCHAR, text TEXT, remote_id VARCHAR, remote_url VARCHAR, sent_at VARCHAR, last_error TEXT, reshare INTEGER DEFAULT '0' NOT NULL, fence INTEGER DEFAULT '0' NOT NULL, PRIMARY KEY (id), CONSTRAINT one_delivery_per_post_account_and_reshare UNIQUE (post_pk, account, reshare) )",
     "CREATE INDEX ix_deliveries_account ON deliveries (account)",
     "CREATE INDEX ix_deliveries_status ON deliveries (status)",
     "CREATE TABLE delivery_parts ( delivery_id INTEGER NOT NULL, part INTEGER NOT NULL, text TEXT NOT NULL, remote_id VARCHAR NOT NULL, remote_url VARCHAR, sent_at VARCHAR NOT NULL, PRIMARY KEY (delivery_id, part) )",

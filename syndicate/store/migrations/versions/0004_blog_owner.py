@@ -1,8 +1,8 @@
 """Several nodes: the blog's owner lease (`blog_owner`: owner, epoch, lease end) and the feed
 documents every node serves (`feed_documents`).
 
-Revision ID: 0003_blog_owner
-Revises: 0002_reshares
+Revision ID: 0004_blog_owner
+Revises: 0003_fence
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_blog_owner"
-down_revision = "0002_reshares"
+revision = "0004_blog_owner"
+down_revision = "0003_fence"
 branch_labels = None
 depends_on = None
 
