@@ -40,7 +40,7 @@ def ledger_url(postgres_server: str | None, tmp_path: Path) -> Iterator[str]:
 class Node:
     """One replica: its own port, output folder and render cache; the shared ledger."""
 
-    def __init__(self, blog: Blog, ledger_url: str, name: str) -> None:
+    def __init__(self, blog: Blog, ledger_url: str, name: str, extra: str = "") -> None:
         self.name = name
         self.port = free_port()
         home = blog.state / name
@@ -66,7 +66,7 @@ cache = "{home / "cache.sqlite"}"
 enabled = true
 node = "{name}"
 lease_seconds = {LEASE}
-""")
+{extra}""")
         self.running: Running | None = None
 
     def start(self) -> Node:

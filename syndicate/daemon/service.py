@@ -371,10 +371,15 @@ class Daemon:
             # Imported here: procrastinate is the `postgresql` extra's, and a single node
             # (a dry run included: it sends nothing to share) never loads it.
             from syndicate.cluster.node import ClusterPublisher
+            from syndicate.cluster.tasks import Liveness
 
+            # A dead replica's job (and the account it holds) is let go within the lease, as
+            # the blog is: heartbeats every third of it.
+            lease = self.settings.cluster.lease_seconds
             return ClusterPublisher(
                 dispatcher, self.ledger.engine, self.settings.store_url,
                 blog=self.settings.site.url,
+                liveness=Liveness(heartbeat=lease / 3, stalled=lease),
             )  # fmt: skip
         return PublishWorker(
             dispatcher,
