@@ -151,9 +151,12 @@ class Database:
     def _errors(self) -> tuple[type[BaseException], ...]:
         if self._sqlite_path is not None:
             return (sqlite3.Error,)
+        from sqlalchemy.exc import SQLAlchemyError  # the pool's own, connecting included
+
         module = self.engine.dialect.dbapi
         error = getattr(module, "Error", None)
-        return (sqlite3.Error, error) if isinstance(error, type) else (sqlite3.Error,)
+        found: tuple[type[BaseException], ...] = (sqlite3.Error, SQLAlchemyError)
+        return (*found, error) if isinstance(error, type) else found
 
 
 def _sqlite(path: str, *, same_thread: bool = True) -> sqlite3.Connection:

@@ -135,3 +135,11 @@ def test_a_failed_save_writes_nothing(ledger_url: str) -> None:
         assert sorted(ledger.records()) == [1] and "k" not in ledger.state()
     finally:
         ledger.close()
+
+
+def test_a_ledger_that_cannot_be_reached_is_a_clear_error() -> None:
+    """No server listens there: the command says so, with no traceback and no password."""
+    url = "postgresql+psycopg://syndicate:s3cret@127.0.0.1:9/ledger?connect_timeout=2"
+    with pytest.raises(StoreError) as raised:
+        Ledger.open(url)
+    assert "s3cret" not in str(raised.value)
