@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import measure
 import sites
 from generate import generate
 from run import _script
@@ -282,18 +282,12 @@ def _syndicate_targets(settings: Settings, tags: list[str]) -> list[_Target]:
 
 def measure_idle(pid: int, seconds: float) -> Idle:
     """CPU share over `seconds` of doing nothing, then memory."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    before, started = _cpu_ticks(pid), time.perf_counter()
+    before, started = measure.cpu_seconds(pid), time.perf_counter()
     time.sleep(seconds)
-    used = (_cpu_ticks(pid) - before) / ticks
+    used = measure.cpu_seconds(pid) - before
     elapsed = time.perf_counter() - started
     rollup = _smaps_rollup(pid)
     return Idle(100 * used / elapsed, rollup["Rss"] / 1024, rollup["Pss"] / 1024)
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime
 
 
 def _smaps_rollup(pid: int) -> dict[str, int]:

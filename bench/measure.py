@@ -60,7 +60,7 @@ class _PssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            total = sum(_pss_kb(pid) for pid in tree(self._pid))
+            total = sum(pss_kb(pid) for pid in tree(self._pid))
             if total:
                 self.samples += 1
                 self.peak_kb = max(self.peak_kb, total)
@@ -88,7 +88,7 @@ def tree(root: int) -> list[int]:
     return found
 
 
-def _pss_kb(pid: int) -> int:
+def pss_kb(pid: int) -> int:
     """The process's PSS in KB; 0 once it has exited (a zombie has no memory to report)."""
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -98,6 +98,12 @@ def _pss_kb(pid: int) -> int:
         if line.startswith("Pss:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def settle(pause: float) -> None:

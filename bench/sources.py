@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import measure
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))  # the tests' private PostgreSQL cluster
@@ -222,13 +223,13 @@ def main() -> None:
         _log(f"daemon ready after {time.time() - started:.1f} s; measuring")
         if args.store == "postgresql":
             postgres_pids = _pids_of_user("postgres")  # the server and its backends
-        cpu0, pg0, t0 = _cpu(daemon.pid), _cpu_sum(postgres_pids), time.time()
+        cpu0, pg0, t0 = measure.cpu_seconds(daemon.pid), _cpu_sum(postgres_pids), time.time()
         deadline = start.timestamp() + args.minutes * 60
         while time.time() < deadline:
             time.sleep(5)
             _log(f"{len(planet.arrivals):,} polls so far")
-        cpu1, pg1, t1 = _cpu(daemon.pid), _cpu_sum(postgres_pids), time.time()
-        pss = _pss_mb(daemon.pid)
+        cpu1, pg1, t1 = measure.cpu_seconds(daemon.pid), _cpu_sum(postgres_pids), time.time()
+        pss = measure.pss_kb(daemon.pid) / 1024
         _stop(daemon)
         window = (start.timestamp(), deadline)
         print(report(planet, due, window, (cpu1 - cpu0) / (t1 - t0), pss,
@@ -300,16 +301,11 @@ def _stop(daemon: subprocess.Popen[bytes]) -> None:
             daemon.kill()
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_sum(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         with suppress(OSError):
-            total += _cpu(pid)
+            total += measure.cpu_seconds(pid)
     return total
 
 
@@ -320,13 +316,6 @@ def _pids_of_user(user: str) -> list[int]:
     return [
         int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == uid
     ]
-
-
-def _pss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _free_port(address: str) -> int:

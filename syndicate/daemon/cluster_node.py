@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from syndicate.backoff import Backoff
 from syndicate.clock import Clock
 from syndicate.config import Settings
-from syndicate.daemon.owner_lease import OwnerLease
+from syndicate.daemon.owner_lease import RETRY, OwnerLease
 from syndicate.daemon.worker import Worker
 from syndicate.metrics import Metrics
 from syndicate.store.ledger import Ledger
@@ -17,7 +16,6 @@ from syndicate.store.notifications import Listener
 from syndicate.store.ownership import Ownership
 from syndicate.web.shared_feeds import SharedFeeds
 
-_RETRY = Backoff(1.0, 5.0, 0.5, 1.5)
 _REFRESH_SECONDS = 2.0  # at the latest, even when a notification was lost
 
 
@@ -39,7 +37,7 @@ class ClusterNode:
         self.lease = OwnerLease(ownership, ledger, settings.node_name, ttl, clock, on_gain=on_gain)
         self.shared = SharedFeeds(ledger, on_change=on_feeds_changed)
         self._listener = Listener(settings.store_url)
-        self.worker = Worker("shared-feeds", self._follow, clock=clock, backoff=_RETRY)
+        self.worker = Worker("shared-feeds", self._follow, clock=clock, backoff=RETRY)
         self.followed: datetime | None = None  # the last refresh from the ledger that worked
 
     def start(self) -> None:

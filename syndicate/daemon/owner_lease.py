@@ -17,7 +17,7 @@ from syndicate.store.ownership import Lease, Ownership
 
 log = logging.getLogger("syndicate.daemon")
 
-_RETRY = Backoff(1.0, 5.0, 0.5, 1.5)  # the database did not answer: try again soon
+RETRY = Backoff(1.0, 5.0, 0.5, 1.5)  # the database did not answer: try again soon
 
 
 class OwnerLease:
@@ -40,7 +40,7 @@ class OwnerLease:
         self.lease: Lease | None = None
         # Until a lease is taken, the ledger refuses this node's writes (epoch 0 is nobody's).
         ledger.fence = Lease(ownership.blog, node, 0, datetime.fromtimestamp(0, UTC))
-        self.worker = Worker("owner", self._step, clock=clock, backoff=_RETRY)
+        self.worker = Worker("owner", self._step, clock=clock, backoff=RETRY)
 
     def start(self) -> None:
         self.worker.start()

@@ -10,6 +10,7 @@ rest is bookkeeping in this process.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import time
@@ -157,7 +158,6 @@ class Builder:
         self._state = ledger.state()
         output.collect = settings.cluster.enabled  # the other nodes serve what this one built
         self._content_fp = self._content_fingerprint()
-        self._site_facts: SiteFacts | None = None
         self._remote_prefixes = tuple(source_prefix(s.name) for s in settings.sources)
         self._included_prefixes = tuple(
             source_prefix(s.name) for s in settings.sources if s.include
@@ -470,7 +470,7 @@ class Builder:
             entries, self.settings.feeds, self.settings.site, keep=keep, make_spec=self._make_spec
         )
         by_entry = self._by_entry = {r.entry_id: r for r in self._index.records.values()}
-        facts = self._facts()
+        facts = self._facts
         existing = set() if full else self._out.files()
         jobs = stale_jobs(planned, self._feeds, self._versions, facts, existing, full=full)
         report.feeds = sum(len(f.spec.outputs) for f in planned)
@@ -551,14 +551,10 @@ class Builder:
         record = by_entry[outcome.entry_id]
         to_cache.append((pk_of[outcome.entry_id], self._render_key(record), outcome.rendered, None))
 
+    @functools.cached_property
     def _facts(self) -> SiteFacts:
-        # Settings do not change while a builder lives, and dumping them costs in proportion
-        # to them (50,000 [[sources]] took 60 % of a daemon's CPU, once per build).
-        if self._site_facts is None:
-            self._site_facts = self._make_facts()
-        return self._site_facts
-
-    def _make_facts(self) -> SiteFacts:
+        # Once: settings do not change while a builder lives, and dumping them costs in
+        # proportion to them (50,000 [[sources]] took 60 % of a daemon's CPU, once per build).
         site = self.settings.site
         return SiteFacts(
             author=site.author or site.title,

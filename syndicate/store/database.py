@@ -13,6 +13,7 @@ Statements are written with `:name` parameters and turned into the driver's own 
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -172,3 +173,15 @@ def sqlite_pragmas(conn: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes, one fsync per checkpoint
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+@functools.cache
+def upsert_statement(table: str, names: tuple[str, ...], key: str, keep: tuple[str, ...]) -> str:
+    """Insert or update by key, with `:name` parameters; columns in `keep` are written by an
+    insert but left alone by an update. SQLite and PostgreSQL both speak `ON CONFLICT`."""
+    marks = ", ".join(f":{n}" for n in names)
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key and n not in keep)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )

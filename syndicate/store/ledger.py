@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.model import Post
 from syndicate.store import migrations
 from syndicate.store.codec import dump_post, load_post
-from syndicate.store.database import Database
+from syndicate.store.database import Database, upsert_statement
 from syndicate.store.identity import Fingerprint
 from syndicate.store.ownership import Lease, check_fence
 
@@ -154,17 +153,16 @@ class Ledger:
         with db.writing() as cursor:
             if self.fence is not None:
                 check_fence(db, cursor, self.fence)
-            self._upsert(cursor, "posts", POST_COLUMNS, rows, "pk")
-            self._upsert(cursor, "feeds", FEED_COLUMNS, feed_rows, "path", keep=("pinged",))
-            state_rows = [(k, v) for k, v in (state or {}).items()]
-            self._upsert(cursor, "state", ("key", "value"), state_rows, "key")
-            source_rows = [(k, v) for k, v in (sources or {}).items()]
-            self._upsert(cursor, "sources", ("name", "state"), source_rows, "name")
-            body_rows = [(k, v) for k, v in (bodies or {}).items()]
-            self._upsert(cursor, "bodies", ("source", "body"), body_rows, "source")
-            document_rows = [_document_row(d) for d in documents]
-            names = ("path", "body", "etag", "modified_ms")
-            self._upsert(cursor, "feed_documents", names, document_rows, "path")
+            self._upsert(cursor, "posts", rows, "pk")
+            self._upsert(cursor, "feeds", feed_rows, "path", keep=("pinged",))
+            state_rows = [{"key": k, "value": v} for k, v in (state or {}).items()]
+            self._upsert(cursor, "state", state_rows, "key")
+            source_rows = [{"name": k, "state": v} for k, v in (sources or {}).items()]
+            self._upsert(cursor, "sources", source_rows, "name")
+            body_rows = [{"source": k, "body": v} for k, v in (bodies or {}).items()]
+            self._upsert(cursor, "bodies", body_rows, "source")
+            document_rows = [asdict(d) for d in documents]
+            self._upsert(cursor, "feed_documents", document_rows, "path")
             if document_rows and db.dialect == "postgresql":
                 cursor.execute("SELECT pg_notify('syndicate_feeds', '')")  # sent at the commit
             if event_rows:
@@ -254,30 +252,14 @@ class Ledger:
         self,
         cursor: Any,
         table: str,
-        names: tuple[str, ...],
-        rows: Sequence[Mapping[str, Any] | tuple[Any, ...]],
+        rows: Sequence[Mapping[str, Any]],
         key: str,
         keep: tuple[str, ...] = (),
     ) -> None:
+        """`rows` (dictionaries by column, all with the same columns) in one executemany."""
         if rows:
-            statement = self._db.statement(_upsert_statement(table, names, key, keep))
-            cursor.executemany(statement, [_named(names, row) for row in rows])
-
-
-def _named(names: tuple[str, ...], row: Mapping[str, Any] | tuple[Any, ...]) -> Mapping[str, Any]:
-    return dict(zip(names, row, strict=True)) if isinstance(row, tuple) else row
-
-
-@functools.cache
-def _upsert_statement(table: str, names: tuple[str, ...], key: str, keep: tuple[str, ...]) -> str:
-    """Insert or update by key; columns in `keep` are written by an insert but left alone by
-    an update. `INSERT ... ON CONFLICT DO UPDATE` is spoken by SQLite and PostgreSQL alike."""
-    marks = ", ".join(f":{n}" for n in names)
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key and n not in keep)
-    return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
+            statement = upsert_statement(table, tuple(rows[0]), key, keep)
+            cursor.executemany(self._db.statement(statement), rows)
 
 
 def _stamp(moment: datetime) -> str:
@@ -385,10 +367,6 @@ def _event_row(event: Event) -> dict[str, Any]:
 
 def _event(post_pk: int, entry_id: str, kind: str, at: str, backfill: int, seq: int) -> Event:
     return Event(post_pk, entry_id, kind, datetime.fromisoformat(at), bool(backfill), seq)
-
-
-def _document_row(document: FeedDocument) -> tuple[Any, ...]:
-    return (document.path, document.body, document.etag, document.modified_ms)
 
 
 def _feed_row(feed: FeedRecord) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -15,7 +14,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
+
+from syndicate.store.database import upsert_statement
 
 # The tables as they are now. A new ledger is created from them; an older one is brought to
 # them by the Alembic revisions in store/migrations/versions, one per change.
@@ -179,34 +181,9 @@ account_states = Table(
 def upsert(
     conn: Any, table: Table, rows: list[dict[str, Any]], key: str, keep: tuple[str, ...] = ()
 ) -> None:
-    """Insert or update rows by key in one driver-level executemany, on a SQLAlchemy
-    connection (the ledger has its own, in store/ledger.py); columns in `keep` are written by
-    an insert but left alone by an update. `INSERT ... ON CONFLICT DO UPDATE` is spoken by
-    SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    names = [c.name for c in table.columns]
-    style = conn.dialect.paramstyle
-    statement = _upsert_statement(table.name, tuple(names), key, style, keep)
-    if style in ("named", "pyformat"):
-        conn.exec_driver_sql(statement, rows)
-    else:
-        conn.exec_driver_sql(statement, [tuple(row[n] for n in names) for row in rows])
-
-
-@functools.cache
-def _upsert_statement(
-    table: str, names: tuple[str, ...], key: str, style: str, keep: tuple[str, ...] = ()
-) -> str:
-    marks = {
-        "qmark": ["?"] * len(names),
-        "format": ["%s"] * len(names),
-        "numeric": [f":{i}" for i in range(1, len(names) + 1)],
-        "named": [f":{n}" for n in names],
-        "pyformat": [f"%({n})s" for n in names],
-    }[style]
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key and n not in keep)
-    return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)}) "  # noqa: S608
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
+    """Insert or update rows by key on a SQLAlchemy connection, with the ledger's statement
+    (store/database.py); columns in `keep` are written by an insert but left alone by an
+    update."""
+    if rows:
+        names = tuple(c.name for c in table.columns)
+        conn.execute(text(upsert_statement(table.name, names, key, keep)), rows)

@@ -74,13 +74,19 @@ def load(path: Path) -> Representation | None:
         return None
     with os.fdopen(fd, "rb") as handle:
         data = handle.read()
+    return prepare(data, stamp_of(info), info.st_mtime)
+
+
+def prepare(data: bytes, stamp: Stamp, mtime: float, etag: str | None = None) -> Representation:
+    """`data` in every encoding it is served in, each with its strong ETag (`etag`: the
+    identity's, when already known)."""
     packed = gzip.compress(data, compresslevel=9, mtime=0)  # mtime=0: same bytes, same ETag
     return Representation(
-        stamp=stamp_of(info),
-        identity=Body(data, etag_of(data), None),
+        stamp=stamp,
+        identity=Body(data, etag or etag_of(data), None),
         gzipped=Body(packed, etag_of(packed), "gzip") if len(packed) < len(data) else None,
-        last_modified=formatdate(info.st_mtime, usegmt=True),
-        modified=int(info.st_mtime),
+        last_modified=formatdate(mtime, usegmt=True),
+        modified=int(mtime),
     )
 
 

@@ -9,13 +9,11 @@ documents, and every few seconds in case a notification was lost with a connecti
 
 from __future__ import annotations
 
-import gzip
 import threading
 from collections.abc import Callable
-from email.utils import formatdate
 
 from syndicate.store.ledger import FeedDocument, Ledger
-from syndicate.web.representations import Body, Representation, etag_of
+from syndicate.web.representations import Representation, prepare
 
 
 class SharedFeeds:
@@ -45,16 +43,8 @@ class SharedFeeds:
 
 
 def prepared(document: FeedDocument) -> Representation:
-    data = document.body
-    packed = gzip.compress(data, compresslevel=9, mtime=0)  # the same bytes on every node
-    seconds = document.modified_ms / 1000
-    return Representation(
-        stamp=(0, 0, len(data), document.modified_ms),
-        identity=Body(data, document.etag, None),
-        gzipped=Body(packed, etag_of(packed), "gzip") if len(packed) < len(data) else None,
-        last_modified=formatdate(seconds, usegmt=True),
-        modified=int(seconds),
-    )
+    stamp = (0, 0, len(document.body), document.modified_ms)
+    return prepare(document.body, stamp, document.modified_ms / 1000, document.etag)
 
 
 def _etag(served: Representation) -> str:
