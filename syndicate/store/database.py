@@ -9,6 +9,12 @@ for schema changes (Alembic), and for the outbox and the dashboard (`engine`), w
 the daemon anyway.
 
 Statements are written with `:name` parameters and turned into the driver's own style.
+
+On PostgreSQL every session of ours is ended by the server if it idles inside a transaction
+for `idle_transaction_timeout` seconds. Our transactions are a few statements with no waiting
+between them, so only a process that was frozen (SIGSTOP, a suspended VM) idles that long,
+and while it does, it must not keep holding the row locks it took: a frozen blog owner's
+lock on its lease row would otherwise stop any other node from taking the blog over.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 class Database:
     """Short-lived driver connections to one database, and its SQLAlchemy engine on demand."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, idle_transaction_timeout: float = 5.0) -> None:
         self.url = url
+        self._idle_transaction_ms = max(1, round(idle_transaction_timeout * 1000))
         found = _SQLITE.match(url)
         self._sqlite_path: str | None = None
         if found is not None:
@@ -67,6 +74,9 @@ class Database:
             raise StoreError(f"cannot open the ledger: {exc}") from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", lambda conn, _record: sqlite_pragmas(conn))
+        elif engine.dialect.name == "postgresql":
+            idle = self._idle_transaction_ms
+            event.listen(engine, "connect", lambda conn, _record: _postgres_session(conn, idle))
         return engine
 
     def close(self) -> None:
@@ -127,6 +137,9 @@ class Database:
                 pooled = self.engine.raw_connection()
                 try:
                     yield pooled
+                except errors:
+                    pooled.invalidate()  # it may be dead (the server ended it): not back
+                    raise
                 finally:
                     pooled.close()  # back to the pool
             elif self._sqlite_path == ":memory:":
@@ -173,6 +186,13 @@ def sqlite_pragmas(conn: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes, one fsync per checkpoint
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _postgres_session(conn: Any, idle_transaction_ms: int) -> None:
+    cursor = conn.cursor()
+    cursor.execute(f"SET idle_in_transaction_session_timeout = {int(idle_transaction_ms)}")
+    cursor.close()
+    conn.commit()
 
 
 @functools.cache
