@@ -11,9 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.config import Settings
 from syndicate.plural import counted
+from syndicate.store.database import Database
 from syndicate.store.ledger import Ledger
+from syndicate.store.nodes import NodeBeat, Nodes
 from syndicate.store.outbox import Outbox
 from syndicate.store.ownership import Lease, Ownership
+
+SILENT_AFTER = 2.0  # leases: a node not seen for this long is reported silent (dead or frozen)
 
 
 def collect(settings: Settings) -> dict[str, Any]:
@@ -28,6 +32,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         deliveries = Counter(str(d.status) for d in outbox.select())
         accounts = outbox.accounts()
         lease = Ownership(ledger.database, settings.blog_name).holder()
+        cluster = _cluster(settings, ledger.database, lease, datetime.now(UTC))
     finally:
         ledger.close()
     present = [r for r in records.values() if r.source is not None]
@@ -68,21 +73,61 @@ def collect(settings: Settings) -> dict[str, Any]:
         "last_errors": json.loads(state.get("last_errors", "[]")),
         "output": str(settings.output_dir),
         "ledger": _without_password(settings.store_url),
-        "cluster": _cluster(settings, lease, datetime.now(UTC)),
+        "cluster": cluster,
     }
 
 
-def _cluster(settings: Settings, lease: Lease | None, now: datetime) -> dict[str, Any] | None:
-    """Who owns the blog and until when (a cluster's nodes take the lease in turn)."""
+def _cluster(
+    settings: Settings, database: Database, lease: Lease | None, now: datetime
+) -> dict[str, Any] | None:
+    """Who owns the blog and until when, the nodes serving it, and its job queue."""
     if not settings.cluster.enabled:
         return None
+    silent_after = settings.cluster.lease_seconds * SILENT_AFTER
     return {
         "blog": settings.blog_name,
         "owner": lease.owner if lease else None,
         "epoch": lease.epoch if lease else 0,
         "lease_until": lease.until.isoformat() if lease else None,
         "lease_expired": lease is None or lease.until <= now,
+        "nodes": [
+            _node(beat, now, silent_after) for beat in Nodes(database, settings.blog_name).listed()
+        ],
+        "jobs": _jobs(database, settings.blog_name),
     }
+
+
+def _node(beat: NodeBeat, now: datetime, silent_after: float) -> dict[str, Any]:
+    ago = (now - beat.seen).total_seconds()
+    return {
+        "node": beat.node,
+        "host": beat.host,
+        "pid": beat.pid,
+        "version": beat.version,
+        "started": beat.started.isoformat(),
+        "seen": beat.seen.isoformat(),
+        "seen_seconds_ago": round(max(ago, 0.0), 1),
+        "silent": ago > silent_after,
+    }
+
+
+def _jobs(database: Database, blog: str) -> dict[str, int]:
+    """The blog's procrastinate jobs by status (none before a node has started its worker)."""
+    from syndicate.cluster.tasks import queue_of  # procrastinate: a cluster's alone
+
+    with database.reading() as cursor:
+        cursor.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+        found = cursor.fetchone()
+        if not (found and found[0]):
+            return {}
+        cursor.execute(
+            database.statement(
+                "SELECT status, count(*) FROM procrastinate_jobs "
+                "WHERE queue_name = :queue GROUP BY status"
+            ),
+            {"queue": queue_of(blog)},
+        )
+        return {str(status): int(n) for status, n in cursor.fetchall()}
 
 
 def _without_password(url: str) -> str:
@@ -129,5 +174,18 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"cluster: {cluster['blog']} owned by {owner} (epoch {cluster['epoch']}, {held})"
         )
+        lines += [_node_line(node, owner) for node in cluster["nodes"]]
+        jobs = ", ".join(f"{k} {v}" for k, v in sorted(cluster["jobs"].items())) or "empty"
+        lines.append(f"jobs:    {jobs}")
     lines += [f"error:   {e['at']} {e['error']}" for e in report["last_errors"][:5]]
     return "\n".join(lines)
+
+
+def _node_line(node: dict[str, Any], owner: str) -> str:
+    role = "owner" if node["node"] == owner else "replica"
+    health = "SILENT" if node["silent"] else "alive"
+    return (
+        f"node:    {node['node']} ({role}, {health}; seen {node['seen_seconds_ago']} s ago; "
+        f"{node['host']} pid {node['pid']}, syndicate {node['version']}, "
+        f"since {node['started']})"
+    )

@@ -139,6 +139,10 @@ def test_one_owner_builds_and_every_replica_serves_the_same_bytes(
 
     shown = status(nodes[0])
     assert f"cluster: {BLOG} owned by {first_owner} (epoch 1, until" in shown, shown
+    wait_for(lambda: len(node_lines(nodes[0], "alive")) == 3, "three nodes listed alive")
+    owners = node_lines(nodes[0], "(owner, alive")
+    assert len(owners) == 1 and owners[0].startswith(f"node:    {first_owner} "), owners
+    assert "jobs:    " in status(nodes[0])
     ownership = {n.name: metric(n, "syndicate_cluster_owner") for n in nodes}
     assert ownership == {n.name: float(n.name == first_owner) for n in nodes}
 
@@ -156,6 +160,15 @@ def test_one_owner_builds_and_every_replica_serves_the_same_bytes(
     print(f"taken over by {owner(ledger_url)} in {time.monotonic() - killed:.2f} s")
     post(blog, "2024-05-03-third.html.md", "Third time")
     wait_for(lambda: same_feed_everywhere(living, "Third time"), "a build by the new owner")
+    # The dead node is listed as silent; a node stopped cleanly leaves the list.
+    wait_for(lambda: len(node_lines(living[0], "SILENT")) == 1, "the dead node shown silent")
+    assert f"node:    {first_owner} " in node_lines(living[0], "SILENT")[0]
+    living[1].stop(signal.SIGTERM)
+    wait_for(lambda: f"node:    {living[1].name} " not in status(living[0]), "a goodbye")
+
+
+def node_lines(node: Node, word: str) -> list[str]:
+    return [line for line in status(node).splitlines() if line.startswith("node:") and word in line]
 
 
 def test_a_replica_frozen_past_its_lease_cannot_write_when_it_wakes(

@@ -1,7 +1,7 @@
 """procrastinate jobs on the ledger's own PostgreSQL database hand each account's sends to one
 replica at a time.
 
-Two tasks, on a queue of the blog's own:
+Three tasks, on a queue of the blog's own:
 - `plan_outbox`, every TICK seconds: procrastinate defers it once per tick for the whole
   cluster (its `queueing_lock` skips a tick while one waits). It takes events in, queues
   re-shares, plans, closes the jobs of a worker that stopped beating (killed), and defers
@@ -10,7 +10,10 @@ Two tasks, on a queue of the blog's own:
   tick) are harmless: every step is an idempotent compare-and-set on the outbox;
 - `dispatch_account(blog, account)`: the Dispatcher's `send_due` for that account alone. Its
   `lock` keeps two replicas from sending for one account at once (its order, caps and rate
-  limit are seen by one worker at a time), its `queueing_lock` keeps one waiting at most.
+  limit are seen by one worker at a time), its `queueing_lock` keeps one waiting at most;
+- `purge_jobs`, hourly: procrastinate's own `delete_old_jobs` removes the blog's jobs that
+  failed, were cancelled or aborted more than KEEP_FINISHED_HOURS ago (successful ones are
+  deleted as they finish), so the job table does not grow for ever.
 
 The jobs only decide who tries. Exactly once still rests on the outbox (claims with a fence,
 `find()` before any resend), so a job run twice, or lost, does no harm: the next tick defers
@@ -42,6 +45,8 @@ log = logging.getLogger("syndicate.cluster")
 TICK = 5  # seconds between two looks for due deliveries, cluster-wide
 PLAN = "syndicate.plan_outbox"
 DISPATCH = "syndicate.dispatch_account"
+PURGE = "syndicate.purge_jobs"
+KEEP_FINISHED_HOURS = 7 * 24  # a week to look at a failed job before it goes
 _SCHEMA_LOCK = 7_306_030_105  # pg_advisory_xact_lock key: one replica creates the job tables
 
 
@@ -120,6 +125,11 @@ class Cluster:
         def dispatch_account(blog: str, account: str) -> None:
             self.dispatch(blog, account)
 
+        @self.app.periodic(cron="17 * * * *", periodic_id=f"purge-{self.queue}")
+        @self.app.task(name=PURGE, queue=self.queue, queueing_lock=f"purge:{blog}")
+        async def purge_jobs(timestamp: int) -> None:
+            await self.purge()
+
         self._dispatch_task = dispatch_account
 
     # -- the tasks' work ---------------------------------------------------------------------
@@ -129,6 +139,16 @@ class Cluster:
         accounts = await asyncio.to_thread(self._plan_outbox)
         await self._close_stalled()
         return [account for account in accounts if await self.defer(account)]
+
+    async def purge(self, hours: int = KEEP_FINISHED_HOURS) -> None:
+        """Remove the blog's jobs that ended without success more than `hours` ago."""
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=hours,
+            queue=self.queue,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     def dispatch(self, blog: str, account: str) -> None:
         """Send what is due for `account` (the job holds its lock cluster-wide)."""

@@ -156,6 +156,20 @@ blog_owner = Table(
     Column("until_ms", BigInteger, nullable=False),  # the lease's end, Unix milliseconds
 )
 
+cluster_nodes = Table(
+    "cluster_nodes",
+    metadata,
+    # The replicas that serve a blog, each beating every third of the lease
+    # (store/nodes.py): what `syndicate status` lists, and when each was last seen.
+    Column("blog", String, primary_key=True),
+    Column("node", String, primary_key=True),
+    Column("host", String, nullable=False),
+    Column("pid", BigInteger, nullable=False),
+    Column("version", String, nullable=False),
+    Column("started_ms", BigInteger, nullable=False),  # Unix milliseconds
+    Column("seen_ms", BigInteger, nullable=False),
+)
+
 feed_documents = Table(
     "feed_documents",
     metadata,

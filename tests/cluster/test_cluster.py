@@ -292,3 +292,64 @@ def test_syndicate_run_sends_through_the_cluster_and_stops_cleanly(
     assert delivery.status is DeliveryStatus.SENT and delivery.fence == 1
     assert "syndicate.dispatch_account" in daemon.log()  # sent by a job, not an outbox pass
     assert "the cluster worker stopped" not in daemon.log()
+
+
+# -- finished jobs are purged -------------------------------------------------------------------
+
+
+def test_jobs_that_ended_without_success_are_purged_after_a_week(cluster_blog: Blog) -> None:
+    """procrastinate deletes successful jobs as they end; the hourly purge removes the blog's
+    failed, cancelled and aborted ones once they are older than a week, and no other queue's."""
+    with SlowHook() as hook:
+        settings = load_settings(write_config(cluster_blog, hook_account("a")))
+        build(settings)
+        replica = Replica("one", settings, {"CLUSTER_HOOK_A": hook.url})
+        try:
+            apply_schema(replica.ledger.engine)
+            queue = replica.cluster.queue
+            jobs = {
+                "old failure": ended(replica.ledger, queue, "failed", hours_ago=200),
+                "old cancel": ended(replica.ledger, queue, "cancelled", hours_ago=200),
+                "recent failure": ended(replica.ledger, queue, "failed", hours_ago=2),
+                "another blog's": ended(replica.ledger, "syndicate-other", "failed", hours_ago=200),
+            }
+            asyncio.run(purge(replica.cluster))
+            with replica.ledger.engine.connect() as conn:
+                ids = set(conn.execute(text("SELECT id FROM procrastinate_jobs")).scalars())
+            left = {name for name, job in jobs.items() if job in ids}
+        finally:
+            replica.close()
+    assert left == {"recent failure", "another blog's"}
+
+
+def ended(ledger: Ledger, queue: str, status: str, *, hours_ago: float) -> int:
+    """A job of `queue` that went todo -> doing -> `status` (cancelled: todo -> cancelled),
+    its events moved `hours_ago` into the past."""
+    with ledger.engine.begin() as conn:
+        job = conn.execute(
+            text(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name) "
+                "VALUES (:queue, 'syndicate.dispatch_account') RETURNING id"
+            ),
+            {"queue": queue},
+        ).scalar_one()
+        steps = ["cancelled"] if status == "cancelled" else ["doing", status]
+        for step in steps:
+            conn.execute(
+                text("UPDATE procrastinate_jobs SET status = CAST(:s AS procrastinate_job_status) "
+                     "WHERE id = :id"),
+                {"s": step, "id": job},
+            )  # fmt: skip
+        conn.execute(
+            text(
+                "UPDATE procrastinate_events SET at = at - make_interval(hours => :h) "
+                "WHERE job_id = :id"
+            ),
+            {"h": hours_ago, "id": job},
+        )
+    return int(job)
+
+
+async def purge(cluster: Cluster) -> None:
+    async with cluster.app.open_async():
+        await cluster.purge()
