@@ -180,19 +180,10 @@ class Cluster:
 
     async def _close_stalled(self) -> None:
         """A killed worker's job stays `doing`, and a dispatch job would hold its account's
-        lock for ever: once the worker has been silent long enough, the job is closed as
-        failed. Not run again: a job for the same account may be waiting already (its
-        queueing lock forbids two), and this tick defers one anyway; that job finds the claim
-        abandoned and asks the network before any resend."""
-        manager = self.app.job_manager
-        silent = self.liveness.stalled
-        for job in await manager.get_stalled_jobs(queue=self.queue, seconds_since_heartbeat=silent):
-            assert job.id is not None
-            log.warning("a silent worker's job is closed", extra=fields(job=job.id))
-            try:
-                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
-            except ConnectorException:  # another replica's plan has just done it
-                log.info("stalled job already closed", extra=fields(job=job.id))
+        lock for ever: `close_stalled` ends it. Not run again: a job for the same account may
+        be waiting already (its queueing lock forbids two), and this tick defers one anyway;
+        that job finds the claim abandoned and asks the network before any resend."""
+        await close_stalled(self.app, self.queue, self.liveness.stalled)
 
     # -- the worker ----------------------------------------------------------------------------
 
@@ -224,6 +215,19 @@ class Cluster:
         loop, task = self._running
         if loop is not None and task is not None:
             loop.call_soon_threadsafe(task.cancel)
+
+
+async def close_stalled(app: procrastinate.App, queue: str, silent: float) -> None:
+    """Close, as failed, the jobs of `queue` whose worker has been silent `silent` seconds
+    (killed or frozen): a job left `doing` would hold its lock for ever."""
+    manager = app.job_manager
+    for job in await manager.get_stalled_jobs(queue=queue, seconds_since_heartbeat=silent):
+        assert job.id is not None
+        log.warning("a silent worker's job is closed", extra=fields(job=job.id))
+        try:
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+        except ConnectorException:  # another replica's tick has just done it
+            log.info("stalled job already closed", extra=fields(job=job.id))
 
 
 def _held(state: AccountState | None, now: datetime) -> bool:

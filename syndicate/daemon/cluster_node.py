@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from syndicate import __version__
 from syndicate.clock import Clock
 from syndicate.config import Settings
-from syndicate.daemon.owner_lease import RETRY, OwnerLease
-from syndicate.daemon.worker import Worker
+from syndicate.daemon.owner_lease import OwnerLease
+from syndicate.daemon.worker import RETRY, Worker
 from syndicate.metrics import Metrics
 from syndicate.store.ledger import Ledger
 from syndicate.store.nodes import NodeBeat, Nodes

@@ -8,16 +8,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from syndicate.backoff import Backoff
 from syndicate.clock import Clock
-from syndicate.daemon.worker import Worker
+from syndicate.daemon.worker import RETRY, Worker
 from syndicate.logs import fields
 from syndicate.store.ledger import Ledger
 from syndicate.store.ownership import Lease, Ownership
 
 log = logging.getLogger("syndicate.daemon")
-
-RETRY = Backoff(1.0, 5.0, 0.5, 1.5)  # the database did not answer: try again soon
 
 
 class OwnerLease:

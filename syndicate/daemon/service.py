@@ -37,6 +37,7 @@ from syndicate.content.tags import TagResolver
 from syndicate.daemon.build_loop import BuildLoop
 from syndicate.daemon.cluster_node import ClusterNode
 from syndicate.daemon.hub_pings import HubWorker
+from syndicate.daemon.inbox_reader import InboxReader
 from syndicate.daemon.outbox_passes import PublishWorker, count_outcome
 from syndicate.daemon.source_polls import SourcePoller
 from syndicate.feeds.output import OutputDir
@@ -47,6 +48,7 @@ from syndicate.pipeline.builder import Builder, BuildReport
 from syndicate.pipeline.remote_entries import RemoteBatch
 from syndicate.publish.opening import make_dispatcher
 from syndicate.store.cache import RenderCache
+from syndicate.store.inbox import PollInbox
 from syndicate.store.ledger import Ledger, Record
 from syndicate.watch.local import LocalWatcher
 from syndicate.watch.poll import Normaliser, make_client
@@ -58,6 +60,7 @@ from syndicate.web.server import BackgroundServer
 
 if TYPE_CHECKING:
     from syndicate.cluster.node import ClusterPublisher
+    from syndicate.cluster.polls import ClusterPolls
 
 log = logging.getLogger("syndicate.daemon")
 
@@ -102,6 +105,7 @@ class Daemon:
         self._http = make_client()
         self.hubs = self._hub_worker()
         self.poller = self._source_poller()
+        self.cluster_polls, self.inbox_reader = self._cluster_polls()
         self.publisher = self._publish_worker()
         self.posts = PostList(self.builder.records.values())
         self._owner_work_started = False
@@ -141,6 +145,8 @@ class Daemon:
         self.watcher.start()  # before the first scan, so no change falls between the two
         if self.cluster is not None:
             self.cluster.start()  # polls and hub pings start once this node owns the blog
+        if self.cluster_polls is not None:
+            self.cluster_polls.start(self.settings.node_name)  # every node polls its share
         self.loop.start()
         self.loop.request(None, "start")
         self.scheduler.start()
@@ -186,6 +192,10 @@ class Daemon:
         self._http.close()
         if self.poller is not None:
             self.poller.close()  # a poll under way ends now; it is polled again after a restart
+        if self.cluster_polls is not None:
+            self.cluster_polls.stop()
+        if self.inbox_reader is not None:
+            self.inbox_reader.stop()
         self.loop.stop()  # the build under way finishes first
         if self.cluster is not None:
             self.cluster.stop()  # then the lease is given up: another node takes over at once
@@ -217,6 +227,8 @@ class Daemon:
             self._catch_up = self._catch_up or full
             if remote and self.poller is not None:
                 self.poller.reset(self.ledger.source_states())
+            if remote and self.inbox_reader is not None:
+                self.inbox_reader.reset()  # the polls still wait in the ledger
             return
         finally:
             self.metrics.build_seconds.observe(time.perf_counter() - started)
@@ -300,6 +312,8 @@ class Daemon:
         self._start_owner_work()
         if self.poller is not None:
             self.poller.reset(self.ledger.source_states())  # what the former owner recorded
+        if self.inbox_reader is not None:
+            self.inbox_reader.reset()  # every poll the former owner left waiting
 
     def _shared_feeds_changed(self) -> None:
         self.feeds.replace(files_from_ledger(self.settings, self.ledger.feeds().values()))
@@ -311,6 +325,8 @@ class Daemon:
         self._owner_work_started = True
         if self.poller is not None:
             self.poller.start()
+        if self.inbox_reader is not None:
+            self.inbox_reader.start()
         if self.hubs is not None:
             self.hubs.start()
 
@@ -341,11 +357,14 @@ class Daemon:
 
         return HubWorker(self.ledger, pinger, urls, stopping, clock=self.clock)
 
+    def _normaliser(self) -> Normaliser:
+        tags = TagResolver(self.settings.content.tag_aliases)
+        return Normaliser(tags, self.builder.blog.authors)
+
     def _source_poller(self) -> SourcePoller | None:
-        if not self.settings.sources:
-            return None
-        blog = self.builder.blog
-        normaliser = Normaliser(TagResolver(self.settings.content.tag_aliases), blog.authors)
+        if not self.settings.sources or self.settings.cluster.enabled:
+            return None  # a cluster's nodes share the polls (_cluster_polls)
+        normaliser = self._normaliser()
         return SourcePoller(
             self.settings.sources,
             self.ledger.source_states(),
@@ -356,6 +375,22 @@ class Daemon:
             metrics=self.metrics,
             per_host=self.settings.watch.per_host,
         )
+
+    def _cluster_polls(self) -> tuple[ClusterPolls | None, InboxReader | None]:
+        """On a cluster: this node's share of the polls, and (once it owns the blog) the
+        reader that hands every node's polls to its builds."""
+        if not self.settings.sources or not self.settings.cluster.enabled:
+            return None, None
+        from syndicate.cluster.polls import ClusterPolls  # procrastinate: a cluster's alone
+        from syndicate.cluster.tasks import Liveness
+
+        lease = self.settings.cluster.lease_seconds
+        polls = ClusterPolls(
+            self.settings, self.ledger, self._normaliser(), self.clock, self.metrics,
+            liveness=Liveness(heartbeat=lease / 3, stalled=lease),
+        )  # fmt: skip
+        deliver = lambda batch: self.loop.request(set(), "source", batch)  # noqa: E731
+        return polls, InboxReader(PollInbox(self.ledger.database), deliver, self.clock)
 
     def _publish_worker(self) -> PublishWorker | ClusterPublisher | None:
         if not self.settings.accounts:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -30,14 +30,16 @@ from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.store.ledger import Record
-from syndicate.watch.addresses import AddressPolicy
 from syndicate.watch.poll import (
+    KnownDates,
     Normaliser,
     PollKind,
     PollOutcome,
+    SourceClients,
     SourceState,
     poll,
     source_client,
+    stored_state,
 )
 from syndicate.watch.poll_queue import PollQueue
 
@@ -69,9 +71,8 @@ class SourcePoller:
         `per_host` bounds the polls in flight to one host."""
         self._sources = sources
         self._by_name = {s.name: s for s in sources}
-        self._states = {s.name: _state(states.get(s.name)) for s in sources}
-        self._client_for = client_for
-        self._clients: dict[object, httpx.Client] = {}
+        self._states = {s.name: stored_state(states.get(s.name)) for s in sources}
+        self._clients = SourceClients(client_for)
         self._normaliser = normaliser
         self._records = records
         self._deliver = deliver
@@ -112,12 +113,12 @@ class SourcePoller:
             state = self._states[source.name]
         first = state.last_ok is None or state.url != source.url
         outcome = poll(
-            self._client(source),
+            self._clients.get(source),
             source,
             state,
             self._clock.now(),
             normaliser=self._normaliser,
-            known_dates=_KnownDates(lambda: self._known_dates(source)),
+            known_dates=KnownDates(lambda: self._known_dates(source)),
             rng=self._rng,
         )
         with self._lock:
@@ -140,10 +141,7 @@ class SourcePoller:
         made again after a restart)."""
         self.worker.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._lock:
-            clients = list(self._clients.values())
-        for client in clients:
-            client.close()
+        self._clients.close()
 
     def states(self) -> dict[str, SourceState]:
         with self._lock:
@@ -153,7 +151,7 @@ class SourcePoller:
         """Go back to the stored states after a build failed to store what polls found: the
         validators that would make the next poll a 304 belong to entries never recorded."""
         with self._lock:
-            self._states = {s.name: _state(states.get(s.name)) for s in self._sources}
+            self._states = {s.name: stored_state(states.get(s.name)) for s in self._sources}
             now = self._clock.now()
             for source in self._sources:
                 due = _due_at(self._states[source.name], now)
@@ -177,46 +175,11 @@ class SourcePoller:
                 self._schedule.done(source.name, _due_at(self._states[source.name], now))
             self.worker.wake()  # its next poll is planned: the step looks again
 
-    def _client(self, source: SourceSettings) -> httpx.Client:
-        """The client for `source`: one per address policy (a planet's sources on the open
-        web share one, and its connections), or per source when a test makes them."""
-        key: object = source.name
-        if self._client_for is source_client:
-            key = AddressPolicy.for_source(source.url, intranet=source.intranet)
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = self._client_for(source)
-        return client
-
     def _known_dates(self, source: SourceSettings) -> dict[str, datetime]:
         """Dates given before to the source's entries: an undated entry keeps its first date."""
         prefix = source_prefix(source.name)
         records = list(self._records().values())  # a copy: the build thread may be changing it
         return {r.source: r.post.date for r in records if r.source and r.source.startswith(prefix)}
-
-
-class _KnownDates(Mapping[str, datetime]):
-    """The dates of a source's entries seen before, looked up only if a poll reads entries
-    (most polls are a 304, and the lookup walks every record of the blog)."""
-
-    def __init__(self, compute: Callable[[], dict[str, datetime]]) -> None:
-        self._compute = compute
-        self._found: dict[str, datetime] | None = None
-
-    def _dates(self) -> dict[str, datetime]:
-        if self._found is None:
-            self._found = self._compute()
-        return self._found
-
-    def __getitem__(self, key: str) -> datetime:
-        return self._dates()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dates())
-
-    def __len__(self) -> int:
-        return len(self._dates())
 
 
 def _host(source: SourceSettings) -> str:
@@ -226,16 +189,6 @@ def _host(source: SourceSettings) -> str:
 def _due_at(state: SourceState, now: datetime) -> datetime:
     """When a source is due: the time its state names, or now for one never polled."""
     return state.next_poll or now
-
-
-def _state(text: str | None) -> SourceState:
-    if not text:
-        return SourceState()
-    try:
-        return SourceState.from_json(text)
-    except ValueError:
-        log.warning("a stored source state could not be read; starting afresh")
-        return SourceState()
 
 
 def _log(outcome: PollOutcome) -> None:

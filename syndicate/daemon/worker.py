@@ -39,6 +39,7 @@ BACK_OFF = Next.BACK_OFF
 Step = Callable[[], datetime | Next | None]
 
 DEFAULT_BACKOFF = Backoff(60.0, 3600.0, 0.5, 1.5)  # a minute at first, then hourly at most
+RETRY = Backoff(1.0, 5.0, 0.5, 1.5)  # the database did not answer: try again soon
 
 
 class Worker:

@@ -271,6 +271,7 @@ class Builder:
                 for lp in result.loaded.values()
                 if is_remote(lp.post.source)
             },
+            consumed=[i for batch in remote for i in batch.inbox_ids],
         )
         self._state["events_baseline"] = "done"
         lap = report.lap("save", lap)

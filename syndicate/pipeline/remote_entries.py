@@ -9,13 +9,16 @@ its entries away.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
 from syndicate.content.tags import slugify
 from syndicate.content.text import digest
+from syndicate.store.codec import dump_post, load_post
 
 SOURCE_PREFIX = "sources/"
 
@@ -29,6 +32,7 @@ class RemoteBatch:
     posts: tuple[LoadedPost, ...]
     state: str  # the source's state as JSON, stored in the same transaction as its entries
     first: bool = False  # the source's first poll: its entries are taken as already seen
+    inbox_ids: tuple[int, ...] = ()  # on a cluster, the waiting polls it came from (store/inbox.py)
 
 
 def source_prefix(name: str) -> str:
@@ -47,14 +51,78 @@ def stamp_of(loaded: LoadedPost) -> SourceStamp:
 
 
 def merge(batches: Iterable[RemoteBatch]) -> list[RemoteBatch]:
-    """One batch per source, the latest; a first poll stays first when polled again before
-    the build (its entries were never recorded)."""
+    """One batch per source: the latest state, and the entries of every poll (the latest
+    version of each). An entry an earlier poll found and a later one no longer lists (the
+    feed shows only its newest) is kept, as it would be had a build come between; a first poll
+    stays first when polled again before the build (its entries were never recorded)."""
     merged: dict[str, RemoteBatch] = {}
     for batch in batches:
         earlier = merged.get(batch.name)
-        first = batch.first or (earlier is not None and earlier.first)
-        merged[batch.name] = RemoteBatch(batch.name, batch.prefix, batch.posts, batch.state, first)
+        if earlier is None:
+            merged[batch.name] = batch
+            continue
+        found = {lp.post.source for lp in batch.posts}
+        kept = tuple(lp for lp in earlier.posts if lp.post.source not in found)
+        merged[batch.name] = RemoteBatch(
+            batch.name,
+            batch.prefix,
+            kept + batch.posts,
+            batch.state,
+            batch.first or earlier.first,
+            earlier.inbox_ids + batch.inbox_ids,
+        )
     return list(merged.values())
+
+
+def batch_to_json(batch: RemoteBatch) -> str:
+    """A batch as a waiting poll keeps it (store/inbox.py); the posts as the ledger does."""
+    return json.dumps(
+        {
+            "name": batch.name,
+            "prefix": batch.prefix,
+            "state": batch.state,
+            "first": batch.first,
+            "posts": [_loaded_to_json(lp) for lp in batch.posts],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def batch_from_json(text: str, inbox_id: int) -> RemoteBatch:
+    data = json.loads(text)
+    return RemoteBatch(
+        str(data["name"]),
+        str(data["prefix"]),
+        tuple(_loaded_from_json(item) for item in data["posts"]),
+        str(data["state"]),
+        bool(data["first"]),
+        (inbox_id,),
+    )
+
+
+def _loaded_to_json(loaded: LoadedPost) -> dict[str, Any]:
+    return {
+        "post": loaded.post_json or dump_post(loaded.post),
+        "body": loaded.body,
+        "body_format": loaded.body_format,
+        "content_hash": loaded.content_hash,
+        "source_hash": loaded.source_hash,
+        "warnings": list(loaded.warnings),
+    }
+
+
+def _loaded_from_json(data: dict[str, Any]) -> LoadedPost:
+    post_json = str(data["post"])
+    return LoadedPost(
+        post=load_post(post_json),
+        body=data["body"],
+        body_format=str(data["body_format"]),
+        content_hash=str(data["content_hash"]),
+        source_hash=str(data["source_hash"]),
+        warnings=tuple(str(w) for w in data["warnings"]),
+        post_json=post_json,
+    )
 
 
 def unclaimed(sources: Iterable[str], prefixes: Sequence[str]) -> list[str]:

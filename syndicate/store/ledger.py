@@ -138,11 +138,13 @@ class Ledger:
         sources: Mapping[str, str] | None = None,
         bodies: Mapping[str, str] | None = None,
         documents: Iterable[FeedDocument] = (),
+        consumed: Iterable[int] = (),
     ) -> None:
         """Upsert records, feed records, state values, source states, remote bodies and feed
         documents, and append events, all or nothing: an event is stored exactly when the
         change that caused it is, and a source's state (its validators) only with the entries
-        it brought.
+        it brought. `consumed` are the waiting polls (store/inbox.py) whose entries these are:
+        deleted in the same transaction.
 
         A feed's `pinged` is written when the feed is first stored and otherwise only by
         `mark_pinged`: the builder's copy of it may be older than the hub worker's."""
@@ -165,6 +167,14 @@ class Ledger:
             self._upsert(cursor, "feed_documents", document_rows, "path")
             if document_rows and db.dialect == "postgresql":
                 cursor.execute("SELECT pg_notify('syndicate_feeds', '')")  # sent at the commit
+            waiting = sorted(set(consumed))
+            for start in range(0, len(waiting), 500):  # SQLite caps a statement's parameters
+                chunk = waiting[start : start + 500]
+                marks = ", ".join(f":v{i}" for i in range(len(chunk)))
+                cursor.execute(
+                    db.statement(f"DELETE FROM remote_inbox WHERE id IN ({marks})"),  # noqa: S608
+                    {f"v{i}": value for i, value in enumerate(chunk)},
+                )
             if event_rows:
                 cursor.executemany(
                     db.statement(
@@ -224,6 +234,17 @@ class Ledger:
         else:
             rows = self._select_in(query + " WHERE path IN ", list(paths))
         return [FeedDocument(str(p), bytes(b), str(e), int(m)) for p, b, e, m in rows]
+
+    def source_state(self, name: str) -> str | None:
+        rows = self._select("SELECT state FROM sources WHERE name = :name", {"name": name})
+        return str(rows[0][0]) if rows else None
+
+    def dates_under(self, prefix: str) -> dict[str, datetime]:
+        """The dates of the posts whose source starts with `prefix` (one remote source's
+        entries), by source."""
+        query = f"SELECT source, post FROM posts WHERE substr(source, 1, {len(prefix)}) = :prefix"  # noqa: S608
+        rows = self._select(query, {"prefix": prefix})
+        return {str(source): load_post(str(post)).date for source, post in rows}
 
     def source_states(self) -> dict[str, str]:
         rows = self._select("SELECT name, state FROM sources")

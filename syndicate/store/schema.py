@@ -156,6 +156,28 @@ blog_owner = Table(
     Column("until_ms", BigInteger, nullable=False),  # the lease's end, Unix milliseconds
 )
 
+remote_inbox = Table(
+    "remote_inbox",
+    metadata,
+    # On a cluster, what a poll of a remote source found, by whichever node polled it
+    # (store/inbox.py), until the owner's build stores it and deletes the row in one
+    # transaction: RemoteBatch as JSON (pipeline/remote_entries.py).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("state", Text, nullable=False),  # the source's state after that poll
+    Column("batch", Text, nullable=False),
+)
+
+source_due = Table(
+    "source_due",
+    metadata,
+    # On a cluster: each remote source's host and when its next poll is due (Unix ms), for the
+    # tick that hands each due host to one node (cluster/polls.py).
+    Column("source", String, primary_key=True),
+    Column("host", String, nullable=False, index=True),
+    Column("due_ms", BigInteger, nullable=False, index=True),
+)
+
 cluster_nodes = Table(
     "cluster_nodes",
     metadata,

@@ -10,9 +10,11 @@ watch/schedule.py's. The names the daemon uses are re-exported here.
 from __future__ import annotations
 
 import enum
+import logging
 import random
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +46,8 @@ from syndicate.watch.schedule import (
     next_poll,
 )
 from syndicate.watch.transport import DEADLINE, Resolver, SourceTransport, resolve
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BACKOFF_CAP",
@@ -135,6 +139,66 @@ def source_client(
         follow_redirects=True,
         max_redirects=10,
     )
+
+
+def stored_state(text: str | None) -> SourceState:
+    """A source's state as the ledger stored it; a fresh one if none, or if unreadable."""
+    if not text:
+        return SourceState()
+    try:
+        return SourceState.from_json(text)
+    except ValueError:
+        log.warning("a stored source state could not be read; starting afresh")
+        return SourceState()
+
+
+class SourceClients:
+    """The client each source is polled with: one per address policy (a planet's sources on
+    the open web share one, and its connections), or one per source when `make` is a test's."""
+
+    def __init__(self, make: Callable[[SourceSettings], httpx.Client] | None = None) -> None:
+        self._make = make or source_client
+        self._clients: dict[object, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: SourceSettings) -> httpx.Client:
+        key: object = source.name
+        if self._make is source_client:
+            key = AddressPolicy.for_source(source.url, intranet=source.intranet)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._make(source)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+
+class KnownDates(Mapping[str, datetime]):
+    """The dates of a source's entries seen before, looked up only if a poll reads entries
+    (most polls are a 304, and the lookup reads the ledger or walks the blog's records)."""
+
+    def __init__(self, compute: Callable[[], dict[str, datetime]]) -> None:
+        self._compute = compute
+        self._found: dict[str, datetime] | None = None
+
+    def _dates(self) -> dict[str, datetime]:
+        if self._found is None:
+            self._found = self._compute()
+        return self._found
+
+    def __getitem__(self, key: str) -> datetime:
+        return self._dates()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dates())
+
+    def __len__(self) -> int:
+        return len(self._dates())
 
 
 _rng = random.Random()

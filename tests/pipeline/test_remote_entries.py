@@ -4,14 +4,22 @@ this site's feeds only when the source says so, and kept across scans and cache 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import feedparser
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.pipeline.opening import open_builder
-from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
+from syndicate.pipeline.remote_entries import (
+    RemoteBatch,
+    batch_from_json,
+    batch_to_json,
+    merge,
+    source_prefix,
+)
 from syndicate.store.ledger import Ledger
 from syndicate.watch.poll import Normaliser
 from tests.conftest import Blog
@@ -176,3 +184,41 @@ def test_a_future_dated_entry_is_announced_when_its_date_passes(
         due = builder.build(changed=[])
     assert early.events == []
     assert [e.entry_id for e in due.events] == ["urn:entry:3"]
+
+
+def test_a_batch_through_the_inbox_builds_the_same_bytes(
+    blog: Blog, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A cluster keeps a poll as JSON until the owner builds it: decoded, it is the same batch
+    and the same feeds come out as from the batch itself."""
+    settings = settings_for(blog)
+    original = batch(settings, clock, atom(NEW, OLD), first=True)
+    decoded = batch_from_json(batch_to_json(original), 7)
+    assert decoded.inbox_ids == (7,)
+    assert [lp.post for lp in decoded.posts] == [lp.post for lp in original.posts]
+    assert [lp.body for lp in decoded.posts] == [lp.body for lp in original.posts]
+    assert replace(decoded, inbox_ids=()) == replace(
+        original, posts=decoded.posts
+    )  # name, prefix, state, first
+    built = {}
+    for name, remote in (("direct", original), ("inbox", decoded)):
+        fresh = Blog(tmp_path / name / "blog")  # a ledger of its own
+        with open_builder(settings_for(fresh), clock=clock) as builder:
+            builder.build(remote=[remote])
+        built[name] = (fresh.output / "feed.xml").read_bytes()
+    assert b"Fresh news" in built["direct"]
+    assert built["direct"] == built["inbox"]
+
+
+def test_two_polls_before_a_build_lose_no_entry(blog: Blog, clock: FixedClock) -> None:
+    """An entry the first poll found and the second no longer lists (the feed shows only its
+    newest) is still stored; the newer state wins; both polls' inbox rows go with the build."""
+    settings = settings_for(blog)
+    one = replace(batch(settings, clock, atom(OLD), first=True), inbox_ids=(1,))
+    two = replace(batch(settings, clock, atom(NEW), first=False), inbox_ids=(2,), state="{}")
+    (merged,) = merge([one, two])
+    assert sorted(lp.post.title for lp in merged.posts) == ["Fresh news", "Old news"]
+    assert (merged.state, merged.first, merged.inbox_ids) == ("{}", True, (1, 2))
+    with open_builder(settings, clock=clock) as builder:
+        builder.build(remote=[merged])
+    assert site_titles(blog) == ["Fresh news", "Local post", "Old news"]

@@ -1,0 +1,227 @@
+"""On a cluster, remote sources are polled by every replica, a host at a time: procrastinate
+jobs on a queue of the blog's own (`<queue>-polls`), run by a worker in each replica.
+
+- `plan_polls`, every TICK seconds, deferred once per tick for the whole cluster: gives every
+  configured source a due row (store/inbox.py), closes the jobs of a worker that went silent,
+  and defers `poll_host` for each host with a source due;
+- `poll_host(blog, host, slot)`: polls that host's due sources one after the other, and keeps
+  what each poll found in the inbox, with the source's next due time, in one transaction.
+  Its `lock` (one per host and slot, `watch.per_host` slots) means at most `per_host` polls
+  in flight to a host across the cluster; its `queueing_lock` keeps one job waiting at most.
+
+The owner's build takes the waiting polls in and deletes them in its own transaction
+(daemon/inbox_reader.py), so a poll is stored once whichever node made it. A node killed
+mid-job loses that poll only: the source stays due, its job is closed when the worker's
+heartbeat stops, and the next tick hands the host to a living node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+
+from syndicate.clock import Clock
+from syndicate.cluster.tasks import (
+    TICK,
+    Liveness,
+    apply_schema,
+    close_stalled,
+    conninfo,
+    queue_of,
+)
+from syndicate.config import Settings, SourceSettings
+from syndicate.logs import fields
+from syndicate.metrics import Metrics
+from syndicate.pipeline.remote_entries import RemoteBatch, batch_to_json, source_prefix
+from syndicate.store.inbox import PollInbox
+from syndicate.store.ledger import Ledger
+from syndicate.watch.poll import (
+    KnownDates,
+    Normaliser,
+    PollKind,
+    SourceClients,
+    poll,
+    stored_state,
+)
+
+log = logging.getLogger("syndicate.cluster")
+
+PLAN_POLLS = "syndicate.plan_polls"
+POLL_HOST = "syndicate.poll_host"
+POLL_THREADS = 4  # hosts polled at once by one replica
+_JOIN = 30.0  # seconds to wait for the polls under way at a stop
+
+
+def host_of(source: SourceSettings) -> str:
+    return (urlsplit(source.url).hostname or "").lower()
+
+
+def slot_of(name: str, slots: int) -> int:
+    """Which of a host's `per_host` slots polls this source (the same on every node)."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % slots
+
+
+class ClusterPolls:
+    """One replica's share of the polling: its procrastinate app and worker for the polls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        normaliser: Normaliser,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        liveness: Liveness,
+        clients: SourceClients | None = None,
+    ) -> None:
+        self.blog = settings.blog_name
+        self.queue = queue_of(self.blog) + "-polls"
+        self._sources = {s.name: s for s in settings.sources}
+        self._per_host = settings.watch.per_host
+        self._ledger = ledger
+        self._inbox = PollInbox(ledger.database)
+        self._normaliser = normaliser
+        self._clock = clock
+        self._metrics = metrics
+        self._liveness = liveness
+        self._clients = clients or SourceClients()
+        self.stopping = threading.Event()
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.store_url))
+        self.app = procrastinate.App(connector=connector)
+        self._running: tuple[asyncio.AbstractEventLoop | None, asyncio.Task[None] | None] = (
+            None,
+            None,
+        )
+        self._thread: threading.Thread | None = None
+
+        @self.app.periodic(cron=f"* * * * * */{TICK}", periodic_id=self.queue)
+        @self.app.task(name=PLAN_POLLS, queue=self.queue, queueing_lock=f"plan-polls:{self.blog}")
+        async def plan_polls(timestamp: int) -> None:
+            await self.plan()
+
+        @self.app.task(name=POLL_HOST, queue=self.queue)
+        def poll_host(blog: str, host: str, slot: int) -> None:
+            self.poll_host(blog, host, slot)
+
+        self._poll_task = poll_host
+
+    # -- the tasks' work ---------------------------------------------------------------------
+
+    async def plan(self) -> list[tuple[str, int]]:
+        """One tick: the hosts (and slots) a poll job was deferred for."""
+        hosts = {name: host_of(source) for name, source in self._sources.items()}
+        now = self._clock.now()
+        await asyncio.to_thread(self._inbox.plan, hosts, now)
+        await close_stalled(self.app, self.queue, self._liveness.stalled)
+        due = await asyncio.to_thread(self._inbox.due_hosts, now, self._sources)
+        slots = range(self._per_host)
+        return [(host, slot) for host in due for slot in slots if await self._defer(host, slot)]
+
+    def poll_host(self, blog: str, host: str, slot: int) -> int:
+        """Poll the sources of `host` (in `slot`) that are due; how many were polled."""
+        if blog != self.blog:
+            log.warning("poll job not for this replica", extra=fields(host=host))
+            return 0
+        polled = 0
+        for name in self._inbox.due_on(host, self._clock.now()):
+            source = self._sources.get(name)
+            if source is None or slot_of(name, self._per_host) != slot:
+                continue  # another slot's, or a source this replica's settings do not have
+            if self.stopping.is_set():
+                break
+            self.poll_one(source, host)
+            polled += 1
+        return polled
+
+    def poll_one(self, source: SourceSettings, host: str) -> None:
+        """Poll `source` from its newest state, and keep what the poll found."""
+        text = self._inbox.latest_state(source.name) or self._ledger.source_state(source.name)
+        state = stored_state(text)
+        first = state.last_ok is None or state.url != source.url
+        prefix = source_prefix(source.name)
+        now = self._clock.now()
+        outcome = poll(
+            self._clients.get(source),
+            source,
+            state,
+            now,
+            normaliser=self._normaliser,
+            known_dates=KnownDates(lambda: self._ledger.dates_under(prefix)),
+        )
+        self._metrics.source_polls.labels(outcome=outcome.kind.value).inc()
+        ok = outcome.kind is PollKind.OK
+        batch = RemoteBatch(
+            source.name,
+            prefix,
+            outcome.posts if ok else (),
+            outcome.state.to_json(),
+            first=first and ok,
+        )
+        due = outcome.state.next_poll or now + timedelta(seconds=source.interval)
+        self._inbox.put(source.name, host, batch.state, batch_to_json(batch), due)
+        log.info(
+            "source polled",
+            extra=fields(source=source.name, outcome=outcome.kind.value, entries=len(batch.posts)),
+        )
+
+    async def _defer(self, host: str, slot: int) -> bool:
+        lock = f"poll:{self.blog}:{host}:{slot}"
+        deferrer = self._poll_task.configure(lock=lock, queueing_lock=lock)
+        try:
+            await deferrer.defer_async(blog=self.blog, host=host, slot=slot)
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    async def run(self, name: str) -> None:
+        """Work on the polls queue until `stop()`, POLL_THREADS hosts at a time."""
+        async with self.app.open_async():
+            self._running = (asyncio.get_running_loop(), asyncio.current_task())
+            if self.stopping.is_set():
+                return
+            try:
+                await self.app.run_worker_async(
+                    queues=[self.queue],
+                    name=name,
+                    concurrency=POLL_THREADS,
+                    install_signal_handlers=False,
+                    delete_jobs="successful",
+                    update_heartbeat_interval=self._liveness.heartbeat,
+                    stalled_worker_timeout=self._liveness.stalled,
+                )
+            except asyncio.CancelledError:
+                if not self.stopping.is_set():
+                    raise
+
+    def start(self, name: str) -> None:
+        """The worker, in a thread with its own event loop, once the job tables exist."""
+        apply_schema(self._ledger.engine)
+        self._thread = threading.Thread(target=self._run, args=(name,), name="polls", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """From any thread: the polls under way end (each bounded by its timeout), then the
+        worker; the clients close."""
+        self.stopping.set()
+        loop, task = self._running
+        if loop is not None and task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(_JOIN)
+        self._clients.close()
+
+    def _run(self, name: str) -> None:
+        try:
+            asyncio.run(self.run(name))
+        except Exception:  # the daemon goes on serving feeds; the log says why polls stopped
+            log.exception("the cluster's poll worker stopped")
