@@ -1,7 +1,7 @@
 """Polling a planet: many remote sources on loopback hosts, polled by one `syndicate run`.
 
     python bench/sources.py [--sources 50000] [--hosts 32] [--minutes 5] [--interval 900]
-                            [--new-share 0.01] [--store sqlite|postgresql]
+                            [--new-share 0.01] [--store sqlite|postgresql] [--nodes N]
 
 Serves SOURCES small Atom feeds from HOSTS loopback addresses (127.0.1.1, 127.0.1.2, ...), each
 address its own threaded HTTP server, and starts `syndicate run` with one `[[sources]]` table
@@ -14,6 +14,10 @@ After MINUTES the daemon is stopped, and the table says: polls per second, how l
 came against its due time (median, p99, max), the daemon's CPU (cores) and memory (PSS at the
 end), the largest number of requests in flight to one host (at most `watch.per_host`, 1), and
 with `--store postgresql` the server's CPU too (a private cluster, as the tests make one).
+
+`--nodes N` runs N `syndicate run` replicas with `[cluster] enabled` on PostgreSQL instead: the
+polls are shared out a host at a time through procrastinate jobs, and the table gives each
+node's CPU and memory.
 
 A poll's due time is known only for each source's first poll of the run (the one the seeded
 state names), so runs shorter than INTERVAL measure every poll, and longer ones only those.
@@ -140,8 +144,15 @@ def _feed(source: int, version: int) -> str:
 
 
 def write_config(
-    home: Path, blog: Path, store_url: str, planet: Planet, port: int, args: argparse.Namespace
+    home: Path,
+    blog: Path,
+    store_url: str,
+    planet: Planet,
+    port: int,
+    args: argparse.Namespace,
+    node: str = "",
 ) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
     lines = [
         '[site]\ntitle = "Planet"\nurl = "https://planet.test/"',
         f'[content]\nroot = "{blog}"',
@@ -151,6 +162,8 @@ def write_config(
         f'[store]\nurl = "{store_url}"\ncache = "cache.sqlite"',
         '[log]\nlevel = "warning"',
     ]
+    if node:
+        lines.append(f'[cluster]\nenabled = true\nnode = "{node}"')
     for n in range(args.sources):
         address = planet.addresses[n % len(planet.addresses)]
         lines.append(
@@ -179,9 +192,27 @@ def seed_states(
     ledger = Ledger.open(store_url)
     try:
         ledger.save(sources=states)
+        if args.nodes:  # a cluster plans its polls from each source's due row
+            _seed_due(ledger, planet, due)
     finally:
         ledger.close()
     return due
+
+
+def _seed_due(ledger: Ledger, planet: Planet, due: dict[int, float]) -> None:
+    rows = [
+        {"source": f"blog {n}", "host": planet.addresses[n % len(planet.addresses)],
+         "due_ms": int(at * 1000)}
+        for n, at in due.items()
+    ]  # fmt: skip
+    database = ledger.database
+    with database.writing() as cursor:
+        cursor.executemany(
+            database.statement(
+                "INSERT INTO source_due (source, host, due_ms) VALUES (:source, :host, :due_ms)"
+            ),
+            rows,
+        )
 
 
 def main() -> None:
@@ -192,7 +223,10 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=900.0)
     parser.add_argument("--new-share", type=float, default=0.01)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--nodes", type=int, default=0, help="replicas of a cluster (PostgreSQL)")
     args = parser.parse_args()
+    if args.nodes:
+        args.store = "postgresql"
     with ExitStack() as stack:
         home = Path(tempfile.mkdtemp(prefix="syndicate-sources-"))
         stack.callback(shutil.rmtree, home, ignore_errors=True)
@@ -209,30 +243,43 @@ def main() -> None:
         port = planet.start()
         stack.callback(planet.stop)
         _log(f"{args.sources:,} sources on {args.hosts} loopback hosts, port {port}")
-        config = write_config(home, blog, store_url, planet, port, args)
-        start = datetime.now(UTC) + timedelta(seconds=20)  # after the daemon's start-up
+        names = [f"node-{n + 1}" for n in range(args.nodes)] or [""]
+        configs = [
+            write_config(home / (name or "daemon"), blog, store_url, planet, port, args, name)
+            for name in names
+        ]
+        start = datetime.now(UTC) + timedelta(seconds=20 + 10 * args.nodes)  # after start-up
         due = seed_states(store_url, planet, port, args, start)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        command = [sys.executable, "-m", "syndicate", "--config", str(config), "run"]
-        log_path = home / "daemon.log"
-        started = time.time()
-        daemon = subprocess.Popen(command, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-                                  env=env, cwd=home)  # fmt: skip
-        stack.callback(_stop, daemon)
-        _wait_ready(config, daemon, log_path)
-        _log(f"daemon ready after {time.time() - started:.1f} s; measuring")
+        daemons = []
+        for config in configs:
+            command = [sys.executable, "-m", "syndicate", "--config", str(config), "run"]
+            log_path = config.parent / "daemon.log"
+            started = time.time()
+            out = log_path.open("w")
+            daemon = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                      cwd=config.parent)  # fmt: skip
+            stack.callback(_stop, daemon)
+            _wait_ready(config, daemon, log_path)
+            _log(f"{config.parent.name} ready after {time.time() - started:.1f} s")
+            daemons.append(daemon)
         if args.store == "postgresql":
             postgres_pids = _pids_of_user("postgres")  # the server and its backends
-        cpu0, pg0, t0 = measure.cpu_seconds(daemon.pid), _cpu_sum(postgres_pids), time.time()
+        while time.time() < start.timestamp():
+            time.sleep(0.5)
+        pids = [d.pid for d in daemons]
+        cpu0, pg0, t0 = [measure.cpu_seconds(p) for p in pids], _cpu_sum(postgres_pids), time.time()
         deadline = start.timestamp() + args.minutes * 60
         while time.time() < deadline:
             time.sleep(5)
             _log(f"{len(planet.arrivals):,} polls so far")
-        cpu1, pg1, t1 = measure.cpu_seconds(daemon.pid), _cpu_sum(postgres_pids), time.time()
-        pss = measure.pss_kb(daemon.pid) / 1024
-        _stop(daemon)
+        cpu1, pg1, t1 = [measure.cpu_seconds(p) for p in pids], _cpu_sum(postgres_pids), time.time()
+        cores = [(b - a) / (t1 - t0) for a, b in zip(cpu0, cpu1, strict=True)]
+        pss = [measure.pss_kb(p) / 1024 for p in pids]
+        for daemon in daemons:
+            _stop(daemon)
         window = (start.timestamp(), deadline)
-        print(report(planet, due, window, (cpu1 - cpu0) / (t1 - t0), pss,
+        print(report(planet, due, window, cores, pss,
                      (pg1 - pg0) / (t1 - t0) if postgres_pids else None, args))  # fmt: skip
 
 
@@ -240,8 +287,8 @@ def report(
     planet: Planet,
     due: dict[int, float],
     window: tuple[float, float],
-    cores: float,
-    pss: float,
+    cores: list[float],
+    pss: list[float],
     pg_cores: float | None,
     args: argparse.Namespace,
 ) -> str:
@@ -258,7 +305,7 @@ def report(
     p99 = lateness[int(len(lateness) * 0.99) - 1] if lateness else 0.0
     rows = [
         ("sources", f"{args.sources:,} on {args.hosts} hosts, every {args.interval:.0f} s"),
-        ("store", args.store),
+        ("store", args.store + (f", a cluster of {args.nodes}" if args.nodes else "")),
         ("measured", f"{seconds / 60:.1f} min"),
         ("polls", f"{len(polls):,} ({changed:,} with a new entry)"),
         ("polls per second",
@@ -267,8 +314,8 @@ def report(
         ("lateness median / p99 / max (s)",
          f"{statistics.median(lateness) if lateness else 0:.2f} / {p99:.2f} / "
          f"{max(lateness, default=0):.2f}"),
-        ("daemon CPU (cores)", f"{cores:.2f}"),
-        ("daemon PSS at the end (MB)", f"{pss:.0f}"),
+        ("daemon CPU (cores)", " / ".join(f"{c:.2f}" for c in cores)),
+        ("daemon PSS at the end (MB)", " / ".join(f"{m:.0f}" for m in pss)),
         ("most requests in flight to one host", str(planet.most_flying)),
     ]  # fmt: skip
     if pg_cores is not None:
