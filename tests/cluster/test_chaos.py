@@ -1,10 +1,13 @@
-"""Chaos: three `syndicate run` replicas on one PostgreSQL ledger, one blog, a Mastodon instance
-and a webhook receiver. Round after round a post is written, then a random replica is
-SIGKILLed at a random moment (and started again) or SIGSTOPped past its lease and woken.
+"""Chaos: three `syndicate run` replicas on one PostgreSQL ledger, one blog, a Mastodon instance,
+a webhook receiver, and eight remote sources on four loopback hosts that the replicas poll
+between them. Round after round a post is written and, half the time, a remote source gains
+an entry; then a random replica is SIGKILLed at a random moment (and started again) or
+SIGSTOPped past its lease and woken.
 
-Afterwards every post reached each account exactly once (0 duplicates, 0 losses), no
-delivery is left claimed, and every replica serves the same feed, with every post in it.
-The seed is printed; SYNDICATE_CHAOS_SEED replays a run.
+Afterwards every post and every new remote entry reached each account exactly once (0
+duplicates, 0 losses), no delivery is left claimed, never more than one request was in flight
+to a host, and every replica serves the same feed, with every post in it. The seed is
+printed; SYNDICATE_CHAOS_SEED replays a run.
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.model import DeliveryStatus
+from syndicate.store.ledger import Ledger
 from tests.cluster.test_cluster import deliveries, hook_account
 from tests.conftest import Blog
 from tests.peers.mastodon import TOKEN, MastodonPeer, serve_mastodon
+from tests.peers.planet import Planet, sources_config
 from tests.peers.webhooks import SigningReceiver
 from tests.test_cluster_daemon import LEASE, Node, owner, same_feed_everywhere
 from tests.test_daemon import post, wait_for
 
 ROUNDS = 8
 DEADLINE = 120.0
+SOURCES = 8  # two on each of the planet's four hosts; "blog 1" is no prefix of another's name
 
 
 @pytest.fixture
@@ -39,12 +45,12 @@ def seeded() -> random.Random:
     return random.Random(seed)
 
 
-Replicas = tuple[list[Node], MastodonPeer, SigningReceiver]
+Replicas = tuple[list[Node], MastodonPeer, SigningReceiver, Planet]
 
 
 @pytest.fixture
 def replicas(cluster_blog: Blog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Replicas]:
-    with serve_mastodon() as mastodon, SigningReceiver(None) as hook:
+    with serve_mastodon() as mastodon, SigningReceiver(None) as hook, Planet() as planet:
         monkeypatch.setenv("CHAOS_TOOTS_TOKEN", TOKEN)
         monkeypatch.setenv("CLUSTER_HOOK_HOOKS", hook.url)
         accounts = f"""
@@ -59,15 +65,24 @@ delay = 0
 [publish]
 lease = 10
 retry_base = 0.2
+{sources_config(planet, SOURCES, include=False)}
 """
         nodes = [
             Node(cluster_blog, cluster_blog.store_url, f"node-{n}", accounts) for n in range(3)
         ]
         try:
-            yield nodes, mastodon, hook
+            yield nodes, mastodon, hook, planet
         finally:
             for node in nodes:
                 node.stop(signal.SIGKILL)
+
+
+def first_polls_stored(ledger_url: str) -> bool:
+    ledger = Ledger.open(ledger_url)
+    try:
+        return len(ledger.source_states()) == SOURCES
+    finally:
+        ledger.close()
 
 
 def taken_from(ledger_url: str, name: str) -> bool:
@@ -77,12 +92,14 @@ def taken_from(ledger_url: str, name: str) -> bool:
 def test_replicas_killed_and_frozen_at_random_lose_and_repeat_nothing(
     cluster_blog: Blog, replicas: Replicas, seeded: random.Random
 ) -> None:
-    nodes, mastodon, hook = replicas
+    nodes, mastodon, hook, planet = replicas
     blog = cluster_blog
     post(blog, "2024-05-01-before.html.md", "Before the storm")  # seen at the first build
     for node in nodes:
         node.start()
     wait_for(lambda: same_feed_everywhere(nodes, "Before the storm"), "the first build")
+    # Each source's first poll is stored (its entries taken as seen) before the storm.
+    wait_for(lambda: first_polls_stored(blog.store_url), "every source's first poll")
     titles: list[str] = []
     kills = freezes = 0
     takeovers: list[float] = []
@@ -90,6 +107,10 @@ def test_replicas_killed_and_frozen_at_random_lose_and_repeat_nothing(
         title = f"Storm post {round_}"
         titles.append(title)
         post(blog, f"2024-06-{round_ + 1:02d}-storm-{round_}.html.md", title)
+        if seeded.random() < 0.5:  # a remote entry, announced like a post once polled
+            source = seeded.randrange(SOURCES)
+            titles.append(f"Entry {planet.entries[source]} of blog {source}")
+            planet.entries[source] += 1
         time.sleep(seeded.uniform(0.0, 2.0))
         victim = seeded.choice(nodes)
         assert victim.running is not None
@@ -123,12 +144,15 @@ def test_replicas_killed_and_frozen_at_random_lose_and_repeat_nothing(
         title for body in hook.stored.values() for title in titles if title in str(body)
     )
     print(
-        f"{ROUNDS} rounds, {kills} kills, {freezes} freezes, {len(titles) * 2} deliveries, "
+        f"{ROUNDS} rounds, {kills} kills, {freezes} freezes, {len(titles) * 2} deliveries "
+        f"({sum(t.startswith('Entry') for t in titles)} remote entries), "
         f"takeovers after {', '.join(f'{t:.1f} s' for t in takeovers) or 'none'}"
     )
+    assert planet.most_flying == 1, "two requests in flight to one host"
     assert statuses == Counter(titles), "Mastodon: each post exactly once"
     assert hooked == Counter(titles), "webhook: each post exactly once"
     for node in nodes:
         feed = node.feed()
-        assert feed is not None and all(t.encode() in feed[1] for t in titles[-5:]), node.name
+        posts = [t for t in titles if t.startswith("Storm")]
+        assert feed is not None and all(t.encode() in feed[1] for t in posts[-5:]), node.name
     assert all(d.lease_owner is None for d in deliveries(settings))
