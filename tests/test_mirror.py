@@ -75,6 +75,7 @@ class S3:
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask for an instance's role
     monkeypatch.setenv("MIRROR_KEY_ID", KEY_ID)
     monkeypatch.setenv("MIRROR_SECRET", SECRET)
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
@@ -168,6 +169,27 @@ def test_a_build_is_mirrored_byte_for_byte_with_the_served_types(
             assert head["Metadata"]["etag"] == etag_of(data)  # the daemon's own strong ETag
         assert b"<opml" in mirrored["cdn/feeds.opml"]
         assert side.count("upload", "ok") == len(mirrored)
+    finally:
+        side.close()
+
+
+def test_archives_are_mirrored_like_the_feeds_they_belong_to(
+    blog: Blog, s3: S3, clock: FixedClock
+) -> None:
+    for year in (2021, 2022, 2023):
+        post(blog, f"{year}-03-01-spring.html.md", f"Spring {year}", ["Seasons"])
+    settings = blog.settings(mirror_toml(s3, prefix="") + '[feeds]\narchives = "year"\nlimit = 1\n')
+    build(settings, clock)
+    side = Daemonless(settings)
+    try:
+        assert side.round()
+        served = files_from_ledger(settings, side.ledger.feeds().values())
+        archives = [f.path for f in served if f.archive]
+        assert len(archives) >= 6  # two years archived, for the site and the tag, three formats
+        mirrored = s3.objects()
+        for path in archives:
+            assert mirrored[path] == (blog.output / path).read_bytes()
+            assert s3.head(path)["ContentType"] == TYPES[Path(path).suffix], path
     finally:
         side.close()
 

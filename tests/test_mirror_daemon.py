@@ -16,13 +16,17 @@ from tests.test_mirror import BUCKET, KEY_ID, S3, SECRET
 
 
 @pytest.fixture
-def s3() -> Iterator[S3]:
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask for an instance's role
     server = S3()
     server.client.create_bucket(Bucket=BUCKET)
     try:
         yield server
     finally:
         server.stop()
+
+
+UPLOADS = "syndicate_mirror_operations_total"
 
 
 def metric(daemon: Running, name: str, **labels: str) -> float:
@@ -42,12 +46,12 @@ def mirrored(s3: S3, key: str) -> bytes:
     return body
 
 
-def test_the_daemon_mirrors_a_new_post_to_the_bucket(blog: Blog, s3: S3) -> None:
+def mirrored_config(blog: Blog, s3: S3, port: int) -> Path:
+    """A daemon's config with `[mirror]`, its credentials in files beside it."""
     blog.state.mkdir(exist_ok=True)
     (blog.state / "key-id").write_text(KEY_ID)
     (blog.state / "secret").write_text(SECRET + "\n")
-    port = free_port()
-    config = write_config(
+    return write_config(
         blog,
         port,
         extra=f"""
@@ -61,6 +65,11 @@ access_key_id = "file:key-id"
 secret_access_key = "file:secret"
 """,
     )
+
+
+def test_the_daemon_mirrors_a_new_post_to_the_bucket(blog: Blog, s3: S3) -> None:
+    port = free_port()
+    config = mirrored_config(blog, s3, port)
     post(blog, "2024-05-01-existing.html.md", "Existing")
     daemon = Running(config, port)
     try:
@@ -79,7 +88,7 @@ secret_access_key = "file:secret"
         plain = {"Accept-Encoding": "identity"}  # the identity's ETag, as S3 holds no gzip
         served = httpx.get(daemon.base + "feed.json", headers=plain, timeout=5)
         assert head["Metadata"]["etag"] == served.headers["etag"]
-        assert metric(daemon, "syndicate_mirror_operations_total", operation="upload") > 0
+        assert metric(daemon, UPLOADS, operation="upload") > 0
         wait_for(lambda: metric(daemon, "syndicate_mirror_pending") == 0, "nothing pending")
     finally:
         assert daemon.stop() == 0
@@ -87,3 +96,28 @@ secret_access_key = "file:secret"
     assert '"msg": "mirrored"' in log
     assert SECRET not in log
     assert SECRET.encode() not in Path(blog.state / "ledger.db").read_bytes()
+
+
+def test_a_bucket_down_at_start_is_logged_counted_and_caught_up_after(blog: Blog, s3: S3) -> None:
+    port = free_port()
+    config = mirrored_config(blog, s3, port)
+    post(blog, "2024-05-01-existing.html.md", "Existing")
+    s3.stop()
+    daemon = Running(config, port)
+    try:
+        failed = {"operation": "upload", "outcome": "failed"}
+        wait_for(lambda: metric(daemon, UPLOADS, **failed) > 0, "a failed upload")
+        assert metric(daemon, "syndicate_errors_total", where="mirror") >= 1
+        assert metric(daemon, "syndicate_mirror_pending") > 0
+        s3.start()
+        post(blog, "2024-05-02-second.html.md", "Second")  # the next build wakes the mirror
+        wait_for(lambda: metric(daemon, "syndicate_mirror_pending") == 0, "the catch-up")
+        files = {p.relative_to(blog.output).as_posix() for p in blog.output.rglob("*.*")}
+        for path in files:
+            assert mirrored(s3, f"site/feeds/{path}") == (blog.output / path).read_bytes(), path
+        assert b"Existing" in mirrored(s3, "site/feeds/feed.xml")
+        assert b"Second" in mirrored(s3, "site/feeds/feed.xml")
+    finally:
+        assert daemon.stop() == 0
+    log = daemon.log()
+    assert '"msg": "mirror failed"' in log and SECRET not in log

@@ -86,9 +86,22 @@ def test_referenced_secrets_are_redacted_once_read(tmp_path: Path) -> None:
 def test_secrets_from_the_standard_chain_are_redacted_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMCHAIN")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-from-the-chain")
     redactor = Redactor()
     open_bucket(settings_with(tmp_path, ""), {}, redactor)
     assert redactor(f"{SECRET} session-token-from-the-chain") == f"{REDACTED} {REDACTED}"
+
+
+def test_no_credentials_anywhere_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask for an instance's role
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ConfigError, match=r"c.toml: mirror: no AWS credentials found"):
+        open_bucket(settings_with(tmp_path, ""), {}, Redactor())

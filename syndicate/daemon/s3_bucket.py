@@ -75,12 +75,12 @@ def open_bucket(
             "[mirror] needs boto3: pip install 'syndicate[s3]'", file=file, key="mirror.enabled"
         ) from None
     redactor = redactor or process_redactor()
-    try:
+    try:  # the errors name the config file as the settings' own do
         keys = _referenced_keys(mirror, environ, settings.base_dir, redactor)
+        session = boto3.session.Session(region_name=mirror.region or None, **keys)
+        _learn_chain_secrets(session, redactor)
     except ConfigError as error:
         raise ConfigError(error.reason, file=file, key=error.key) from None
-    session = boto3.session.Session(region_name=mirror.region or None, **keys)
-    _learn_chain_secrets(session, redactor)
     config = Config(
         retries={"max_attempts": 2, "mode": "standard"},
         connect_timeout=_CONNECT_SECONDS,
@@ -105,8 +105,12 @@ def _referenced_keys(
 
 def _learn_chain_secrets(session: Any, redactor: Redactor) -> None:
     credentials = session.get_credentials()
-    if credentials is None:
-        return  # none found: requests will fail, and say so without any secret
+    if credentials is None:  # better refused at start than failing every upload after it
+        raise ConfigError(
+            "no AWS credentials found: set mirror.access_key_id and mirror.secret_access_key, "
+            "or the standard chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, a role)",
+            key="mirror",
+        )
     frozen = credentials.get_frozen_credentials()
     for value in (frozen.secret_key, frozen.token):
         if value:
