@@ -182,6 +182,8 @@ class Mirror:
             if self.stopping.is_set() or not self._owns() or streak >= _GIVE_UP:
                 break
             ok = self._upload(wanted, confirmed) if wanted else self._delete(path, confirmed)
+            if ok is None:
+                continue  # not the bucket's fault: left for the next round
             done, streak, unsaved = done + ok, 0 if ok else streak + 1, unsaved + ok
             if unsaved >= _SAVE_EVERY:
                 self._save(confirmed)
@@ -190,10 +192,11 @@ class Mirror:
             self._save(confirmed)
         return done
 
-    def _upload(self, wanted: Wanted, confirmed: dict[str, str]) -> bool:
+    def _upload(self, wanted: Wanted, confirmed: dict[str, str]) -> bool | None:
+        """Whether the bucket took the file; None when there was nothing to send."""
         data = wanted.data if wanted.data is not None else self._served.read(wanted.path)
         if data is None:
-            return False  # gone since the list was made; the next build says what holds
+            return None  # gone since the list was made (a build rewrites a missing file)
         sent = digest(data)
         key = object_key(self._settings, wanted.path)
         cache = self._settings.cache_control
