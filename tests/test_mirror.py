@@ -224,6 +224,31 @@ def test_a_second_build_uploads_only_what_changed_even_after_a_restart(
     assert uploaded > len(changed)
 
 
+def test_what_the_bucket_lost_while_the_daemon_was_away_is_uploaded_again_once_it_answers(
+    three_posts: Blog, s3: S3, clock: FixedClock
+) -> None:
+    settings = three_posts.settings(mirror_toml(s3))
+    build(settings, clock)
+    first = Daemonless(settings)
+    assert first.round()
+    first.close()
+    s3.client.delete_object(Bucket=BUCKET, Key="cdn/tag/rust.xml")  # by hand
+    s3.stop()
+    second = Daemonless(settings)  # a restart while the bucket cannot be reached
+    try:
+        assert not second.round()
+        assert second.count("list", "failed") == 1
+        s3.start()
+        assert second.round()
+        assert second.count("list", "ok") == 1 and second.count("upload", "ok") == 1
+        assert (
+            s3.objects("cdn/tag/rust.xml")["cdn/tag/rust.xml"]
+            == (three_posts.output / "tag/rust.xml").read_bytes()
+        )
+    finally:
+        second.close()
+
+
 def test_files_no_longer_served_are_deleted_and_nothing_else_under_the_prefix(
     three_posts: Blog, s3: S3, clock: FixedClock
 ) -> None:

@@ -12,6 +12,10 @@ Decisions:
   longer served, then saves *confirmed*: nothing is uploaded twice across restarts, and a
   crash between an upload and the save only means one upload made again. The digest
   recorded is that of the bytes actually sent, read at that moment.
+- **What the bucket lost** is found at start (and after a takeover): the first round lists
+  the keys under the prefix once and forgets the confirmed files that are missing (deleted by
+  hand, a bucket made anew), so they are uploaded again. Without permission to list
+  (s3:ListBucket), the ledger's record stands (logged).
 - **Deleting** touches only keys the mirror confirmed itself, never anything else under the
   prefix: the bucket may hold the rest of the site. A served file stops being served when
   the settings stop producing it (a format dropped, a path template changed); a tag with no
@@ -134,7 +138,12 @@ class Mirror:
         if not self._owns():
             self._confirmed = None  # the owner writes it meanwhile: read it again later
             return True
-        confirmed = self._current()
+        try:
+            confirmed = self._current()
+        except OutputError as error:
+            log.warning("mirror failed", extra=fields(error=str(error)))
+            self._metrics.errors.labels(where="mirror").inc()
+            return False
         todo = changes(self._wanted(), confirmed, self._failed)
         self._metrics.mirror_pending.set(len(todo))
         if not todo:
@@ -162,10 +171,28 @@ class Mirror:
         return self._settings.s3_bucket
 
     def _current(self) -> dict[str, str]:
+        """What the bucket holds: the ledger's record, read at start and after a takeover,
+        less any key no longer in the bucket (deleted by hand, a bucket made anew)."""
         if self._confirmed is None:
-            stored = self._ledger.state().get(state_key(self._settings))
-            self._confirmed = decode(stored)
+            stored = decode(self._ledger.state().get(state_key(self._settings)))
+            self._confirmed = self._still_there(stored)
         return self._confirmed
+
+    def _still_there(self, stored: dict[str, str]) -> dict[str, str]:
+        """`stored` less what the bucket no longer holds. A failure to list fails the round
+        (retried, and listed again); a key not allowed to list leaves `stored` as it is."""
+        if not stored:
+            return stored
+        try:
+            keys = self._bucket.keys(self._settings.prefix)
+        except OutputError:
+            self._metrics.mirror_operations.labels(operation="list", outcome="failed").inc()
+            raise
+        if keys is None:
+            log.warning("mirror may not list its bucket: trusting the ledger's record")
+            return stored
+        self._metrics.mirror_operations.labels(operation="list", outcome="ok").inc()
+        return {p: d for p, d in stored.items() if object_key(self._settings, p) in keys}
 
     def _wanted(self) -> dict[str, Wanted]:
         files = self._served.files()

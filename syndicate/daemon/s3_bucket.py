@@ -30,6 +30,9 @@ class Bucket(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def keys(self, prefix: str) -> set[str] | None:
+        """Every key under `prefix`; None when listing is not permitted."""
+
 
 class S3Bucket:
     def __init__(self, client: Any, name: str) -> None:
@@ -52,13 +55,38 @@ class S3Bucket:
     def delete(self, key: str) -> None:
         self._call("delete", key, self._client.delete_object, Bucket=self.name, Key=key)
 
-    def _call(self, what: str, key: str, method: Any, **arguments: Any) -> None:
+    def keys(self, prefix: str) -> set[str] | None:
+        from botocore.exceptions import ClientError
+
+        def listing() -> set[str]:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.name, Prefix=prefix
+            )
+            return {item["Key"] for page in pages for item in page.get("Contents", ())}
+
+        try:
+            found: set[str] = self._call("list", prefix, listing)
+        except OutputError as error:
+            cause = error.__context__
+            if isinstance(cause, ClientError) and _code(cause) in _REFUSED:
+                return None
+            raise
+        return found
+
+    def _call(self, what: str, key: str, method: Any, **arguments: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            method(**arguments)
+            return method(**arguments)
         except (BotoCoreError, ClientError) as exc:
             raise OutputError(f"cannot {what} s3://{self.name}/{key}: {exc}") from None
+
+
+_REFUSED = {"AccessDenied", "403"}  # a key allowed to write but not to list
+
+
+def _code(error: Any) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def open_bucket(
