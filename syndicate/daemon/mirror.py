@@ -142,33 +142,30 @@ class Mirror:
             confirmed = self._current()
         except OutputError as error:
             log.warning("mirror failed", extra=fields(error=str(error)))
-            self._metrics.errors.labels(where="mirror").inc()
-            return False
+            return self._settled(left=1)  # how many is not known before the listing
         todo = changes(self._wanted(), confirmed, self._failed)
-        self._metrics.mirror_pending.set(len(todo))
         if not todo:
-            self._metrics.mirror_synced.set(self._clock.now().timestamp())
-            return True
+            return self._settled(left=0)
+        self._metrics.mirror_pending.set(len(todo))
         try:
             done = self._apply(todo, confirmed)
         except StaleOwnerError:
             self._confirmed = None  # another node took over: its mirror carries on
             return True
-        left = len(todo) - done
-        self._metrics.mirror_pending.set(left)
         log.info(
             "mirrored",
-            extra=fields(bucket=self._bucket_name, done=done, left=left, failed=len(self._failed)),
+            extra=fields(bucket=self._settings.s3_bucket, done=done, left=len(todo) - done),
         )
+        return self._settled(left=len(todo) - done)
+
+    def _settled(self, *, left: int) -> bool:
+        """Record how the round ended; True when nothing is left."""
+        self._metrics.mirror_pending.set(left)
         if left:
             self._metrics.errors.labels(where="mirror").inc()
             return False
         self._metrics.mirror_synced.set(self._clock.now().timestamp())
         return True
-
-    @property
-    def _bucket_name(self) -> str:
-        return self._settings.s3_bucket
 
     def _current(self) -> dict[str, str]:
         """What the bucket holds: the ledger's record, read at start and after a takeover,
