@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -45,6 +46,8 @@ class S3:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: ThreadedMotoServer | None = None
         self.start()
+        # moto keeps its buckets in the process: start each test from none.
+        httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=self.url,
