@@ -20,6 +20,7 @@ from syndicate.redaction import Redactor, process_redactor
 
 _CONNECT_SECONDS = 5.0
 _READ_SECONDS = 30.0
+_REFUSED = {"AccessDenied", "403"}  # e.g. a key allowed to write but not to list
 
 
 class Bucket(Protocol):
@@ -56,33 +57,30 @@ class S3Bucket:
         self._call("delete", key, self._client.delete_object, Bucket=self.name, Key=key)
 
     def keys(self, prefix: str) -> set[str] | None:
-        from botocore.exceptions import ClientError
-
         def listing() -> set[str]:
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.name, Prefix=prefix
             )
             return {item["Key"] for page in pages for item in page.get("Contents", ())}
 
-        try:
-            found: set[str] = self._call("list", prefix, listing)
-        except OutputError as error:
-            cause = error.__context__
-            if isinstance(cause, ClientError) and _code(cause) in _REFUSED:
-                return None
-            raise
+        found: set[str] | None = self._call("list", prefix, listing, refusal_is_none=True)
         return found
 
-    def _call(self, what: str, key: str, method: Any, **arguments: Any) -> Any:
+    def _call(
+        self, what: str, key: str, method: Any, refusal_is_none: bool = False, **arguments: Any
+    ) -> Any:
+        """`method(**arguments)`, its failures as OutputError (with `refusal_is_none`, an
+        access refusal is None instead)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return method(**arguments)
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if refusal_is_none and _code(exc) in _REFUSED:
+                return None
             raise OutputError(f"cannot {what} s3://{self.name}/{key}: {exc}") from None
-
-
-_REFUSED = {"AccessDenied", "403"}  # a key allowed to write but not to list
+        except BotoCoreError as exc:
+            raise OutputError(f"cannot {what} s3://{self.name}/{key}: {exc}") from None
 
 
 def _code(error: Any) -> str:
@@ -125,9 +123,9 @@ def _referenced_keys(
 ) -> dict[str, str]:
     if not settings.access_key_id:
         return {}  # the standard chain
-    secret = read_reference("secret_access_key", settings.secret_access_key, environ, base_dir)
+    secret = _read_reference("secret_access_key", settings.secret_access_key, environ, base_dir)
     redactor.add(secret)
-    key_id = read_reference("access_key_id", settings.access_key_id, environ, base_dir)
+    key_id = _read_reference("access_key_id", settings.access_key_id, environ, base_dir)
     return {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
 
 
@@ -145,7 +143,7 @@ def _learn_chain_secrets(session: Any, redactor: Redactor) -> None:
             redactor.add(value)
 
 
-def read_reference(name: str, reference: str, environ: Mapping[str, str], base_dir: Path) -> str:
+def _read_reference(name: str, reference: str, environ: Mapping[str, str], base_dir: Path) -> str:
     """The value an `env:NAME` or `file:PATH` reference points at. Errors name the setting and
     the place, never the value."""
     kind, _, where = reference.partition(":")
