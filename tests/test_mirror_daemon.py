@@ -88,7 +88,7 @@ def test_the_daemon_mirrors_a_new_post_to_the_bucket(blog: Blog, s3: S3) -> None
         plain = {"Accept-Encoding": "identity"}  # the identity's ETag, as S3 holds no gzip
         served = httpx.get(daemon.base + "feed.json", headers=plain, timeout=5)
         assert head["Metadata"]["etag"] == served.headers["etag"]
-        assert metric(daemon, UPLOADS, operation="upload") > 0
+        wait_for(lambda: metric(daemon, UPLOADS, operation="upload") > 0, "uploads counted")
         wait_for(lambda: metric(daemon, "syndicate_mirror_pending") == 0, "nothing pending")
     finally:
         assert daemon.stop() == 0
@@ -105,9 +105,9 @@ def test_a_bucket_down_at_start_is_logged_counted_and_caught_up_after(blog: Blog
     s3.stop()
     daemon = Running(config, port)
     try:
-        failed = {"operation": "upload", "outcome": "failed"}
-        wait_for(lambda: metric(daemon, UPLOADS, **failed) > 0, "a failed upload")
-        assert metric(daemon, "syndicate_errors_total", where="mirror") >= 1
+        errors = ("syndicate_errors_total", {"where": "mirror"})
+        wait_for(lambda: metric(daemon, errors[0], **errors[1]) >= 1, "a round that failed")
+        assert metric(daemon, UPLOADS, operation="upload", outcome="failed") > 0
         assert metric(daemon, "syndicate_mirror_pending") > 0
         s3.start()
         post(blog, "2024-05-02-second.html.md", "Second")  # the next build wakes the mirror
