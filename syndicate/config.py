@@ -224,6 +224,70 @@ class ClusterSettings(_Section):
     lease_seconds: Annotated[float, Field(ge=2.0, le=3600.0)] = 15.0  # a dead owner's wait
 
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's rules for bucket names
+_REFERENCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+
+
+class MirrorSettings(_Section):
+    """[mirror]: every feed file also copied to an S3-compatible bucket, for a CDN
+    (daemon/mirror.py). Credentials come from the standard AWS chain (environment, shared
+    files, an instance's role) unless both references below are given."""
+
+    enabled: bool = False
+    s3_bucket: str = ""
+    prefix: str = ""  # the keys' start: "feeds/" puts feed.xml at feeds/feed.xml
+    endpoint_url: str = ""  # "" for AWS itself; else the S3-compatible service's address
+    region: str = ""  # "" for the chain's own (AWS_REGION, the shared config)
+    access_key_id: str = ""  # env:NAME or file:PATH, never the key itself; "" for the chain
+    secret_access_key: str = ""  # env:NAME or file:PATH, never the key itself
+    # What a CDN and readers may do with a copy: revalidate each time, as the daemon asks.
+    cache_control: str = "public, no-cache"
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        if value and (not _BUCKET.match(value) or ".." in value):
+            raise ValueError(
+                "not an S3 bucket name: 3 to 63 lower-case letters, digits, dots and dashes"
+            )
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _key_prefix(cls, value: str) -> str:
+        parts = value.strip("/").split("/")
+        if value.startswith("/") or any(p in {".", ".."} for p in parts):
+            raise ValueError('a relative key prefix, such as "feeds/" (no leading /, no ..)')
+        return value.strip("/") + "/" if value.strip("/") else ""
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("must be an absolute http(s) URL, such as https://s3.example.org")
+        return value
+
+    @field_validator("access_key_id", "secret_access_key")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        # The message never quotes the value: it may be the secret itself.
+        if value and not _REFERENCE.match(value):
+            raise ValueError("write env:NAME or file:PATH, never the key itself")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> MirrorSettings:
+        if self.enabled and not self.s3_bucket:
+            raise ValueError("mirror.enabled needs mirror.s3_bucket, the bucket to copy into")
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError(
+                "give both mirror.access_key_id and mirror.secret_access_key, or neither "
+                "(then the standard AWS chain: environment, shared files, the instance's role)"
+            )
+        return self
+
+
 class Settings(_Section):
     """The whole configuration. `base_dir` is where relative paths are resolved from."""
 
@@ -241,6 +305,7 @@ class Settings(_Section):
     log: LogSettings = Field(default_factory=LogSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    mirror: MirrorSettings = Field(default_factory=MirrorSettings)
     base_dir: Path = Field(default=Path(), exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)
 

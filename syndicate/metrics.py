@@ -72,6 +72,23 @@ class Metrics:
             "When the last build that completed started (Unix time)",
             registry=self.registry,
         )
+        # The mirror ([mirror] enabled): what it did to the bucket, and how far behind it is.
+        self.mirror_operations = Counter(
+            "syndicate_mirror_operations",
+            "Objects the mirror uploaded to or deleted from its bucket, by outcome",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.mirror_pending = Gauge(
+            "syndicate_mirror_pending",
+            "Files the mirror's bucket does not yet hold as served (uploads and deletions)",
+            registry=self.registry,
+        )
+        self.mirror_synced = Gauge(
+            "syndicate_mirror_synced_timestamp_seconds",
+            "When the mirror's bucket last held every file as served (Unix time)",
+            registry=self.registry,
+        )
         # A cluster's node ([cluster] enabled): does it own the blog, under which epoch, and
         # when did it last take in the feeds the owner stored.
         self.cluster_owner = Gauge(

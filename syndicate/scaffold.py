@@ -400,6 +400,24 @@ blog = ""
 # Seconds a lease lasts: how long the others wait before taking over from a dead owner.
 lease_seconds = 15.0
 
+[mirror]
+# Copy every served feed file (and feeds.opml) to an S3-compatible bucket after each build,
+# for a CDN; needs the `s3` extra (boto3). See the README, "Mirroring to S3 for a CDN".
+enabled = false
+# The bucket, and where the files go in it ("feeds/" puts feed.xml at feeds/feed.xml).
+s3_bucket = ""
+prefix = ""
+# An S3-compatible service's address ("" for AWS), and the bucket's region ("" for the AWS
+# chain's own).
+endpoint_url = ""
+region = ""
+# env:NAME or file:PATH, never the keys themselves; "" for the standard AWS credential chain
+# (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, the instance's role).
+access_key_id = ""
+secret_access_key = ""
+# The objects' Cache-Control: a CDN revalidates each time, as the daemon asks of caches.
+cache_control = "public, no-cache"
+
 [publish]
 # Compose and plan every post for every account, but send nothing. Look with
 # `syndicate preview` and `syndicate outbox`, then set this to false.

@@ -134,7 +134,7 @@ def test_init_writes_every_setting_of_every_plain_section() -> None:
     from syndicate.config import Settings
 
     written = tomllib.loads((Path(__file__).parents[1] / "config" / "syndicate.toml").read_text())
-    for section in ("build", "watch", "server", "admin", "publish", "log", "store"):
+    for section in ("build", "watch", "server", "admin", "publish", "log", "store", "mirror"):
         model = Settings.model_fields[section].annotation
         assert model is not None
         expected = set(model.model_fields)

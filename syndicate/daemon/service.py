@@ -38,6 +38,7 @@ from syndicate.daemon.build_loop import BuildLoop
 from syndicate.daemon.cluster_node import ClusterNode
 from syndicate.daemon.hub_pings import HubWorker
 from syndicate.daemon.inbox_reader import InboxReader
+from syndicate.daemon.mirror import make_mirror
 from syndicate.daemon.outbox_passes import PublishWorker, count_outcome
 from syndicate.daemon.source_polls import SourcePoller
 from syndicate.feeds.output import OutputDir
@@ -111,6 +112,11 @@ class Daemon:
         self._owner_work_started = False
         self._catch_up = False  # set when this node took the blog over: reload, rebuild all
         self.cluster = self._cluster_node()
+        self.mirror = make_mirror(
+            settings, self.ledger, self.feeds, lambda: self.builder.feed_records,
+            clock=self.clock, metrics=self.metrics,
+            owns=lambda: self.cluster is None or self.cluster.owns(),
+        )  # fmt: skip
         admin = admin_routes(
             settings, self.ledger, self.posts, self.feeds, self._health, self.clock,
             wake=self._wake_publisher, metrics=self.metrics,
@@ -197,6 +203,8 @@ class Daemon:
         if self.inbox_reader is not None:
             self.inbox_reader.stop()
         self.loop.stop()  # the build under way finishes first
+        if self.mirror is not None:
+            self.mirror.stop()  # its upload under way ends, and what it confirmed is saved
         if self.cluster is not None:
             self.cluster.stop()  # then the lease is given up: another node takes over at once
         if self.hubs is not None:
@@ -242,6 +250,8 @@ class Daemon:
             self.hubs.wake()
         if report.events and self.publisher is not None:
             self.publisher.wake()
+        if self.mirror is not None:
+            self.mirror.wake()  # after every build: it also catches up after S3 failures
         self._record(report, trigger)
         self._schedule_wakeup()
 
@@ -329,6 +339,8 @@ class Daemon:
             self.inbox_reader.start()
         if self.hubs is not None:
             self.hubs.start()
+        if self.mirror is not None:
+            self.mirror.start()
 
     # -- parts ---------------------------------------------------------------------------
 
