@@ -122,7 +122,10 @@ class Replica:
         )  # fmt: skip
         url = self.settings.store_url
         self.cluster = Cluster(self.dispatcher, url, blog=self.settings.site.url, liveness=QUICK)
-        self.thread = threading.Thread(target=asyncio.run, args=(self.cluster.run(self.name),))
+        self.thread = threading.Thread(target=self._work)
+
+    def _work(self) -> None:
+        asyncio.run(self.cluster.run(self.name))  # the coroutine made only if the thread runs
 
     def deferrer(self) -> Cluster:
         """Another procrastinate app over this replica's dispatcher, to defer jobs with."""
