@@ -31,6 +31,7 @@ from syndicate.clock import Clock
 from syndicate.cluster.tasks import (
     TICK,
     Liveness,
+    QueueWorker,
     apply_schema,
     close_stalled,
     conninfo,
@@ -93,13 +94,10 @@ class ClusterPolls:
         self._metrics = metrics
         self._liveness = liveness
         self._clients = clients or SourceClients()
-        self.stopping = threading.Event()
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.store_url))
         self.app = procrastinate.App(connector=connector)
-        self._running: tuple[asyncio.AbstractEventLoop | None, asyncio.Task[None] | None] = (
-            None,
-            None,
-        )
+        self._worker = QueueWorker(self.app, self.queue, liveness, jobs=POLL_THREADS)
+        self.stopping = self._worker.stopping  # a job stops between two polls
         self._thread: threading.Thread | None = None
 
         @self.app.periodic(cron=f"* * * * * */{TICK}", periodic_id=self.queue)
@@ -183,26 +181,6 @@ class ClusterPolls:
 
     # -- the worker ----------------------------------------------------------------------------
 
-    async def run(self, name: str) -> None:
-        """Work on the polls queue until `stop()`, POLL_THREADS hosts at a time."""
-        async with self.app.open_async():
-            self._running = (asyncio.get_running_loop(), asyncio.current_task())
-            if self.stopping.is_set():
-                return
-            try:
-                await self.app.run_worker_async(
-                    queues=[self.queue],
-                    name=name,
-                    concurrency=POLL_THREADS,
-                    install_signal_handlers=False,
-                    delete_jobs="successful",
-                    update_heartbeat_interval=self._liveness.heartbeat,
-                    stalled_worker_timeout=self._liveness.stalled,
-                )
-            except asyncio.CancelledError:
-                if not self.stopping.is_set():
-                    raise
-
     def start(self, name: str) -> None:
         """The worker, in a thread with its own event loop, once the job tables exist."""
         apply_schema(self._ledger.engine)
@@ -212,16 +190,13 @@ class ClusterPolls:
     def stop(self) -> None:
         """From any thread: the polls under way end (each bounded by its timeout), then the
         worker; the clients close."""
-        self.stopping.set()
-        loop, task = self._running
-        if loop is not None and task is not None:
-            loop.call_soon_threadsafe(task.cancel)
+        self._worker.stop()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(_JOIN)
         self._clients.close()
 
     def _run(self, name: str) -> None:
         try:
-            asyncio.run(self.run(name))
+            asyncio.run(self._worker.run(name))
         except Exception:  # the daemon goes on serving feeds; the log says why polls stopped
             log.exception("the cluster's poll worker stopped")

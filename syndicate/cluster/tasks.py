@@ -107,13 +107,10 @@ class Cluster:
         self.blog = blog
         self.queue = queue_of(blog)
         self.liveness = liveness
-        self.stopping = threading.Event()  # a send loop stops between two sends
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(store_url))
         self.app = procrastinate.App(connector=connector)
-        self._running: tuple[asyncio.AbstractEventLoop | None, asyncio.Task[None] | None] = (
-            None,
-            None,
-        )
+        self._worker = QueueWorker(self.app, self.queue, liveness, jobs=1)
+        self.stopping = self._worker.stopping  # a send loop stops between two sends
 
         # croniter's sixth field is the seconds: every TICK seconds of every minute.
         @self.app.periodic(cron=f"* * * * * */{TICK}", periodic_id=self.queue)
@@ -190,27 +187,49 @@ class Cluster:
     async def run(self, name: str) -> None:
         """Work on the blog's queue until `stop()`, one job at a time (the Dispatcher and its
         publishers are not shared between threads)."""
-        async with self.app.open_async():
+        await self._worker.run(name)
+
+    def stop(self) -> None:
+        """From any thread: the send under way ends, then the worker."""
+        self._worker.stop()
+
+
+class QueueWorker:
+    """A procrastinate worker on one queue, run in the caller's event loop until `stop()`,
+    which may come from any thread: the jobs under way end first (procrastinate's way to stop
+    a worker is to cancel it), and a job's own loop can look at `stopping` between items."""
+
+    def __init__(self, app: procrastinate.App, queue: str, liveness: Liveness, jobs: int) -> None:
+        self._app = app
+        self._queue = queue
+        self._liveness = liveness
+        self._jobs = jobs  # at once
+        self.stopping = threading.Event()
+        self._running: tuple[asyncio.AbstractEventLoop | None, asyncio.Task[None] | None] = (
+            None,
+            None,
+        )
+
+    async def run(self, name: str) -> None:
+        async with self._app.open_async():
             self._running = (asyncio.get_running_loop(), asyncio.current_task())
             if self.stopping.is_set():
                 return
             try:
-                await self.app.run_worker_async(
-                    queues=[self.queue],
+                await self._app.run_worker_async(
+                    queues=[self._queue],
                     name=name,
-                    concurrency=1,
+                    concurrency=self._jobs,
                     install_signal_handlers=False,  # the daemon's own handlers stop it
-                    delete_jobs="successful",  # a tick every few seconds: the table stays small
-                    update_heartbeat_interval=self.liveness.heartbeat,
-                    stalled_worker_timeout=self.liveness.stalled,
+                    delete_jobs="successful",  # ticks every few seconds: the table stays small
+                    update_heartbeat_interval=self._liveness.heartbeat,
+                    stalled_worker_timeout=self._liveness.stalled,
                 )
             except asyncio.CancelledError:
-                # procrastinate's way to stop a worker: the job under way ends first.
                 if not self.stopping.is_set():
                     raise
 
     def stop(self) -> None:
-        """From any thread: the send under way ends, then the worker."""
         self.stopping.set()
         loop, task = self._running
         if loop is not None and task is not None:
