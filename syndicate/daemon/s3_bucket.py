@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from syndicate.config import MirrorSettings, Settings
 from syndicate.errors import ConfigError, OutputError
 from syndicate.redaction import Redactor, process_redactor
+from syndicate.secret_refs import UnreadableSecretError, read_reference
 
 _CONNECT_SECONDS = 5.0
 _READ_SECONDS = 30.0
@@ -146,19 +147,7 @@ def _learn_chain_secrets(session: Any, redactor: Redactor) -> None:
 def _read_reference(name: str, reference: str, environ: Mapping[str, str], base_dir: Path) -> str:
     """The value an `env:NAME` or `file:PATH` reference points at. Errors name the setting and
     the place, never the value."""
-    kind, _, where = reference.partition(":")
-    setting = f"mirror.{name}"
-    if kind == "env":
-        value = environ.get(where, "").strip()
-        if not value:
-            raise ConfigError(f"${where} is not set", key=setting)
-        return value
-    path = (base_dir / where).expanduser()
     try:
-        value = path.read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read {path}: {reason}", key=setting) from None
-    if not value:
-        raise ConfigError(f"{path} is empty", key=setting)
-    return value
+        return read_reference(reference, environ, base_dir)
+    except UnreadableSecretError as exc:
+        raise ConfigError(str(exc), key=f"mirror.{name}") from None

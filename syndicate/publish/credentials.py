@@ -19,6 +19,7 @@ from syndicate.accounts import AccountSettings
 from syndicate.errors import AuthError
 from syndicate.publish.network import describe
 from syndicate.redaction import Redactor, process_redactor
+from syndicate.secret_refs import UnreadableSecretError, read_reference
 
 URL_CREDENTIALS = frozenset({"url"})  # addresses, which are secrets (a webhook's URL)
 
@@ -95,23 +96,10 @@ def check_value(account: str, name: str, reference: str, value: str) -> None:
 def _read(
     account: str, name: str, reference: str, environ: Mapping[str, str], base_dir: Path
 ) -> str:
-    kind, _, where = reference.partition(":")
-    if kind == "env":
-        value = environ.get(where, "").strip()
-        if not value:
-            raise AuthError(f"account {account!r}: credentials.{name}: ${where} is not set")
-        return value
-    path = (base_dir / where).expanduser()
     try:
-        value = path.read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise AuthError(
-            f"account {account!r}: credentials.{name}: cannot read {path}: {reason}"
-        ) from None
-    if not value:
-        raise AuthError(f"account {account!r}: credentials.{name}: {path} is empty")
-    return value
+        return read_reference(reference, environ, base_dir)
+    except UnreadableSecretError as exc:
+        raise AuthError(f"account {account!r}: credentials.{name}: {exc}") from None
 
 
 def _source(reference: str) -> str:
