@@ -10,12 +10,8 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
-import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
@@ -25,55 +21,14 @@ from syndicate.store.ledger import Ledger
 from syndicate.web.catalog import files_from_ledger
 from syndicate.web.representations import etag_of
 from tests.conftest import NOW, Blog, build
-from tests.test_daemon import free_port
+from tests.peers.s3 import BUCKET, KEY_ID, S3, SECRET, running_s3
 
-BUCKET = "feeds-cdn"
-KEY_ID, SECRET = "AKIDMIRRORTEST", "mirror-secret-key-that-must-never-show"
 TYPES = {
     ".xml": "application/atom+xml; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
     ".json": "application/feed+json; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
 }
-
-
-class S3:
-    """A moto server on a free loopback port, which can be stopped and started again on the
-    same port (moto keeps the buckets in the process meanwhile)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: ThreadedMotoServer | None = None
-        self.start()
-        # moto keeps its buckets in the process: start each test from none.
-        httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
-        self.client: Any = boto3.client(
-            "s3",
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-        )
-
-    def start(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def objects(self, prefix: str = "") -> dict[str, bytes]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-        return {k: self.client.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in keys}
-
-    def head(self, key: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.client.head_object(Bucket=BUCKET, Key=key)
-        return found
 
 
 @pytest.fixture
@@ -83,12 +38,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
     monkeypatch.setenv("MIRROR_SECRET", SECRET)
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         monkeypatch.delenv(name, raising=False)
-    server = S3()
-    server.client.create_bucket(Bucket=BUCKET)
-    try:
+    with running_s3() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def mirror_toml(s3: S3, prefix: str = "cdn/") -> str:

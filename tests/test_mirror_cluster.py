@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Blog
+from tests.peers.s3 import BUCKET, KEY_ID, S3, SECRET, running_s3
 from tests.test_cluster_daemon import Node, ledger_url, owner
 from tests.test_daemon import post, wait_for
-from tests.test_mirror import BUCKET, KEY_ID, S3, SECRET
 from tests.test_mirror_daemon import metric, mirrored
 
 __all__ = ["ledger_url"]  # the fixture, used here by name
@@ -26,12 +26,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    server = S3()
-    server.client.create_bucket(Bucket=BUCKET)
-    try:
+    with running_s3() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def pending(node: Node) -> float:

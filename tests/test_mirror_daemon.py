@@ -11,19 +11,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Blog
+from tests.peers.s3 import BUCKET, KEY_ID, S3, SECRET, running_s3
 from tests.test_daemon import Running, free_port, post, wait_for, write_config
-from tests.test_mirror import BUCKET, KEY_ID, S3, SECRET
 
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask for an instance's role
-    server = S3()
-    server.client.create_bucket(Bucket=BUCKET)
-    try:
+    with running_s3() as server:
         yield server
-    finally:
-        server.stop()
 
 
 UPLOADS = "syndicate_mirror_operations_total"

@@ -18,8 +18,9 @@ import pytest
 
 from syndicate.clock import FixedClock
 from tests.conftest import Blog, build
+from tests.peers.s3 import BUCKET
 from tests.test_daemon import free_port
-from tests.test_mirror import BUCKET, Daemonless, post
+from tests.test_mirror import Daemonless, post
 
 ADMIN_SETUP = 3  # requests moto takes unsigned: enough to make an administrator
 
