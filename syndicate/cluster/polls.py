@@ -1,9 +1,9 @@
 """On a cluster, remote sources are polled by every replica, a host at a time: procrastinate
 jobs on a queue of the blog's own (`<queue>-polls`), run by a worker in each replica.
 
-- `plan_polls`, every TICK seconds, deferred once per tick for the whole cluster: gives every
-  configured source a due row (store/inbox.py), closes the jobs of a worker that went silent,
-  and defers `poll_host` for each host with a source due;
+- `plan_polls`, every POLL_TICK seconds, deferred once per tick for the whole cluster: closes
+  the jobs of a worker that went silent, and defers `poll_host` for each host with a source
+  due (store/inbox.py: each replica gives its configured sources a due row when it starts);
 - `poll_host(blog, host, slot)`: polls that host's due sources one after the other, and keeps
   what each poll found in the inbox, with the source's next due time, in one transaction.
   Its `lock` (one per host and slot, `watch.per_host` slots) means at most `per_host` polls
@@ -29,7 +29,6 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from syndicate.clock import Clock
 from syndicate.cluster.tasks import (
-    TICK,
     Liveness,
     QueueWorker,
     apply_schema,
@@ -57,6 +56,7 @@ log = logging.getLogger("syndicate.cluster")
 PLAN_POLLS = "syndicate.plan_polls"
 POLL_HOST = "syndicate.poll_host"
 POLL_THREADS = 4  # hosts polled at once by one replica
+POLL_TICK = 1  # seconds between two looks for due hosts, cluster-wide
 _JOIN = 30.0  # seconds to wait for the polls under way at a stop
 
 
@@ -100,7 +100,7 @@ class ClusterPolls:
         self.stopping = self._worker.stopping  # a job stops between two polls
         self._thread: threading.Thread | None = None
 
-        @self.app.periodic(cron=f"* * * * * */{TICK}", periodic_id=self.queue)
+        @self.app.periodic(cron=f"* * * * * */{POLL_TICK}", periodic_id=self.queue)
         @self.app.task(name=PLAN_POLLS, queue=self.queue, queueing_lock=f"plan-polls:{self.blog}")
         async def plan_polls(timestamp: int) -> None:
             await self.plan()
@@ -115,9 +115,7 @@ class ClusterPolls:
 
     async def plan(self) -> list[tuple[str, int]]:
         """One tick: the hosts (and slots) a poll job was deferred for."""
-        hosts = {name: host_of(source) for name, source in self._sources.items()}
         now = self._clock.now()
-        await asyncio.to_thread(self._inbox.plan, hosts, now)
         await close_stalled(self.app, self.queue, self._liveness.stalled)
         due = await asyncio.to_thread(self._inbox.due_hosts, now, self._sources)
         slots = range(self._per_host)
@@ -182,8 +180,11 @@ class ClusterPolls:
     # -- the worker ----------------------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        """The worker, in a thread with its own event loop, once the job tables exist."""
+        """The worker, in a thread with its own event loop, once the job tables exist and
+        every source this replica knows has a due row (a new one due now)."""
         apply_schema(self._ledger.engine)
+        hosts = {name: host_of(source) for name, source in self._sources.items()}
+        self._inbox.plan(hosts, self._clock.now())
         self._thread = threading.Thread(target=self._run, args=(name,), name="polls", daemon=True)
         self._thread.start()
 
