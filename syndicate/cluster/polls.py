@@ -22,7 +22,6 @@ import hashlib
 import logging
 import threading
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
@@ -39,14 +38,16 @@ from syndicate.cluster.tasks import (
 from syndicate.config import Settings, SourceSettings
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
-from syndicate.pipeline.remote_entries import RemoteBatch, batch_to_json, source_prefix
+from syndicate.pipeline.remote_entries import batch_to_json, source_prefix
 from syndicate.store.inbox import PollInbox
 from syndicate.store.ledger import Ledger
+from syndicate.watch.addresses import host_of
 from syndicate.watch.poll import (
     KnownDates,
     Normaliser,
-    PollKind,
     SourceClients,
+    batch_of,
+    log_outcome,
     poll,
     stored_state,
 )
@@ -58,10 +59,6 @@ POLL_HOST = "syndicate.poll_host"
 POLL_THREADS = 4  # hosts polled at once by one replica
 POLL_TICK = 1  # seconds between two looks for due hosts, cluster-wide
 _JOIN = 30.0  # seconds to wait for the polls under way at a stop
-
-
-def host_of(source: SourceSettings) -> str:
-    return (urlsplit(source.url).hostname or "").lower()
 
 
 def slot_of(name: str, slots: int) -> int:
@@ -141,7 +138,6 @@ class ClusterPolls:
         """Poll `source` from its newest state, and keep what the poll found."""
         text = self._inbox.latest_state(source.name) or self._ledger.source_state(source.name)
         state = stored_state(text)
-        first = state.last_ok is None or state.url != source.url
         prefix = source_prefix(source.name)
         now = self._clock.now()
         outcome = poll(
@@ -153,20 +149,10 @@ class ClusterPolls:
             known_dates=KnownDates(lambda: self._ledger.dates_under(prefix)),
         )
         self._metrics.source_polls.labels(outcome=outcome.kind.value).inc()
-        ok = outcome.kind is PollKind.OK
-        batch = RemoteBatch(
-            source.name,
-            prefix,
-            outcome.posts if ok else (),
-            outcome.state.to_json(),
-            first=first and ok,
-        )
+        log_outcome(outcome, log)
+        batch = batch_of(source, state, outcome)
         due = outcome.state.next_poll or now + timedelta(seconds=source.interval)
         self._inbox.put(source.name, host, batch.state, batch_to_json(batch), due)
-        log.info(
-            "source polled",
-            extra=fields(source=source.name, outcome=outcome.kind.value, entries=len(batch.posts)),
-        )
 
     async def _defer(self, host: str, slot: int) -> bool:
         lock = f"poll:{self.blog}:{host}:{slot}"
@@ -183,7 +169,7 @@ class ClusterPolls:
         """The worker, in a thread with its own event loop, once the job tables exist and
         every source this replica knows has a due row (a new one due now)."""
         apply_schema(self._ledger.engine)
-        hosts = {name: host_of(source) for name, source in self._sources.items()}
+        hosts = {name: host_of(source.url) for name, source in self._sources.items()}
         self._inbox.plan(hosts, self._clock.now())
         self._thread = threading.Thread(target=self._run, args=(name,), name="polls", daemon=True)
         self._thread.start()

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,13 +29,15 @@ from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.pipeline.remote_entries import RemoteBatch, source_prefix
 from syndicate.store.ledger import Record
+from syndicate.watch.addresses import host_of
 from syndicate.watch.poll import (
     KnownDates,
     Normaliser,
-    PollKind,
     PollOutcome,
     SourceClients,
     SourceState,
+    batch_of,
+    log_outcome,
     poll,
     source_client,
     stored_state,
@@ -84,7 +85,9 @@ class SourcePoller:
         self._schedule = PollQueue(per_host)
         now = clock.now()
         for source in sources:
-            self._schedule.add(source.name, _host(source), _due_at(self._states[source.name], now))
+            self._schedule.add(
+                source.name, host_of(source.url), _due_at(self._states[source.name], now)
+            )
         self._pool = ThreadPoolExecutor(POLL_THREADS, thread_name_prefix="poll")
         self.worker = Worker("sources", self._step, clock=clock)
 
@@ -111,7 +114,6 @@ class SourcePoller:
         """Poll one source now, deliver what it found and schedule its next poll."""
         with self._lock:
             state = self._states[source.name]
-        first = state.last_ok is None or state.url != source.url
         outcome = poll(
             self._clients.get(source),
             source,
@@ -124,16 +126,8 @@ class SourcePoller:
         with self._lock:
             self._states[source.name] = outcome.state
         self._metrics.source_polls.labels(outcome=outcome.kind.value).inc()
-        _log(outcome)
-        posts = outcome.posts if outcome.kind is PollKind.OK else ()
-        batch = RemoteBatch(
-            source.name,
-            source_prefix(source.name),
-            posts,
-            outcome.state.to_json(),
-            first=first and outcome.kind is PollKind.OK,
-        )
-        self._deliver(batch)
+        log_outcome(outcome, log)
+        self._deliver(batch_of(source, state, outcome))
         return outcome
 
     def close(self) -> None:
@@ -155,7 +149,7 @@ class SourcePoller:
             now = self._clock.now()
             for source in self._sources:
                 due = _due_at(self._states[source.name], now)
-                self._schedule.add(source.name, _host(source), due)
+                self._schedule.add(source.name, host_of(source.url), due)
         self.worker.wake()
 
     def _poll_logged(self, source: SourceSettings) -> None:
@@ -182,31 +176,6 @@ class SourcePoller:
         return {r.source: r.post.date for r in records if r.source and r.source.startswith(prefix)}
 
 
-def _host(source: SourceSettings) -> str:
-    return (urlsplit(source.url).hostname or "").lower()
-
-
 def _due_at(state: SourceState, now: datetime) -> datetime:
     """When a source is due: the time its state names, or now for one never polled."""
     return state.next_poll or now
-
-
-def _log(outcome: PollOutcome) -> None:
-    values = fields(
-        source=outcome.source,
-        outcome=outcome.kind.value,
-        status=outcome.status,
-        entries=len(outcome.posts),
-        next=outcome.state.next_poll.isoformat() if outcome.state.next_poll else None,
-    )
-    if outcome.kind is PollKind.FAILED:
-        log.warning(f"source poll failed: {outcome.error}", extra=values)
-    else:
-        log.info("source polled", extra=values)
-    for warning in outcome.warnings:
-        log.warning(f"source: {warning}", extra=fields(source=outcome.source))
-    if outcome.moved_to:
-        log.warning(
-            "source moved for good; update its url in the config",
-            extra=fields(source=outcome.source, url=outcome.moved_to),
-        )

@@ -25,6 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,15 @@ def sqlite_pragmas(conn: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes, one fsync per checkpoint
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def unix_ms(moment: datetime) -> int:
+    """A moment as the cluster's tables keep it: Unix milliseconds."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_unix_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC)
 
 
 def _postgres_session(conn: Any, idle_transaction_ms: int) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from syndicate.store.database import Database, upsert_statement
+from syndicate.store.database import Database, unix_ms, upsert_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class PollInbox:
         """The hosts with a source due by `now`, among `sources` (this node's configured)."""
         wanted = set(sources)
         rows = self._rows(
-            "SELECT source, host FROM source_due WHERE due_ms <= :now", {"now": _ms(now)}
+            "SELECT source, host FROM source_due WHERE due_ms <= :now", {"now": unix_ms(now)}
         )
         return sorted({str(host) for source, host in rows if source in wanted})
 
@@ -78,7 +78,7 @@ class PollInbox:
         rows = self._rows(
             "SELECT source FROM source_due WHERE host = :host AND due_ms <= :now "
             "ORDER BY due_ms, source",
-            {"host": host, "now": _ms(now)},
+            {"host": host, "now": unix_ms(now)},
         )
         return [str(source) for (source,) in rows]
 
@@ -100,14 +100,10 @@ class PollInbox:
 
     def _plan(self, cursor: Any, source: str, host: str, due: datetime) -> None:
         statement = upsert_statement("source_due", ("source", "host", "due_ms"), "source", ())
-        row = {"source": source, "host": host, "due_ms": _ms(due)}
+        row = {"source": source, "host": host, "due_ms": unix_ms(due)}
         cursor.execute(self._db.statement(statement), row)
 
     def _rows(self, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with self._db.reading() as cursor:
             cursor.execute(self._db.statement(query), params or {})
             return [tuple(row) for row in cursor.fetchall()]
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -167,14 +167,9 @@ class Ledger:
             self._upsert(cursor, "feed_documents", document_rows, "path")
             if document_rows and db.dialect == "postgresql":
                 cursor.execute("SELECT pg_notify('syndicate_feeds', '')")  # sent at the commit
-            waiting = sorted(set(consumed))
-            for start in range(0, len(waiting), 500):  # SQLite caps a statement's parameters
-                chunk = waiting[start : start + 500]
-                marks = ", ".join(f":v{i}" for i in range(len(chunk)))
-                cursor.execute(
-                    db.statement(f"DELETE FROM remote_inbox WHERE id IN ({marks})"),  # noqa: S608
-                    {f"v{i}": value for i, value in enumerate(chunk)},
-                )
+            for marks, params in _chunks(sorted(set(consumed))):
+                query = f"DELETE FROM remote_inbox WHERE id IN ({marks})"  # noqa: S608
+                cursor.execute(db.statement(query), params)
             if event_rows:
                 cursor.executemany(
                     db.statement(
@@ -259,13 +254,8 @@ class Ledger:
         """`query` ending in `IN `, for every value, 500 at a time (SQLite caps parameters)."""
         found: list[Any] = []
         with self._db.reading() as cursor:
-            for start in range(0, len(values), 500):
-                chunk = values[start : start + 500]
-                marks = ", ".join(f":v{i}" for i in range(len(chunk)))
-                cursor.execute(
-                    self._db.statement(f"{query}({marks})"),
-                    {f"v{i}": value for i, value in enumerate(chunk)},
-                )
+            for marks, params in _chunks(values):
+                cursor.execute(self._db.statement(f"{query}({marks})"), params)
                 found.extend(cursor.fetchall())
         return found
 
@@ -281,6 +271,15 @@ class Ledger:
         if rows:
             statement = upsert_statement(table, tuple(rows[0]), key, keep)
             cursor.executemany(self._db.statement(statement), rows)
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`values` 500 at a time (SQLite caps a statement's parameters), each chunk as the marks
+    of an `IN (...)` and its parameters."""
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        marks = ", ".join(f":v{i}" for i in range(len(chunk)))
+        yield marks, {f"v{i}": value for i, value in enumerate(chunk)}
 
 
 def _stamp(moment: datetime) -> str:

@@ -5,9 +5,9 @@ of a cluster, which of them are alive, and which stopped or went silent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from syndicate.store.database import Database, upsert_statement
+from syndicate.store.database import Database, from_unix_ms, unix_ms, upsert_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,8 @@ class Nodes:
             "host": beat.host,
             "pid": beat.pid,
             "version": beat.version,
-            "started_ms": _ms(beat.started),
-            "seen_ms": _ms(beat.seen),
+            "started_ms": unix_ms(beat.started),
+            "seen_ms": unix_ms(beat.seen),
         }
         # The key is the pair (blog, node): the conflict target names both, kept as they are.
         statement = upsert_statement("cluster_nodes", _COLUMNS, "blog, node", ("blog", "node"))
@@ -61,14 +61,6 @@ class Nodes:
             cursor.execute(self._db.statement(query), {"blog": self.blog})
             rows = cursor.fetchall()
         return [
-            NodeBeat(str(n), str(h), int(p), str(v), _time(started), _time(seen))
+            NodeBeat(str(n), str(h), int(p), str(v), from_unix_ms(started), from_unix_ms(seen))
             for n, h, p, v, started, seen in rows
         ]
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, UTC)

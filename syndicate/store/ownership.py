@@ -14,11 +14,11 @@ its commit is refused (StaleOwnerError), however sure it is that it still owns t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from syndicate.errors import StaleOwnerError
-from syndicate.store.database import Database
+from syndicate.store.database import Database, from_unix_ms, unix_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Ownership:
     def take(self, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
         """Take or renew the lease until `now + ttl`; None while another node holds it."""
         until = now + ttl
-        row = {"blog": self.blog, "owner": owner, "now": _ms(now), "until": _ms(until)}
+        row = {"blog": self.blog, "owner": owner, "now": unix_ms(now), "until": unix_ms(until)}
         db = self._db
         with db.writing() as cursor:
             cursor.execute(
@@ -87,7 +87,7 @@ class Ownership:
         if found is None:
             return None
         owner, epoch, until = found
-        return Lease(self.blog, str(owner), int(epoch), datetime.fromtimestamp(until / 1000, UTC))
+        return Lease(self.blog, str(owner), int(epoch), from_unix_ms(until))
 
 
 def check_fence(database: Database, cursor: Any, lease: Lease) -> None:
@@ -105,7 +105,3 @@ def check_fence(database: Database, cursor: Any, lease: Lease) -> None:
         raise StaleOwnerError(
             f"{lease.owner} (epoch {lease.epoch}) no longer owns blog {lease.blog!r}; {now} does"
         )
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

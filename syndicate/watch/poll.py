@@ -27,6 +27,8 @@ from syndicate.config import SourceSettings
 from syndicate.content.loader import LoadedPost
 from syndicate.content.text import plain_title
 from syndicate.errors import AddressRefusedError, NotAFeedError
+from syndicate.logs import fields
+from syndicate.pipeline.remote_entries import RemoteBatch
 from syndicate.watch.addresses import AddressPolicy
 from syndicate.watch.normalise import (
     MAX_ENTRIES,
@@ -139,6 +141,37 @@ def source_client(
         follow_redirects=True,
         max_redirects=10,
     )
+
+
+def batch_of(source: SourceSettings, before: SourceState, outcome: PollOutcome) -> RemoteBatch:
+    """What a poll of `source` (from state `before`) hands the build: the entries when it read
+    the feed, and the source's new state. A first poll's entries are taken as already seen."""
+    ok = outcome.kind is PollKind.OK
+    first = before.last_ok is None or before.url != source.url
+    posts = outcome.posts if ok else ()
+    prefix = source_prefix(source.name)
+    return RemoteBatch(source.name, prefix, posts, outcome.state.to_json(), first=first and ok)
+
+
+def log_outcome(outcome: PollOutcome, logger: logging.Logger) -> None:
+    values = fields(
+        source=outcome.source,
+        outcome=outcome.kind.value,
+        status=outcome.status,
+        entries=len(outcome.posts),
+        next=outcome.state.next_poll.isoformat() if outcome.state.next_poll else None,
+    )
+    if outcome.kind is PollKind.FAILED:
+        logger.warning(f"source poll failed: {outcome.error}", extra=values)
+    else:
+        logger.info("source polled", extra=values)
+    for warning in outcome.warnings:
+        logger.warning(f"source: {warning}", extra=fields(source=outcome.source))
+    if outcome.moved_to:
+        logger.warning(
+            "source moved for good; update its url in the config",
+            extra=fields(source=outcome.source, url=outcome.moved_to),
+        )
 
 
 def stored_state(text: str | None) -> SourceState:
