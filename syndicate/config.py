@@ -30,6 +30,7 @@ from syndicate.content.settings import ContentSettings
 from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
+from syndicate.store_url import SCHEMA_NAME, with_schema
 
 FormatName = Literal["atom", "rss", "json"]
 
@@ -208,8 +209,23 @@ class LogSettings(_Section):
 
 
 class StoreSettings(_Section):
+    model_config = ConfigDict(populate_by_name=True)
+
     url: str = "sqlite:///syndicate.db"  # the ledger: any SQLAlchemy URL
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
+    # PostgreSQL: the schema holding this blog's tables, so several blogs share one database
+    # (store/database.py); "" for the server's default (public).
+    schema_name: str = Field(default="", alias="schema")
+
+    @field_validator("schema_name")
+    @classmethod
+    def _plain_schema_name(cls, value: str) -> str:
+        if value and not SCHEMA_NAME.match(value):
+            raise ValueError(
+                "must be lower-case letters, digits and _, starting with a letter or _ "
+                "(and not pg_, which is PostgreSQL's)"
+            )
+        return value
 
 
 class ClusterSettings(_Section):
@@ -341,6 +357,10 @@ class Settings(_Section):
                 "cluster.enabled needs a PostgreSQL store.url, which every replica reaches "
                 "(postgresql+psycopg://user:password@host/db)"
             )
+        if self.store.schema_name and not self.store.url.startswith("postgresql"):
+            raise ValueError(
+                "store.schema is for a PostgreSQL store.url; on SQLite each blog has a file"
+            )
         return self
 
     @property
@@ -379,6 +399,8 @@ class Settings(_Section):
             rest = url[len(prefix) :]
             if rest and not rest.startswith(":memory:"):
                 return prefix + str((self.base_dir / rest).resolve())
+        if self.store.schema_name:
+            return with_schema(url, self.store.schema_name)
         return url
 
 

@@ -53,18 +53,37 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
+class _BlogField(logging.Filter):
+    def __init__(self, blog: str) -> None:
+        super().__init__()
+        self.blog = blog
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        setattr(record, _FIELDS, {"blog": self.blog, **getattr(record, _FIELDS, {})})
+        return True
+
+
 def _short(value: Any) -> str:
     text = str(value)
     return json.dumps(text) if " " in text or not text else text
 
 
-def setup(style: str = "auto", level: str = "info", stream: TextIO | None = None) -> bool:
+def setup(
+    style: str = "auto",
+    level: str = "info",
+    stream: TextIO | None = None,
+    *,
+    blog: str | None = None,
+) -> bool:
     """Send syndicate's (and uvicorn's) logs to `stream`, formatted for a person or a machine;
-    whether for a machine (JSON lines)."""
+    whether for a machine (JSON lines). With `blog`, every line names it (several blogs' daemons
+    write to one journal)."""
     stream = stream or sys.stderr
     human = style == "human" or (style == "auto" and stream.isatty())
     handler = logging.StreamHandler(stream)
     handler.setFormatter(HumanFormatter() if human else JsonFormatter())
+    if blog is not None:
+        handler.addFilter(_BlogField(blog))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

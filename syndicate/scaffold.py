@@ -387,6 +387,9 @@ failures_overall = 60
 url = "sqlite:///syndicate.db"
 # Rendered posts, rebuilt when missing: safe to delete.
 cache = "syndicate-cache.sqlite"
+# PostgreSQL only: the schema that holds this blog's tables, so that several blogs share
+# one database ("" for the server's default, public). See the README, "Several blogs".
+schema = ""
 
 [cluster]
 # Several `syndicate run` replicas sharing one PostgreSQL ledger ([store] url): one at a

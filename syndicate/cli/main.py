@@ -6,7 +6,6 @@ done), 2 when the configuration or the command line cannot be used.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -19,7 +18,7 @@ import click
 
 from syndicate import __version__
 from syndicate.cli import admin, publish
-from syndicate.cli.session import Context, handled, say
+from syndicate.cli.session import Context, each_blog, handled, say
 from syndicate.errors import ConfigError
 from syndicate.locations import CONFIG_ENV, DEFAULT_CONFIG, find_config
 from syndicate.plural import counted
@@ -34,13 +33,21 @@ if TYPE_CHECKING:  # the settings' models load only for commands that read them
     "--config",
     "-c",
     metavar="PATH",
-    help=f"Config file (else $SYNDICATE_CONFIG, else ./{DEFAULT_CONFIG}).",
+    multiple=True,
+    help=f"Config file (else $SYNDICATE_CONFIG, else ./{DEFAULT_CONFIG}); repeat it, or name "
+    "a folder of *.toml files, for several blogs.",
+)
+@click.option(
+    "--blog",
+    "-b",
+    metavar="NAME",
+    help="With several blogs: the one to act on (its name or its config file's name).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.pass_context
-def main(ctx: click.Context, config: str | None, quiet: bool) -> None:
+def main(ctx: click.Context, config: tuple[str, ...], blog: str | None, quiet: bool) -> None:
     """Feeds (Atom, RSS, JSON Feed) for a blog's Markdown posts."""
-    ctx.obj = Context(config, quiet)
+    ctx.obj = Context(config, blog, quiet)
 
 
 @main.command()
@@ -65,6 +72,8 @@ def init(
     chosen = obj.config_option or os.environ.get(CONFIG_ENV)
     target = output or (Path(chosen) if chosen else default_config(blog, DEFAULT_CONFIG))
     with handled():
+        if len(obj.config_options) > 1 and output is None:
+            raise ConfigError("init writes one config: give one --config, or --output")
         if target.exists() and not force:
             raise ConfigError(f"{target} already exists; pass --force to replace it")
         result = scaffold(blog, target.parent, url=url, title=title)
@@ -89,21 +98,20 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
     from syndicate.check import check as run_check
     from syndicate.clock import SystemClock
 
-    with handled(as_json):
-        settings = obj.settings()
+    def check_one(settings: Settings) -> tuple[int, dict[str, Any]]:
         report = run_check(settings, SystemClock())
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        for finding in report.findings:
-            click.echo(finding.render(), err=True)
-        say(
-            obj,
-            f"{counted(report.posts, 'post')} ({report.public} public): "
-            f"{counted(report.errors, 'error')}, {counted(report.warnings, 'warning')}",
-        )
-    failed = report.errors > 0 or (strict and report.warnings > 0)
-    sys.exit(1 if failed else 0)
+        if not as_json:
+            for finding in report.findings:
+                click.echo(finding.render(), err=True)
+            say(
+                obj,
+                f"{counted(report.posts, 'post')} ({report.public} public): "
+                f"{counted(report.errors, 'error')}, {counted(report.warnings, 'warning')}",
+            )
+        failed = report.errors > 0 or (strict and report.warnings > 0)
+        return (1 if failed else 0), report.to_json()
+
+    sys.exit(each_blog(obj, check_one, as_json=as_json))
 
 
 @main.command()
@@ -119,18 +127,26 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
 @click.pass_obj
 def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     """Write all feeds; only what changed since the last build is redone."""
+
+    def build_one(settings: Settings) -> tuple[int, dict[str, Any]]:
+        return _build_blog(obj, settings, as_json=as_json, full=full, links=links)
+
+    sys.exit(each_blog(obj, build_one, as_json=as_json))
+
+
+def _build_blog(
+    obj: Context, settings: Settings, *, as_json: bool, full: bool, links: bool
+) -> tuple[int, dict[str, Any]]:
     from syndicate.feeds.discovery import link_tags
     from syndicate.pipeline.opening import open_builder
 
-    with handled(as_json):
-        settings = obj.settings()
-        with (
-            _progress(enabled=not (as_json or obj.quiet)) as progress,
-            open_builder(settings, progress=progress) as builder,
-        ):
-            report = builder.build(full=full)
-            builder.remember(report, "cli")
-            tags = link_tags(settings)
+    with (
+        _progress(enabled=not (as_json or obj.quiet)) as progress,
+        open_builder(settings, progress=progress) as builder,
+    ):
+        report = builder.build(full=full)
+        builder.remember(report, "cli")
+        tags = link_tags(settings)
     for error in report.errors:
         click.echo(f"{error}", err=True)
     from syndicate.check import is_placeholder
@@ -142,12 +158,10 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
             "in the feeds points there; set the blog's address",
             err=True,
         )
-    if as_json:
-        summary = report.to_json()
-        summary["output"] = str(settings.output_dir)
-        summary["links"] = tags
-        click.echo(json.dumps(summary, indent=2))
-    else:
+    summary = report.to_json()
+    summary["output"] = str(settings.output_dir)
+    summary["links"] = tags
+    if not as_json:
         say(
             obj,
             f"{counted(report.public, 'public post')}, {counted(len(report.changes), 'change')}; "
@@ -164,13 +178,22 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
         if links:
             for tag in tags:
                 click.echo(tag["html"])
-    sys.exit(1 if report.errors or placeholder else 0)
+    return (1 if report.errors or placeholder else 0), summary
+
+
+_PORT_OFFSET = click.option(
+    "--port-offset",
+    type=click.IntRange(0, 1000),
+    default=0,
+    help="Listen on server.port plus this (several replicas of a set of blogs on one machine).",
+)
 
 
 @main.command()
 @click.option("--poll", is_flag=True, default=None, help="Poll the posts instead of file events.")
 @click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
 @click.option("--port", type=int, help="Listen on this port (default: server.port, 8080).")
+@_PORT_OFFSET
 @click.option(
     "--log-format",
     type=click.Choice(["auto", "human", "json"]),
@@ -179,17 +202,27 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
 )
 @click.pass_obj
 def run(
-    obj: Context, poll: bool | None, host: str | None, port: int | None, log_format: str | None
+    obj: Context,
+    poll: bool | None,
+    host: str | None,
+    port: int | None,
+    port_offset: int,
+    log_format: str | None,
 ) -> None:
-    """The daemon: watch the posts, rebuild and serve the feeds, tell hubs; stop with Ctrl-C."""
+    """The daemon: watch the posts, rebuild and serve the feeds, tell hubs; stop with Ctrl-C.
+    With several blogs, a daemon for each (a process each)."""
     from syndicate import logs
+
+    options = _forwarded(poll=poll, host=host, port_offset=port_offset, log_format=log_format)
+    _supervise_several(obj, "run", options, port)
     from syndicate.daemon.service import Daemon
 
     with handled():
         settings = _with_overrides(
-            obj.settings(), poll=poll, host=host, port=port, log_format=log_format
-        )
-        as_json = logs.setup(settings.log.format, settings.log.level)
+            obj.settings(), poll=poll, host=host, port=port, port_offset=port_offset,
+            log_format=log_format,
+        )  # fmt: skip
+        as_json = logs.setup(settings.log.format, settings.log.level, blog=obj.blog)
         daemon = Daemon(settings)
         sys.exit(daemon.run(on_ready=lambda url: _ready(obj, settings, url, as_json=as_json)))
 
@@ -197,16 +230,49 @@ def run(
 @main.command()
 @click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
 @click.option("--port", type=int, help="Listen on this port (default: server.port, 8080).")
+@_PORT_OFFSET
 @click.pass_obj
-def serve(obj: Context, host: str | None, port: int | None) -> None:
-    """Only serve the feeds already built, over HTTP."""
+def serve(obj: Context, host: str | None, port: int | None, port_offset: int) -> None:
+    """Only serve the feeds already built, over HTTP. With several blogs, a server each."""
     from syndicate import logs
+
+    _supervise_several(obj, "serve", _forwarded(host=host, port_offset=port_offset), port)
     from syndicate.serve import serve_feeds
 
     with handled():
-        settings = _with_overrides(obj.settings(), host=host, port=port)
-        as_json = logs.setup(settings.log.format, settings.log.level)
+        settings = _with_overrides(obj.settings(), host=host, port=port, port_offset=port_offset)
+        as_json = logs.setup(settings.log.format, settings.log.level, blog=obj.blog)
         serve_feeds(settings, on_ready=lambda url: _ready(obj, settings, url, as_json=as_json))
+
+
+def _supervise_several(obj: Context, command: str, options: list[str], port: int | None) -> None:
+    """With several blogs (and no --blog), run `command` for each in a process of its own and
+    exit when they end; with one, return and let the caller run it here."""
+    from syndicate.blogs import distinct_addresses
+
+    with handled():
+        blogs = obj.every_settings()
+        if len(blogs) == 1:
+            return
+        if port is not None:
+            raise ConfigError("--port names one port; give each blog its own server.port")
+        distinct_addresses(blogs)
+    from syndicate.cli.supervise import supervise
+
+    files = [(settings.blog_name, settings.source_file or Path()) for settings in blogs]
+    sys.exit(supervise(files, [command, *options], obj.quiet))
+
+
+def _forwarded(**given: Any) -> list[str]:
+    """The command's options that were given, as a child's command line."""
+    argv: list[str] = []
+    for name, value in given.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value not in (None, False, 0):
+            argv += [flag, str(value)]
+    return argv
 
 
 @main.command()
@@ -216,9 +282,13 @@ def status(obj: Context, as_json: bool) -> None:
     """What syndicate knows: posts, feeds, sources, the last build and recent errors."""
     from syndicate.status import collect, render
 
-    with handled(as_json):
-        report = collect(obj.settings())
-    click.echo(json.dumps(report, indent=2) if as_json else render(report))
+    def status_one(settings: Settings) -> tuple[int, dict[str, Any]]:
+        report = collect(settings)
+        if not as_json:
+            click.echo(render(report))
+        return 0, report
+
+    sys.exit(each_blog(obj, status_one, as_json=as_json, report_on_stdout=True))
 
 
 @main.command()
@@ -348,6 +418,8 @@ def _with_overrides(settings: Settings, **changes: Any) -> Settings:
         server = server.model_copy(update={"host": changes["host"]})
     if changes.get("port") is not None:
         server = server.model_copy(update={"port": changes["port"]})
+    if changes.get("port_offset"):
+        server = server.model_copy(update={"port": server.port + changes["port_offset"]})
     if changes.get("log_format"):
         log = log.model_copy(update={"format": changes["log_format"]})
     return settings.model_copy(update={"watch": watch, "server": server, "log": log})

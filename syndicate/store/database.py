@@ -15,6 +15,10 @@ for `idle_transaction_timeout` seconds. Our transactions are a few statements wi
 between them, so only a process that was frozen (SIGSTOP, a suspended VM) idles that long,
 and while it does, it must not keep holding the row locks it took: a frozen blog owner's
 lock on its lease row would otherwise stop any other node from taking the blog over.
+
+Several blogs may share one PostgreSQL database, each in a schema of its own (`[store]
+schema`, carried in the URL: `syndicate/store_url.py`); `Database` creates the schema the
+first time it is missing.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syndicate.errors import StoreError
+from syndicate.store_url import schema_of
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -58,6 +63,7 @@ class Database:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
+        self.schema = None if self._sqlite_path is not None else schema_of(url)
 
     @property
     def dialect(self) -> str:
@@ -78,6 +84,8 @@ class Database:
         elif engine.dialect.name == "postgresql":
             idle = self._idle_transaction_ms
             event.listen(engine, "connect", lambda conn, _record: _postgres_session(conn, idle))
+            if self.schema is not None:
+                _create_schema(engine, self.schema)
         return engine
 
     def close(self) -> None:
@@ -203,6 +211,26 @@ def _postgres_session(conn: Any, idle_transaction_ms: int) -> None:
     cursor.execute(f"SET idle_in_transaction_session_timeout = {int(idle_transaction_ms)}")
     cursor.close()
     conn.commit()
+
+
+def _create_schema(engine: Engine, schema: str) -> None:
+    """Create the blog's schema unless it is there (a DBA may have made it, and granted us no
+    right to create schemas: look before creating)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+            ).first()
+            if found is None:
+                conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+                conn.commit()
+    except IntegrityError:
+        pass  # another node created it at the same moment
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot create the ledger's schema {schema}: {exc}") from exc
 
 
 @functools.cache
