@@ -111,23 +111,28 @@ def _node(beat: NodeBeat, now: datetime, silent_after: float) -> dict[str, Any]:
     }
 
 
-def _jobs(database: Database, blog: str) -> dict[str, int]:
-    """The blog's procrastinate jobs by status (none before a node has started its worker)."""
-    from syndicate.cluster.tasks import queue_of  # procrastinate: a cluster's alone
+def _jobs(database: Database, blog: str) -> dict[str, dict[str, int]]:
+    """The blog's procrastinate jobs by queue (its sends', its polls') and status; none before
+    a node has started its workers."""
+    from syndicate.cluster.tasks import polls_queue_of, queue_of  # a cluster's alone
 
+    queues = {"sends": queue_of(blog), "polls": polls_queue_of(blog)}
+    counts: dict[str, dict[str, int]] = {name: {} for name in queues}
     with database.reading() as cursor:
         cursor.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
         found = cursor.fetchone()
         if not (found and found[0]):
-            return {}
-        cursor.execute(
-            database.statement(
-                "SELECT status, count(*) FROM procrastinate_jobs "
-                "WHERE queue_name = :queue GROUP BY status"
-            ),
-            {"queue": queue_of(blog)},
-        )
-        return {str(status): int(n) for status, n in cursor.fetchall()}
+            return counts
+        for name, queue in queues.items():
+            cursor.execute(
+                database.statement(
+                    "SELECT status, count(*) FROM procrastinate_jobs "
+                    "WHERE queue_name = :queue GROUP BY status"
+                ),
+                {"queue": queue},
+            )
+            counts[name] = {str(status): int(n) for status, n in cursor.fetchall()}
+    return counts
 
 
 def _without_password(url: str) -> str:
@@ -175,8 +180,11 @@ def render(report: dict[str, Any]) -> str:
             f"cluster: {cluster['blog']} owned by {owner} (epoch {cluster['epoch']}, {held})"
         )
         lines += [_node_line(node, owner) for node in cluster["nodes"]]
-        jobs = ", ".join(f"{k} {v}" for k, v in sorted(cluster["jobs"].items())) or "empty"
-        lines.append(f"jobs:    {jobs}")
+        queues = [
+            f"{name}: " + (", ".join(f"{k} {v}" for k, v in sorted(jobs.items())) or "none")
+            for name, jobs in cluster["jobs"].items()
+        ]
+        lines.append(f"jobs:    {'; '.join(queues)}")
     lines += [f"error:   {e['at']} {e['error']}" for e in report["last_errors"][:5]]
     return "\n".join(lines)
 

@@ -28,12 +28,14 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from syndicate.clock import Clock
 from syndicate.cluster.tasks import (
+    KEEP_FINISHED_HOURS,
     Liveness,
     QueueWorker,
     apply_schema,
     close_stalled,
     conninfo,
-    queue_of,
+    polls_queue_of,
+    purge_queue,
 )
 from syndicate.config import Settings, SourceSettings
 from syndicate.logs import fields
@@ -55,6 +57,7 @@ from syndicate.watch.poll import (
 log = logging.getLogger("syndicate.cluster")
 
 PLAN_POLLS = "syndicate.plan_polls"
+PURGE_POLLS = "syndicate.purge_polls"
 POLL_HOST = "syndicate.poll_host"
 POLL_THREADS = 4  # hosts polled at once by one replica
 POLL_TICK = 1  # seconds between two looks for due hosts, cluster-wide
@@ -81,7 +84,7 @@ class ClusterPolls:
         clients: SourceClients | None = None,
     ) -> None:
         self.blog = settings.blog_name
-        self.queue = queue_of(self.blog) + "-polls"
+        self.queue = polls_queue_of(self.blog)
         self._sources = {s.name: s for s in settings.sources}
         self._per_host = settings.watch.per_host
         self._ledger = ledger
@@ -101,6 +104,11 @@ class ClusterPolls:
         @self.app.task(name=PLAN_POLLS, queue=self.queue, queueing_lock=f"plan-polls:{self.blog}")
         async def plan_polls(timestamp: int) -> None:
             await self.plan()
+
+        @self.app.periodic(cron="47 * * * *", periodic_id=f"purge-{self.queue}")
+        @self.app.task(name=PURGE_POLLS, queue=self.queue, queueing_lock=f"purge-polls:{self.blog}")
+        async def purge_polls(timestamp: int) -> None:
+            await purge_queue(self.app, self.queue, KEEP_FINISHED_HOURS)
 
         @self.app.task(name=POLL_HOST, queue=self.queue)
         def poll_host(blog: str, host: str, slot: int) -> None:

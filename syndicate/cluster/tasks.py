@@ -72,6 +72,11 @@ def queue_of(blog: str) -> str:
     return "syndicate-" + hashlib.sha256(blog.encode()).hexdigest()[:12]
 
 
+def polls_queue_of(blog: str) -> str:
+    """The queue of the blog's polls (cluster/polls.py), beside its sends'."""
+    return queue_of(blog) + "-polls"
+
+
 def dispatch_lock(blog: str, account: str) -> str:
     return f"dispatch:{blog}:{account}"
 
@@ -138,14 +143,7 @@ class Cluster:
         return [account for account in accounts if await self.defer(account)]
 
     async def purge(self, hours: int = KEEP_FINISHED_HOURS) -> None:
-        """Remove the blog's jobs that ended without success more than `hours` ago."""
-        await self.app.job_manager.delete_old_jobs(
-            nb_hours=hours,
-            queue=self.queue,
-            include_failed=True,
-            include_cancelled=True,
-            include_aborted=True,
-        )
+        await purge_queue(self.app, self.queue, hours)
 
     def dispatch(self, blog: str, account: str) -> None:
         """Send what is due for `account` (the job holds its lock cluster-wide)."""
@@ -234,6 +232,18 @@ class QueueWorker:
         loop, task = self._running
         if loop is not None and task is not None:
             loop.call_soon_threadsafe(task.cancel)
+
+
+async def purge_queue(app: procrastinate.App, queue: str, hours: int) -> None:
+    """Remove the queue's jobs that ended without success more than `hours` ago (procrastinate
+    deletes the successful ones as they end)."""
+    await app.job_manager.delete_old_jobs(
+        nb_hours=hours,
+        queue=queue,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
 
 
 async def close_stalled(app: procrastinate.App, queue: str, silent: float) -> None:

@@ -425,7 +425,7 @@ class Daemon:
             lease = self.settings.cluster.lease_seconds
             return ClusterPublisher(
                 dispatcher, self.ledger.engine, self.settings.store_url,
-                blog=self.settings.site.url,
+                blog=self.settings.blog_name,
                 liveness=Liveness(heartbeat=lease / 3, stalled=lease),
             )  # fmt: skip
         return PublishWorker(

@@ -24,7 +24,13 @@ import pytest
 from sqlalchemy import text
 
 from syndicate.clock import SystemClock
-from syndicate.cluster.tasks import Cluster, apply_schema
+from syndicate.cluster.tasks import (
+    KEEP_FINISHED_HOURS,
+    Cluster,
+    apply_schema,
+    polls_queue_of,
+    purge_queue,
+)
 from syndicate.config import Settings, load_settings
 from syndicate.model import Delivery, DeliveryStatus
 from syndicate.pipeline.opening import open_builder
@@ -121,7 +127,7 @@ class Replica:
             clock=clock, owner=f"{self.name}:1", on_outcome=self._count,
         )  # fmt: skip
         url = self.settings.store_url
-        self.cluster = Cluster(self.dispatcher, url, blog=self.settings.site.url, liveness=QUICK)
+        self.cluster = Cluster(self.dispatcher, url, blog=self.settings.blog_name, liveness=QUICK)
         self.thread = threading.Thread(target=self._work)
 
     def _work(self) -> None:
@@ -129,7 +135,7 @@ class Replica:
 
     def deferrer(self) -> Cluster:
         """Another procrastinate app over this replica's dispatcher, to defer jobs with."""
-        return Cluster(self.dispatcher, self.settings.store_url, blog=self.settings.site.url)
+        return Cluster(self.dispatcher, self.settings.store_url, blog=self.settings.blog_name)
 
     def _count(self, outcome: Outcome) -> None:
         if outcome.result == "sent":
@@ -315,14 +321,23 @@ def test_jobs_that_ended_without_success_are_purged_after_a_week(cluster_blog: B
                 "old cancel": ended(replica.ledger, queue, "cancelled", hours_ago=200),
                 "recent failure": ended(replica.ledger, queue, "failed", hours_ago=2),
                 "another blog's": ended(replica.ledger, "syndicate-other", "failed", hours_ago=200),
+                "old failed poll": ended(replica.ledger, f"{queue}-polls", "failed", hours_ago=200),
             }
             asyncio.run(purge(replica.cluster))
-            with replica.ledger.engine.connect() as conn:
-                ids = set(conn.execute(text("SELECT id FROM procrastinate_jobs")).scalars())
-            left = {name for name, job in jobs.items() if job in ids}
+            left = {name for name, job in jobs.items() if job in job_ids(replica.ledger)}
+            assert left == {"recent failure", "another blog's", "old failed poll"}
+            polls = polls_queue_of(settings.blog_name)
+            assert polls == f"{queue}-polls"  # the polls' own hourly purge (cluster/polls.py)
+            asyncio.run(purge_polls(replica.cluster, polls))
+            left = {name for name, job in jobs.items() if job in job_ids(replica.ledger)}
         finally:
             replica.close()
     assert left == {"recent failure", "another blog's"}
+
+
+def job_ids(ledger: Ledger) -> set[int]:
+    with ledger.engine.connect() as conn:
+        return set(conn.execute(text("SELECT id FROM procrastinate_jobs")).scalars())
 
 
 def ended(ledger: Ledger, queue: str, status: str, *, hours_ago: float) -> int:
@@ -356,3 +371,8 @@ def ended(ledger: Ledger, queue: str, status: str, *, hours_ago: float) -> int:
 async def purge(cluster: Cluster) -> None:
     async with cluster.app.open_async():
         await cluster.purge()
+
+
+async def purge_polls(cluster: Cluster, queue: str) -> None:
+    async with cluster.app.open_async():
+        await purge_queue(cluster.app, queue, KEEP_FINISHED_HOURS)
