@@ -2,9 +2,12 @@
 ledger's inbox (store/inbox.py, cluster/polls.py); this worker hands each waiting poll to the
 build loop once, and the build deletes it in the transaction that stores its entries.
 
-It looks every READ_EVERY seconds: one indexed query for rows after the last it handed on.
-After a build that failed, or when this node has just taken the blog over, `reset()` hands
-every waiting poll on again: a poll handed on twice is merged, and stored once.
+It looks every READ_EVERY seconds: the waiting ids, then the rows it has not handed on yet.
+Not "the rows after the last id handed on": ids are drawn when a poll's transaction starts and
+seen when it commits, so a poll from one node can appear after a later-numbered one from
+another, and a high-water mark would skip it for good. After a build that failed, or when
+this node has just taken the blog over, `reset()` hands every waiting poll on again: a poll
+handed on twice is merged, and stored once.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class InboxReader:
         self._inbox = inbox
         self._deliver = deliver
         self._clock = clock
-        self._after = 0  # the last waiting poll handed on
+        self._handed: set[int] = set()  # waiting polls handed on, until a build deletes them
         self._generation = 0  # one more at each reset: a step under way then hands on no mark
         self._lock = threading.Lock()
         self.worker = Worker("inbox", self._step, clock=clock, backoff=RETRY)
@@ -46,21 +49,29 @@ class InboxReader:
     def reset(self) -> None:
         """Hand every waiting poll on again (the build that had them did not store them)."""
         with self._lock:
-            self._after = 0
+            self._handed.clear()
             self._generation += 1
         self.worker.wake()
 
     def _step(self) -> datetime:
         with self._lock:
-            after, generation = self._after, self._generation
-        for waiting in self._inbox.waiting(after):
+            handed, generation = set(self._handed), self._generation
+        ids = self._inbox.waiting_ids()
+        new = [i for i in ids if i not in handed]
+        rows = self._inbox.waiting(since=new[0]) if new else []
+        for waiting in rows:
+            if waiting.id in handed:
+                continue
             try:
                 batch = batch_from_json(waiting.batch, waiting.id)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError):  # said once, not every second
                 log.exception("a waiting poll cannot be read", extra=fields(source=waiting.source))
-                continue
-            self._deliver(batch)
+            else:
+                self._deliver(batch)
             with self._lock:
                 if self._generation == generation:
-                    self._after = max(self._after, waiting.id)
+                    self._handed.add(waiting.id)
+        with self._lock:
+            if self._generation == generation:  # forget those a build has deleted since
+                self._handed.intersection_update(ids + [w.id for w in rows])
         return self._clock.now() + READ_EVERY

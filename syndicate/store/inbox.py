@@ -90,11 +90,17 @@ class PollInbox:
         )
         return str(rows[0][0]) if rows else None
 
-    def waiting(self, after: int = 0) -> list[Waiting]:
-        """Polls not yet stored by a build, oldest first, after id `after`."""
+    def waiting_ids(self) -> list[int]:
+        """The ids of the polls not yet stored by a build, oldest first."""
+        return [int(i) for (i,) in self._rows("SELECT id FROM remote_inbox ORDER BY id")]
+
+    def waiting(self, since: int = 0) -> list[Waiting]:
+        """Polls not yet stored by a build, oldest first, from id `since` on. Ids are not
+        made in commit order (two nodes' polls commit in either order), so no id says that
+        every poll before it has been seen: the reader asks for the ids first."""
         rows = self._rows(
-            "SELECT id, source, batch FROM remote_inbox WHERE id > :after ORDER BY id",
-            {"after": after},
+            "SELECT id, source, batch FROM remote_inbox WHERE id >= :since ORDER BY id",
+            {"since": since},
         )
         return [Waiting(int(i), str(s), str(b)) for i, s, b in rows]
 

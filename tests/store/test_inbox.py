@@ -38,7 +38,8 @@ def test_sources_are_due_by_host_and_polls_wait_in_order(ledger: Ledger) -> None
     assert inbox.latest_state("a1") == '{"v": 2}' and inbox.latest_state("a2") is None
     waiting = inbox.waiting()
     assert [(w.source, w.batch) for w in waiting] == [("a1", "batch 1"), ("a1", "batch 2")]
-    assert inbox.waiting(after=waiting[0].id) == waiting[1:]
+    assert inbox.waiting(since=waiting[1].id) == waiting[1:]
+    assert inbox.waiting_ids() == [w.id for w in waiting]
     inbox.plan({**hosts, "a2": "c.test"}, NOW)  # a source moved host
     assert inbox.due_hosts(NOW, hosts) == ["b.test", "c.test"]
 
