@@ -38,17 +38,36 @@ def config_files(given: Sequence[str], environ: Mapping[str, str]) -> list[Path]
 
 
 def load_blogs(files: Sequence[Path], environ: Mapping[str, str] | None = None) -> list[Settings]:
-    """Every blog's settings; a ConfigError when two of them would share a name, a ledger, an
-    output folder or a render cache (each would overwrite the other's)."""
+    """Every blog's settings; a ConfigError when one cannot be used, or when two of them would
+    share a name, a ledger, an output folder or a render cache (each would overwrite the
+    other's)."""
+    blogs, broken = load_each(files, environ)
+    if broken:
+        raise broken[0]
+    return blogs
+
+
+def load_each(
+    files: Sequence[Path], environ: Mapping[str, str] | None = None
+) -> tuple[list[Settings], list[ConfigError]]:
+    """The settings of the blogs whose config can be used, and the errors of the others, for
+    the commands that go on with the other blogs past a broken one. Those that load must not
+    share what `load_blogs` says."""
     from syndicate.config import load_settings
 
     environ = os.environ if environ is None else environ
-    blogs = [load_settings(path, environ) for path in files]
+    blogs: list[Settings] = []
+    broken: list[ConfigError] = []
+    for path in files:
+        try:
+            blogs.append(load_settings(path, environ))
+        except ConfigError as error:
+            broken.append(error)
     _distinct(blogs, "name", lambda s: s.blog_name, "set [cluster] blog in one of them")
     _distinct(blogs, "ledger", lambda s: s.store_url, "give each its own store.url or store.schema")
     _distinct(blogs, "feeds.output", lambda s: str(s.output_dir), "give each its own")
     _distinct(blogs, "store.cache", lambda s: str(s.cache_path), "give each its own")
-    return blogs
+    return blogs, broken
 
 
 def distinct_addresses(blogs: Iterable[Settings]) -> None:

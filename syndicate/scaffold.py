@@ -51,9 +51,16 @@ def default_config(blog: Path, wanted: Path) -> Path:
 
 
 def scaffold(
-    blog: Path, config_dir: Path, *, url: str | None = None, title: str | None = None
+    blog: Path,
+    config_dir: Path,
+    *,
+    url: str | None = None,
+    title: str | None = None,
+    name: str | None = None,
 ) -> Scaffold:
-    """The config text for `blog`, as written into a file in `config_dir`.
+    """The config text for `blog`, as written into a file in `config_dir`. With `name`, the
+    file joins a folder of blogs: its state files and feeds are named after it, apart from
+    the other blogs'.
 
     Raises ConfigError when something it would write (the config, the ledger, the admin
     token, the feeds) is where the blog's generator publishes."""
@@ -76,6 +83,9 @@ def scaffold(
     root = (relative if climbs <= 2 else blog.resolve()).as_posix()
     resolved = resolve(blog, layout)
     output = "feeds" if config_dir.name == STATE_DIR else "../public"
+    if name is not None:
+        output = f"../public/{name}"
+    state = f"{name}-" if name is not None else ""
     _refuse_published(blog, layout, config_dir, output)
     fields = _fields(blog, resolved)
     text = TEMPLATE.format(
@@ -95,6 +105,9 @@ def scaffold(
         category_fields=_list(fields["categories"]),
         taxonomies=_list(fields["taxonomies"]),
         output=_q(output),
+        ledger=_q(f"sqlite:///{name or 'syndicate'}.db"),
+        cache=_q(f"{state or 'syndicate-'}cache.sqlite"),
+        token_file=_q(f"{state}admin.token"),
         id_template=_q(id_template),
         id_note=id_note,
         feed_tables=_feed_tables(paths),
@@ -374,7 +387,7 @@ max_body = 65536
 # The dashboard (/admin/) and JSON API (/api/): on once `syndicate token` makes the token
 # file ($SYNDICATE_ADMIN_TOKEN wins over it); false turns both off.
 enabled = true
-token_file = "admin.token"
+token_file = {token_file}
 # Hours a login lasts.
 session_hours = 168
 # Wrong admin tokens (Bearer or login form) allowed in a burst and then per minute, from one
@@ -384,9 +397,9 @@ failures_overall = 60
 
 [store]
 # The ledger (ids and history, never to be lost): any SQLAlchemy URL.
-url = "sqlite:///syndicate.db"
+url = {ledger}
 # Rendered posts, rebuilt when missing: safe to delete.
-cache = "syndicate-cache.sqlite"
+cache = {cache}
 # PostgreSQL only: the schema that holds this blog's tables, so that several blogs share
 # one database ("" for the server's default, public). See the README, "Several blogs".
 schema = ""

@@ -117,6 +117,35 @@ def test_one_broken_blog_is_named_and_the_others_still_build(two: Path) -> None:
     assert "2024-06-01-bad.html.md" in built.stderr
 
 
+def test_a_blog_whose_config_is_broken_is_named_and_the_others_still_build(two: Path) -> None:
+    config = two / "blogs" / "alpha.toml"
+    config.write_text(config.read_text().replace("[feeds]", "[feeds]\nlimit = 'many'"))
+    built = run(["-c", "blogs", "build"], two)
+    assert built.returncode == 2
+    assert "blogs/alpha.toml:8: feeds.limit: Input should be a valid integer" in built.stderr
+    assert (two / "beta" / "public" / "feed.xml").exists()
+
+    running = run(["-c", "blogs", "run"], two)  # a deployment starts whole, or not at all
+    assert running.returncode == 2
+    assert "feeds.limit" in running.stderr
+
+
+def test_init_adds_a_blog_to_a_folder_of_blogs(two: Path) -> None:
+    make_blog(two, "gamma")
+    (two / "blogs" / "gamma.toml").unlink()
+    made = run(["-c", "blogs", "init", "gamma", "--url", "https://gamma.example.org/"], two)
+    assert made.returncode == 0, made.stderr
+    assert "Next: syndicate --config blogs --blog gamma check" in made.stderr
+    config = (two / "blogs" / "gamma.toml").read_text()
+    # Its state and feeds are its own, apart from the other blogs' in the folder.
+    for line in ('output = "../public/gamma"', 'url = "sqlite:///gamma.db"',
+                 'cache = "gamma-cache.sqlite"', 'token_file = "gamma-admin.token"'):  # fmt: skip
+        assert line in config
+    listed = run(["-c", "blogs", "status", "--json"], two)
+    names = [report["blog"] for report in json.loads(listed.stdout)]
+    assert names == ["alpha.example.org", "beta.example.org", "gamma.example.org"]
+
+
 @pytest.mark.parametrize(
     ("shared", "clash"), [("url", "the same ledger"), ("cache", "the same store.cache")]
 )

@@ -71,12 +71,16 @@ def init(
 
     chosen = obj.config_option or os.environ.get(CONFIG_ENV)
     target = output or (Path(chosen) if chosen else default_config(blog, DEFAULT_CONFIG))
+    joining = target.is_dir()  # a folder of blogs: this one joins it, named after its folder
+    if joining:
+        target = target / f"{blog.resolve().name}.toml"
     with handled():
         if len(obj.config_options) > 1 and output is None:
             raise ConfigError("init writes one config: give one --config, or --output")
         if target.exists() and not force:
             raise ConfigError(f"{target} already exists; pass --force to replace it")
-        result = scaffold(blog, target.parent, url=url, title=title)
+        name = target.stem if joining else None
+        result = scaffold(blog, target.parent, url=url, title=title, name=name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
     where = f" at {result.url}" if result.url else ""
@@ -86,6 +90,8 @@ def init(
         click.echo(f"syndicate: warning: {note}", err=True)
     found = find_config(None, {})
     hint = f" --config {target}" if target.resolve() != found.resolve() else ""
+    if joining:
+        hint = f" --config {target.parent} --blog {target.stem}"
     say(obj, f"Next: syndicate{hint} check, then syndicate{hint} build")
 
 

@@ -65,16 +65,25 @@ class Context:
         return _learned(choose(blogs, self.blog))
 
     def every_settings(self) -> list[Settings]:
-        """Every blog's config (only `--blog`'s, when given), for the commands that act on
-        each blog in turn."""
+        """Every blog's config (only `--blog`'s, when given), for the commands that run every
+        blog at once: any config that cannot be used stops them."""
+        blogs, broken = self.usable_settings()
+        if broken:
+            raise broken[0]
+        return blogs
+
+    def usable_settings(self) -> tuple[list[Settings], list[ConfigError]]:
+        """Every blog's config that can be used (only `--blog`'s, when given), and the errors
+        of the others, for the commands that act on each blog in turn."""
         files = self.config_files
         if len(files) == 1:
-            return [_learned(self._single(files[0]))]
-        from syndicate.blogs import choose, load_blogs
+            return [_learned(self._single(files[0]))], []
+        from syndicate.blogs import choose, load_blogs, load_each
 
-        blogs = load_blogs(files)
-        chosen = blogs if self.blog is None else [choose(blogs, self.blog)]
-        return [_learned(settings) for settings in chosen]
+        if self.blog is not None:
+            return [_learned(choose(load_blogs(files), self.blog))], []
+        blogs, broken = load_each(files)
+        return [_learned(settings) for settings in blogs], broken
 
     def _single(self, path: Path) -> Settings:
         from syndicate.config import load_settings  # for start-up time: see the module's doc
@@ -105,14 +114,17 @@ def each_blog(
     blogs each one's output starts with its name, and `--json` prints a list of their reports,
     each naming its blog. A blog that fails to open or act is named and the others still go."""
     with handled(as_json):
-        blogs = obj.every_settings()
-    if len(blogs) == 1:
+        blogs, broken = obj.usable_settings()
+    if len(blogs) == 1 and not broken:
         with handled(as_json):
             status, report = act(blogs[0])
         if as_json:
             click.echo(json.dumps(report, indent=2))
         return status
-    worst, reports = 0, []
+    worst, reports = (2 if broken else 0), []
+    for error in broken:
+        click.echo(f"syndicate: {error}", err=True)
+        reports.append({"config": error.file, "error": str(error)})
     for settings in blogs:
         if not as_json:  # the heading goes where the blog's report goes
             heading = f"== {settings.blog_name} ({settings.source_file})"
