@@ -90,6 +90,7 @@ class Tally:
     requests: int  # posting requests that reached the network (resends included)
     held: Counter[str]  # expected title -> how many of the network's posts name it
     strays: int  # posts that name no expected title
+    texts: list[str]  # the posts, as the network holds them
 
     def duplicates(self, titles: list[str]) -> int:
         return sum(self.held[t] - 1 for t in set(titles) if self.held[t] > 1) + self.strays
@@ -181,7 +182,7 @@ def tallies(peers: Peers, titles: list[str]) -> dict[str, Tally]:
         named = [[t for t in titles if t in text] for text in held]
         found[account] = Tally(
             network, requests, Counter(t for names in named for t in names),
-            sum(not names for names in named),
+            sum(not names for names in named), held,
         )  # fmt: skip
     return found
 
@@ -389,7 +390,7 @@ def test_replicas_killed_and_frozen_at_random_lose_and_repeat_nothing(
     assert set(held) == set(names)
     for tally in held.values():
         assert tally.held == Counter(titles) and tally.strays == 0, (
-            f"{tally.network}: each post exactly once"
+            f"{tally.network}: each post exactly once; it holds {tally.texts}"
         )
     for node in nodes:
         feed = node.feed()
