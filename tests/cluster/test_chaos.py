@@ -3,16 +3,24 @@ on four loopback hosts that the replicas poll between them, and an account on ev
 peer the tests use that can tell a resend from a new post: X (the X API peer: duplicate-content
 403 and the timeline), Mastodon (mastodon-mock: Idempotency-Key), Bluesky (a real PDS: the
 record key), Matrix (a real Synapse: the transaction id) and a signing webhook receiver
-(Idempotency-Key). Round after round a post is written and, half the time, a remote source
-gains an entry; then a random replica is SIGKILLed at a random moment (and started again) or
-SIGSTOPped past its lease and woken.
+(Idempotency-Key). Every peer answers LATENCY after it has acted, as a network's round trip.
+Round after round a post is written and, half the time, a remote source gains an entry; then a
+replica is SIGKILLed (and started again) or SIGSTOPped past its lease and woken: a random one
+at a random moment, or, for half the kills, one caught in the middle of a send, so the next
+claim must find what it posted (`find()`) rather than post it again.
 
 Afterwards every post and every new remote entry is held exactly once by each network, read
-from the network itself (0 duplicates, 0 losses), no delivery is left claimed, never more than
-one request was in flight to a host, no post has two events of a kind (a stale owner's write),
-and every replica serves the same feed, with every post in it. The summary line (`-s`) gives
-the seed, kills, freezes, deliveries, requests and duplicates and losses per network, and the
-takeovers with when they happened; SYNDICATE_CHAOS_SEED replays a run.
+from the network itself (X's tweets, mastodon-mock's statuses, the PDS's records through
+listRecords, the Synapse room's messages, the receiver's bodies): 0 duplicates, 0 losses. No
+delivery is left claimed, never more than one request was in flight to a host, no post has two
+events of a kind (a stale owner's write), and every replica serves the same feed, with every
+post in it. The summary (`-s`) gives the seed, kills (and the sends under way at aimed ones),
+freezes, takeovers with when they happened and how long they took, and per network the
+deliveries, those being sent when a kill was aimed, the deliveries claimed more than once, the
+posting requests that reached it, what it holds, duplicates and losses. SYNDICATE_CHAOS_SEED
+replays a run's choices (not its timing).
+
+A second blog would take its own `accounts()` and `blog_config()`, and its titles' `tallies()`.
 """
 
 from __future__ import annotations
@@ -295,7 +303,9 @@ class Storm:
 
     titles: list[str] = field(default_factory=list)
     kills: int = 0
-    mid_send: Counter[str] = field(default_factory=Counter)  # account -> sends cut by a kill
+    # account -> its deliveries that were being sent (claimed, not yet recorded) when a kill
+    # aimed at their replica was decided; the kill lands a moment later, so some were done
+    mid_send: Counter[str] = field(default_factory=Counter)
     freezes: int = 0
     takeovers: list[Takeover] = field(default_factory=list)
 
@@ -375,14 +385,15 @@ def test_replicas_killed_and_frozen_at_random_lose_and_repeat_nothing(
     remote = sum(t.startswith("Entry") for t in titles)
     print(
         f"chaos seed {seed}: {ROUNDS} rounds, {storm.kills} kills ({storm.mid_send.total()} sends "
-        f"cut), {storm.freezes} freezes, "
+        f"under way at aimed ones), {storm.freezes} freezes, "
         f"{len(titles)} posts ({remote} remote entries), {sum(sent.values())} deliveries; "
         f"takeovers: {', '.join(map(str, storm.takeovers)) or 'none'}"
     )
     for account, tally in held.items():
         print(
-            f"  {tally.network:9} {sent[account]:3} delivered, {storm.mid_send[account]} cut by a "
-            f"kill, {claimed[account]} claimed again, {tally.requests:3} requests, "
+            f"  {tally.network:9} {sent[account]:3} delivered, "
+            f"{storm.mid_send[account]} sending at a kill, {claimed[account]} claimed again, "
+            f"{tally.requests:3} requests, "
             f"{sum(tally.held.values()) + tally.strays:3} held, "
             f"{tally.duplicates(titles)} duplicates, {tally.losses(titles)} losses"
         )
