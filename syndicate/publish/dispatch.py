@@ -257,7 +257,7 @@ class Dispatcher:
             message = messages[0]
             if len(messages) > 1:
                 return self._send_thread(publisher, claimed, messages, uncertain=uncertain)
-            if uncertain and (found := publisher.find(message, delivery_key(claimed))):
+            if uncertain and (found := _find_sent(publisher, claimed, message)):
                 return self._sent(claimed, found, "found after an interrupted send")
             composed = self.outbox.compose(claimed, message.text)
             if composed is None:
@@ -393,6 +393,20 @@ class Dispatcher:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome
+
+
+def _find_sent(publisher: Publisher, claimed: Delivery, message: Message) -> Receipt | None:
+    """What an interrupted attempt may have posted: looked up as composed now, then as that
+    attempt stored its text. The two differ when the post's rendering was at hand for one and
+    not the other (the summary comes from the node's render cache: a replica that never built
+    the post, or a cache lost since), and a network that tells a resend by its text (X) would
+    otherwise take the other text for a new post."""
+    key = delivery_key(claimed)
+    found = publisher.find(message, key)
+    if found is None and claimed.text is not None and claimed.text != message.text:
+        # Its spans were made for the text composed now; the stored text's URLs speak alone.
+        found = publisher.find(replace(message, text=claimed.text, spans=()), key)
+    return found
 
 
 def _dead_here(owner: str | None) -> bool:

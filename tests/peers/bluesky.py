@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,12 +144,13 @@ class Fault:
 
 class FaultyProxy:
     """An HTTP proxy to the PDS that passes every call through unless a Fault says otherwise,
-    and counts the calls by NSID."""
+    after a `latency` if one is set, and counts the calls by NSID."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.faults: list[Fault] = []
         self.calls: dict[str, int] = {}
+        self.latency = 0.0  # seconds each answer waits after the PDS answered
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=60)
         self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
@@ -209,6 +211,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         fault = proxy.take_fault(nsid)
         if fault is None:
             answer = proxy.forward(self.command, self.path, dict(self.headers), body)
+            time.sleep(proxy.latency)
             self._answer(answer.status_code, dict(answer.headers), answer.content)
             return
         if fault.forward:
@@ -221,13 +224,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self._answer(fault.status, {"content-type": "application/json", **fault.headers}, payload)
 
     def _answer(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError:  # the client is gone (killed while it waited)
+            self.close_connection = True
 
 
 class FileServer:

@@ -7,12 +7,14 @@ rate limits. What it cannot do, the relay does, and nothing more:
 - lose the connection: before forwarding a request ("cut"), after the instance applied it
   ("drop"), or by never answering ("stall") -- how a crash or a timeout looks to a client;
 - state other limits than its fixed 500/23, as an instance configured otherwise would (the
-  instance document is the mock's own, with the two numbers changed).
+  instance document is the mock's own, with the two numbers changed);
+- answer after a `latency`, once the instance has handled the request (a network's round trip).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +61,7 @@ class Relay:
     upstream: httpx.Client
     faults: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, fault
     limits: tuple[int, int] | None = None  # max_characters, characters_reserved_per_url
+    latency: float = 0.0  # seconds each answer waits after the instance handled the request
     seen: list[Seen] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -110,19 +113,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         answer = relay.upstream.request(self.command, self.path, content=body, headers=headers)
+        time.sleep(relay.latency)
         if fault is not None:  # the instance has done it; the client never hears so
             if fault == "stall":
                 relay.released.wait()
             self.close_connection = True
             return
         content = relay.rewrite(path, answer)
-        self.send_response(answer.status_code)
-        for name, value in answer.headers.multi_items():
-            if name.lower() not in _ANSWER_SKIP:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        try:
+            self.send_response(answer.status_code)
+            for name, value in answer.headers.multi_items():
+                if name.lower() not in _ANSWER_SKIP:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        except ConnectionError:  # the client is gone (killed while it waited)
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

@@ -6,10 +6,11 @@ what they check (the hook's path and token, the JSON, Discord's limits and `?wai
 drops resends by Idempotency-Key). Matrix is the real thing: Synapse, reached through a
 `Proxy` so the same faults can be injected in front of it.
 
-Every receiver records what arrived and takes injected faults, one per request, in order: an
-`Answer` given instead of the service's own, `DROP_BEFORE` / `DROP_AFTER` (the connection is
-closed without an answer, before or after the service handled the request) and `STALL` (handled,
-but the answer waits until the client has given up).
+Every receiver records what arrived, may answer after a `latency` (a network's round trip: a
+client killed in it was served but never hears so), and takes injected faults, one per request,
+in order: an `Answer` given instead of the service's own, `DROP_BEFORE` / `DROP_AFTER` (the
+connection is closed without an answer, before or after the service handled the request) and
+`STALL` (handled, but the answer waits until the client has given up).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Receiver:
         self.requests: list[Request] = []
         self.answers: list[Answer] = []  # what the service answered, faults or not
         self._faults: deque[Fault | Answer] = deque()
+        self.latency = 0.0  # seconds each answer waits after the request was handled
         self._lock = threading.Lock()
         self._released = threading.Event()  # lets stalled answers go, at stop
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -128,6 +130,7 @@ class Receiver:
         answer = self.respond(request)
         with self._lock:
             self.answers.append(answer)
+        time.sleep(self.latency)
         if fault is Fault.DROP_AFTER:
             return None
         if fault is Fault.STALL:

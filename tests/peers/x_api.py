@@ -6,7 +6,8 @@ timestamps included), from the one app and user it knows. It answers `POST /2/tw
 `GET /2/users/me` and `GET /2/users/:id/tweets` in X's shapes: posted text comes back with its
 URLs rewritten to t.co and `&`, `<`, `>` as HTML entities, and posting the same text twice gets
 X's duplicate-content 403. Tests can script faults for the next requests (a status, a 429 with
-its reset, a dropped connection, an answer held back) and read what it received.
+its reset, a dropped connection, an answer held back), slow every answer down (`latency`), and
+read what it received.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import secrets
 import socket
 import string
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -184,6 +186,7 @@ class XApiPeer:
         self._state = _State()
         self._lock = threading.Lock()
         self._released = threading.Event()
+        self.latency = 0.0  # seconds each answer waits after the request took effect
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.peer = self
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -390,6 +393,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._fail(fault, body)
             return
         status, payload = self._route(body)
+        time.sleep(peer.latency)
         if fault is not None:
             peer.hold()
         self._answer(status, payload)
