@@ -375,6 +375,12 @@ class Settings(_Section):
         return f"{parts.netloc}{parts.path}".rstrip("/")
 
     @property
+    def jobs_url(self) -> str:
+        """Where a cluster's procrastinate tables live: the ledger's database, outside any
+        blog's schema, so the blogs of a deployment share them (and a host's poll lock)."""
+        return self.store.url if self.store.schema_name else self.store_url
+
+    @property
     def content_root(self) -> Path:
         return (self.base_dir / self.content.root).resolve()
 

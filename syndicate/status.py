@@ -93,7 +93,7 @@ def _cluster(
         "nodes": [
             _node(beat, now, silent_after) for beat in Nodes(database, settings.blog_name).listed()
         ],
-        "jobs": _jobs(database, settings.blog_name),
+        "jobs": _jobs(settings.jobs_url, settings.blog_name),
     }
 
 
@@ -111,13 +111,23 @@ def _node(beat: NodeBeat, now: datetime, silent_after: float) -> dict[str, Any]:
     }
 
 
-def _jobs(database: Database, blog: str) -> dict[str, dict[str, int]]:
+def _jobs(jobs_url: str, blog: str) -> dict[str, dict[str, int]]:
     """The blog's procrastinate jobs by queue (its sends', its polls') and status; none before
     a node has started its workers."""
     from syndicate.cluster.tasks import polls_queue_of, queue_of  # a cluster's alone
 
     queues = {"sends": queue_of(blog), "polls": polls_queue_of(blog)}
     counts: dict[str, dict[str, int]] = {name: {} for name in queues}
+    database = Database(jobs_url)
+    try:
+        return _counted(database, queues, counts)
+    finally:
+        database.close()
+
+
+def _counted(
+    database: Database, queues: dict[str, str], counts: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
     with database.reading() as cursor:
         cursor.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
         found = cursor.fetchone()

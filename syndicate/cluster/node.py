@@ -7,9 +7,7 @@ import asyncio
 import logging
 import threading
 
-from sqlalchemy import Engine
-
-from syndicate.cluster.tasks import LIVENESS, Cluster, Liveness, apply_schema
+from syndicate.cluster.tasks import LIVENESS, Cluster, Liveness, prepare_jobs
 from syndicate.publish.dispatch import Dispatcher, worker_id
 
 log = logging.getLogger("syndicate.cluster")
@@ -21,19 +19,18 @@ class ClusterPublisher:
     def __init__(
         self,
         dispatcher: Dispatcher,
-        engine: Engine,
-        store_url: str,
+        jobs_url: str,
         *,
         blog: str,
         liveness: Liveness = LIVENESS,
     ) -> None:
         self.dispatcher = dispatcher
-        self._engine = engine
-        self.cluster = Cluster(dispatcher, store_url, blog=blog, liveness=liveness)
+        self._jobs_url = jobs_url
+        self.cluster = Cluster(dispatcher, jobs_url, blog=blog, liveness=liveness)
         self._thread = threading.Thread(target=self._run, name="cluster", daemon=True)
 
     def start(self) -> None:
-        apply_schema(self._engine)
+        prepare_jobs(self._jobs_url)
         self._thread.start()
 
     def wake(self) -> None:

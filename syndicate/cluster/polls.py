@@ -31,10 +31,10 @@ from syndicate.cluster.tasks import (
     KEEP_FINISHED_HOURS,
     Liveness,
     QueueWorker,
-    apply_schema,
     close_stalled,
     conninfo,
     polls_queue_of,
+    prepare_jobs,
     purge_queue,
 )
 from syndicate.config import Settings, SourceSettings
@@ -94,7 +94,8 @@ class ClusterPolls:
         self._metrics = metrics
         self._liveness = liveness
         self._clients = clients or SourceClients()
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.store_url))
+        self._jobs_url = settings.jobs_url
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(self._jobs_url))
         self.app = procrastinate.App(connector=connector)
         self._worker = QueueWorker(self.app, self.queue, liveness, jobs=POLL_THREADS)
         self.stopping = self._worker.stopping  # a job stops between two polls
@@ -163,8 +164,12 @@ class ClusterPolls:
         self._inbox.put(source.name, host, batch.state, batch_to_json(batch), due)
 
     async def _defer(self, host: str, slot: int) -> bool:
-        lock = f"poll:{self.blog}:{host}:{slot}"
-        deferrer = self._poll_task.configure(lock=lock, queueing_lock=lock)
+        # The lock names the host alone: every blog of a deployment shares the job tables
+        # (Settings.jobs_url), so at most `per_host` polls are in flight to a host for them all.
+        lock = f"poll:{host}:{slot}"
+        deferrer = self._poll_task.configure(
+            lock=lock, queueing_lock=f"poll:{self.blog}:{host}:{slot}"
+        )
         try:
             await deferrer.defer_async(blog=self.blog, host=host, slot=slot)
         except AlreadyEnqueued:
@@ -176,7 +181,7 @@ class ClusterPolls:
     def start(self, name: str) -> None:
         """The worker, in a thread with its own event loop, once the job tables exist and
         every source this replica knows has a due row (a new one due now)."""
-        apply_schema(self._ledger.engine)
+        prepare_jobs(self._jobs_url)
         hosts = {name: host_of(source.url) for name, source in self._sources.items()}
         self._inbox.plan(hosts, self._clock.now())
         self._thread = threading.Thread(target=self._run, args=(name,), name="polls", daemon=True)

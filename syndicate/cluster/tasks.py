@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from syndicate.logs import fields
 from syndicate.model import AccountState
 from syndicate.publish.dispatch import Dispatcher
+from syndicate.store.database import Database
 
 log = logging.getLogger("syndicate.cluster")
 
@@ -61,9 +62,9 @@ class Liveness:
 LIVENESS = Liveness()  # procrastinate's own defaults
 
 
-def conninfo(store_url: str) -> str:
-    """libpq's form of the ledger's SQLAlchemy URL (procrastinate drives psycopg itself)."""
-    url = make_url(store_url).set(drivername="postgresql")
+def conninfo(jobs_url: str) -> str:
+    """libpq's form of a SQLAlchemy URL (procrastinate drives psycopg itself)."""
+    url = make_url(jobs_url).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 
 
@@ -79,6 +80,15 @@ def polls_queue_of(blog: str) -> str:
 
 def dispatch_lock(blog: str, account: str) -> str:
     return f"dispatch:{blog}:{account}"
+
+
+def prepare_jobs(jobs_url: str) -> None:
+    """procrastinate's tables at `jobs_url` (Settings.jobs_url), made if they are missing."""
+    database = Database(jobs_url)
+    try:
+        apply_schema(database.engine)
+    finally:
+        database.close()
 
 
 def apply_schema(engine: Engine) -> None:
@@ -103,7 +113,7 @@ class Cluster:
     def __init__(
         self,
         dispatcher: Dispatcher,
-        store_url: str,
+        jobs_url: str,
         *,
         blog: str,
         liveness: Liveness = LIVENESS,
@@ -112,7 +122,7 @@ class Cluster:
         self.blog = blog
         self.queue = queue_of(blog)
         self.liveness = liveness
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(store_url))
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(jobs_url))
         self.app = procrastinate.App(connector=connector)
         self._worker = QueueWorker(self.app, self.queue, liveness, jobs=1)
         self.stopping = self._worker.stopping  # a send loop stops between two sends

@@ -424,8 +424,7 @@ class Daemon:
             # the blog is: heartbeats every third of it.
             lease = self.settings.cluster.lease_seconds
             return ClusterPublisher(
-                dispatcher, self.ledger.engine, self.settings.store_url,
-                blog=self.settings.blog_name,
+                dispatcher, self.settings.jobs_url, blog=self.settings.blog_name,
                 liveness=Liveness(heartbeat=lease / 3, stalled=lease),
             )  # fmt: skip
         return PublishWorker(

@@ -30,7 +30,7 @@ def main(config: Path) -> None:
     ledger = Ledger.open(settings.store_url)
     dispatcher = make_dispatcher(settings, ledger, None, SystemClock())  # no shared cache file
     publisher = ClusterPublisher(
-        dispatcher, ledger.engine, settings.store_url, blog=settings.blog_name, liveness=QUICK
+        dispatcher, settings.jobs_url, blog=settings.blog_name, liveness=QUICK
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

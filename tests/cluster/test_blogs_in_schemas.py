@@ -1,7 +1,8 @@
 """Several blogs in one PostgreSQL database, each in its own schema (`[store] schema`): their
-ledgers, their procrastinate jobs and their owners never mix, a schema a DBA made beforehand
-is used by a role that may not create one, and two `syndicate run` replicas, each serving a
-folder of two blogs, build and serve both."""
+ledgers and their owners never mix, a schema a DBA made beforehand is used by a role that may
+not create one, and two `syndicate run` replicas, each serving a folder of two blogs, build and
+serve both, and poll the two blogs' sources on four shared hosts one request per host at a
+time, the blogs together (procrastinate's tables are the deployment's, outside the schemas)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from syndicate.store.database import Database
 from syndicate.store.ledger import Ledger
 from syndicate.store.ownership import Ownership
 from syndicate.store_url import schema_of, with_schema
+from tests.peers.planet import Planet, sources_config
 from tests.peers.postgres import fresh_database
 from tests.test_blogs import make_blog, serves
 from tests.test_cli import run
@@ -45,14 +47,19 @@ def tables(url: str, schema: str) -> set[str]:
     return names
 
 
-def shared_blogs(base: Path, url: str, *, cluster: bool = False) -> None:
-    """Blogs alpha and beta with one ledger URL, each in its own schema."""
-    for name in ("alpha", "beta"):
-        make_blog(base, name, free_port() if cluster else 0, url=url)
+def shared_blogs(base: Path, url: str, *, planet: Planet | None = None) -> None:
+    """Blogs alpha and beta with one ledger URL, each in its own schema; with `planet`, a
+    cluster, each blog with eight sources of the planet (two on each of its hosts)."""
+    for number, name in enumerate(("alpha", "beta")):
+        make_blog(base, name, free_port() if planet else 0, url=url)
         config = base / "blogs" / f"{name}.toml"
         text = config.read_text().replace("[store]\n", f'[store]\nschema = "{name}"\n')
-        if cluster:
+        if planet is not None:
             text += "[cluster]\nenabled = true\nlease_seconds = 2\n"
+            sources = sources_config(planet, 16, include=False)
+            tables = sources.split("\n[[sources]]")[1:]
+            mine = tables[8 * number : 8 * number + 8]  # sources on every host, both blogs
+            text += "".join("\n[[sources]]" + t for t in mine)
         config.write_text(text)
 
 
@@ -63,6 +70,7 @@ def test_two_blogs_share_a_database_each_in_its_schema(database: str, tmp_path: 
 
     for name in ("alpha", "beta"):
         assert {"posts", "feeds", "alembic_version", "blog_owner"} <= tables(database, name)
+        assert "procrastinate_jobs" not in tables(database, name)
         settings = load_settings(tmp_path / "blogs" / f"{name}.toml")
         assert schema_of(settings.store_url) == name
         ledger = Ledger.open(settings.store_url)
@@ -108,13 +116,14 @@ Replica = subprocess.Popen[bytes]
 
 
 @pytest.fixture
-def replicas(database: str, tmp_path: Path) -> Iterator[tuple[Path, list[Replica]]]:
-    shared_blogs(tmp_path, database, cluster=True)
-    started: list[Replica] = []
-    yield tmp_path, started
-    for replica in started:
-        if replica.poll() is None:
-            replica.kill()
+def replicas(database: str, tmp_path: Path) -> Iterator[tuple[Path, list[Replica], Planet]]:
+    with Planet() as planet:
+        shared_blogs(tmp_path, database, planet=planet)
+        started: list[Replica] = []
+        yield tmp_path, started, planet
+        for replica in started:
+            if replica.poll() is None:
+                replica.kill()
 
 
 def start_replica(base: Path, number: int) -> Replica:
@@ -126,10 +135,10 @@ def start_replica(base: Path, number: int) -> Replica:
     return subprocess.Popen(command, cwd=base, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
-def test_replicas_of_two_blogs_build_and_serve_both(
-    database: str, replicas: tuple[Path, list[Replica]]
+def test_replicas_of_two_blogs_build_serve_and_poll_both(
+    database: str, replicas: tuple[Path, list[Replica], Planet]
 ) -> None:
-    base, started = replicas
+    base, started, planet = replicas
     started += [start_replica(base, 0), start_replica(base, 1)]
     ports = {}
     for name in ("alpha", "beta"):
@@ -142,6 +151,9 @@ def test_replicas_of_two_blogs_build_and_serve_both(
         assert len(served) == 1  # the same ETag from both replicas
         owner = Ownership(Database(settings.store_url), settings.blog_name).holder()
         assert owner is not None
+    assert "procrastinate_jobs" in tables(database, "public")  # the deployment's job tables
+    wait_for(lambda: all(planet.requests[n] >= 2 for n in range(16)), "two polls of each source")
+    assert planet.most_flying == 1, "two requests in flight to one host"
 
     started[0].send_signal(signal.SIGTERM)
     assert started[0].wait(60) == 0

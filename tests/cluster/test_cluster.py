@@ -126,7 +126,7 @@ class Replica:
             self.settings, self.ledger, Outbox(self.ledger.engine), pool,
             clock=clock, owner=f"{self.name}:1", on_outcome=self._count,
         )  # fmt: skip
-        url = self.settings.store_url
+        url = self.settings.jobs_url
         self.cluster = Cluster(self.dispatcher, url, blog=self.settings.blog_name, liveness=QUICK)
         self.thread = threading.Thread(target=self._work)
 
@@ -135,7 +135,7 @@ class Replica:
 
     def deferrer(self) -> Cluster:
         """Another procrastinate app over this replica's dispatcher, to defer jobs with."""
-        return Cluster(self.dispatcher, self.settings.store_url, blog=self.settings.blog_name)
+        return Cluster(self.dispatcher, self.settings.jobs_url, blog=self.settings.blog_name)
 
     def _count(self, outcome: Outcome) -> None:
         if outcome.result == "sent":
