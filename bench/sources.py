@@ -73,7 +73,7 @@ class Planet:
         self.servers: list[http.server.ThreadingHTTPServer] = []
 
     def start(self) -> int:
-        port = _free_port(self.addresses[0])
+        port = free_port(self.addresses[0])
         planet = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -158,7 +158,7 @@ def write_config(
         f'[content]\nroot = "{blog}"',
         '[feeds]\noutput = "public"\nformats = ["atom"]',
         "[watch]\nrescan = 0",
-        f"[server]\nport = {_free_port('127.0.0.1')}",
+        f"[server]\nport = {free_port('127.0.0.1')}",
         f'[store]\nurl = "{store_url}"\ncache = "cache.sqlite"',
         '[log]\nlevel = "warning"',
     ]
@@ -242,7 +242,7 @@ def main() -> None:
         planet = Planet(args.hosts, args.new_share)
         port = planet.start()
         stack.callback(planet.stop)
-        _log(f"{args.sources:,} sources on {args.hosts} loopback hosts, port {port}")
+        say(f"{args.sources:,} sources on {args.hosts} loopback hosts, port {port}")
         names = [f"node-{n + 1}" for n in range(args.nodes)] or [""]
         configs = [
             write_config(home / (name or "daemon"), blog, store_url, planet, port, args, name)
@@ -259,25 +259,25 @@ def main() -> None:
             out = log_path.open("w")
             daemon = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                       cwd=config.parent)  # fmt: skip
-            stack.callback(_stop, daemon)
-            _wait_ready(config, daemon, log_path)
-            _log(f"{config.parent.name} ready after {time.time() - started:.1f} s")
+            stack.callback(stop_daemon, daemon)
+            wait_ready(config, daemon, log_path)
+            say(f"{config.parent.name} ready after {time.time() - started:.1f} s")
             daemons.append(daemon)
         if args.store == "postgresql":
-            postgres_pids = _pids_of_user("postgres")  # the server and its backends
+            postgres_pids = pids_of_user("postgres")  # the server and its backends
         while time.time() < start.timestamp():
             time.sleep(0.5)
         pids = [d.pid for d in daemons]
-        cpu0, pg0, t0 = [measure.cpu_seconds(p) for p in pids], _cpu_sum(postgres_pids), time.time()
+        cpu0, pg0, t0 = [measure.cpu_seconds(p) for p in pids], cpu_sum(postgres_pids), time.time()
         deadline = start.timestamp() + args.minutes * 60
         while time.time() < deadline:
             time.sleep(5)
-            _log(f"{len(planet.arrivals):,} polls so far")
-        cpu1, pg1, t1 = [measure.cpu_seconds(p) for p in pids], _cpu_sum(postgres_pids), time.time()
+            say(f"{len(planet.arrivals):,} polls so far")
+        cpu1, pg1, t1 = [measure.cpu_seconds(p) for p in pids], cpu_sum(postgres_pids), time.time()
         cores = [(b - a) / (t1 - t0) for a, b in zip(cpu0, cpu1, strict=True)]
         pss = [measure.pss_kb(p) / 1024 for p in pids]
         for daemon in daemons:
-            _stop(daemon)
+            stop_daemon(daemon)
         window = (start.timestamp(), deadline)
         print(report(planet, due, window, cores, pss,
                      (pg1 - pg0) / (t1 - t0) if postgres_pids else None, args))  # fmt: skip
@@ -324,7 +324,7 @@ def report(
     return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
 
 
-def _wait_ready(config: Path, daemon: subprocess.Popen[bytes], log_path: Path) -> None:
+def wait_ready(config: Path, daemon: subprocess.Popen[bytes], log_path: Path) -> None:
     port = int(next(line for line in config.read_text().splitlines() if line.startswith("port"))
                .split("=")[1])  # fmt: skip
     deadline = time.time() + 600
@@ -340,7 +340,7 @@ def _wait_ready(config: Path, daemon: subprocess.Popen[bytes], log_path: Path) -
     raise SystemExit("the daemon did not start in ten minutes")
 
 
-def _stop(daemon: subprocess.Popen[bytes]) -> None:
+def stop_daemon(daemon: subprocess.Popen[bytes]) -> None:
     if daemon.poll() is None:
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -349,7 +349,7 @@ def _stop(daemon: subprocess.Popen[bytes]) -> None:
             daemon.kill()
 
 
-def _cpu_sum(pids: list[int]) -> float:
+def cpu_sum(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         with suppress(OSError):
@@ -357,7 +357,7 @@ def _cpu_sum(pids: list[int]) -> float:
     return total
 
 
-def _pids_of_user(user: str) -> list[int]:
+def pids_of_user(user: str) -> list[int]:
     import pwd
 
     uid = pwd.getpwnam(user).pw_uid
@@ -366,13 +366,13 @@ def _pids_of_user(user: str) -> list[int]:
     ]
 
 
-def _free_port(address: str) -> int:
+def free_port(address: str) -> int:
     with socket.socket() as probe:
         probe.bind((address, 0))
         return int(probe.getsockname()[1])
 
 
-def _log(message: str) -> None:
+def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 

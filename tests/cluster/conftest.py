@@ -5,6 +5,8 @@ Without PostgreSQL they skip, except under CI, where they fail."""
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +31,14 @@ def cluster_blog(tmp_path: Path, cluster_server: str, request: pytest.FixtureReq
     """A blog whose ledger is a new PostgreSQL database."""
     name = "c_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:20]
     return Blog(tmp_path / "blog", fresh_database(cluster_server, name))
+
+
+@pytest.fixture
+def seeded() -> tuple[int, random.Random]:
+    """A storm's random choices: SYNDICATE_CHAOS_SEED replays a run's (not its timing)."""
+    seed = int(os.environ.get("SYNDICATE_CHAOS_SEED") or random.randrange(2**32))
+    print(f"chaos seed {seed}")
+    return seed, random.Random(seed)
 
 
 def write_config(blog: Blog, accounts: str) -> Path:

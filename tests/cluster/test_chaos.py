@@ -67,13 +67,6 @@ LATENCY = 0.3
 AIM = 8.0  # seconds an aimed kill waits for a send under way (plan_outbox ticks every 5 s)
 
 
-@pytest.fixture
-def seeded() -> tuple[int, random.Random]:
-    seed = int(os.environ.get("SYNDICATE_CHAOS_SEED") or random.randrange(2**32))
-    print(f"chaos seed {seed}")
-    return seed, random.Random(seed)
-
-
 @dataclass
 class Peers:
     """Every publishing peer, running. Matrix and Bluesky are reached through proxies that
