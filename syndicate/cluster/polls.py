@@ -6,8 +6,11 @@ jobs on a queue of the blog's own (`<queue>-polls`), run by a worker in each rep
   due (store/inbox.py: each replica gives its configured sources a due row when it starts);
 - `poll_host(blog, host, slot)`: polls that host's due sources one after the other, and keeps
   what each poll found in the inbox, with the source's next due time, in one transaction.
-  Its `lock` (one per host and slot, `watch.per_host` slots) means at most `per_host` polls
-  in flight to a host across the cluster; its `queueing_lock` keeps one job waiting at most.
+  Its `lock` (one per host and slot, `watch.per_host` slots, shared by every blog of the
+  deployment) means at most `per_host` polls in flight to a host across the cluster; its
+  `queueing_lock` keeps one job of the blog waiting at most. Before each poll the job asks
+  whether procrastinate still has it running: a worker frozen past its heartbeat wakes to
+  find its job closed and the host handed on, and stops instead of polling beside the new job.
 
 The owner's build takes the waiting polls in and deletes them in its own transaction
 (daemon/inbox_reader.py), so a poll is stored once whichever node made it. A node killed
@@ -21,10 +24,13 @@ import asyncio
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.job_context import JobContext
 
 from syndicate.clock import Clock
 from syndicate.cluster.tasks import (
@@ -41,6 +47,7 @@ from syndicate.config import Settings, SourceSettings
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.pipeline.remote_entries import batch_to_json, source_prefix
+from syndicate.store.database import Database
 from syndicate.store.inbox import PollInbox
 from syndicate.store.ledger import Ledger
 from syndicate.watch.addresses import host_of
@@ -95,6 +102,7 @@ class ClusterPolls:
         self._liveness = liveness
         self._clients = clients or SourceClients()
         self._jobs_url = settings.jobs_url
+        self._jobs = Database(self._jobs_url)  # to ask after a job that may have been closed
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(self._jobs_url))
         self.app = procrastinate.App(connector=connector)
         self._worker = QueueWorker(self.app, self.queue, liveness, jobs=POLL_THREADS)
@@ -111,9 +119,11 @@ class ClusterPolls:
         async def purge_polls(timestamp: int) -> None:
             await purge_queue(self.app, self.queue, KEEP_FINISHED_HOURS)
 
-        @self.app.task(name=POLL_HOST, queue=self.queue)
-        def poll_host(blog: str, host: str, slot: int) -> None:
-            self.poll_host(blog, host, slot)
+        @self.app.task(name=POLL_HOST, queue=self.queue, pass_context=True)
+        def poll_host(context: JobContext, blog: str, host: str, slot: int) -> None:
+            job = context.job.id
+            assert job is not None  # a job that runs has been stored
+            self.poll_host(blog, host, slot, still_ours=partial(self.doing, job))
 
         self._poll_task = poll_host
 
@@ -127,8 +137,13 @@ class ClusterPolls:
         slots = range(self._per_host)
         return [(host, slot) for host in due for slot in slots if await self._defer(host, slot)]
 
-    def poll_host(self, blog: str, host: str, slot: int) -> int:
-        """Poll the sources of `host` (in `slot`) that are due; how many were polled."""
+    def poll_host(
+        self, blog: str, host: str, slot: int, still_ours: Callable[[], bool] = lambda: True
+    ) -> int:
+        """Poll the sources of `host` (in `slot`) that are due, while `still_ours()`; how many
+        were polled. A worker frozen past its heartbeat has had its job closed and the host
+        handed on when it wakes: asked before every poll, `still_ours` stops it there rather
+        than send the host a request beside the new job's."""
         if blog != self.blog:
             log.warning("poll job not for this replica", extra=fields(host=host))
             return 0
@@ -137,11 +152,19 @@ class ClusterPolls:
             source = self._sources.get(name)
             if source is None or slot_of(name, self._per_host) != slot:
                 continue  # another slot's, or a source this replica's settings do not have
-            if self.stopping.is_set():
+            if self.stopping.is_set() or not still_ours():
                 break
             self.poll_one(source, host)
             polled += 1
         return polled
+
+    def doing(self, job: int) -> bool:
+        """Whether procrastinate still has `job` running (not closed as a silent worker's)."""
+        with self._jobs.reading() as cursor:
+            query = "SELECT status FROM procrastinate_jobs WHERE id = :job"
+            cursor.execute(self._jobs.statement(query), {"job": job})
+            row = cursor.fetchone()
+        return row is not None and str(row[0]) == "doing"
 
     def poll_one(self, source: SourceSettings, host: str) -> None:
         """Poll `source` from its newest state, and keep what the poll found."""
@@ -194,6 +217,7 @@ class ClusterPolls:
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(_JOIN)
         self._clients.close()
+        self._jobs.close()
 
     def _run(self, name: str) -> None:
         try:

@@ -47,11 +47,22 @@ def tables(url: str, schema: str) -> set[str]:
     return names
 
 
+def apart(count: int) -> list[int]:
+    """Free ports two apart or more: the second replica listens on each one plus one."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if all(abs(port - other) > 1 for other in ports):
+            ports.append(port)
+    return ports
+
+
 def shared_blogs(base: Path, url: str, *, planet: Planet | None = None) -> None:
     """Blogs alpha and beta with one ledger URL, each in its own schema; with `planet`, a
     cluster, each blog with eight sources of the planet (two on each of its hosts)."""
+    ports = apart(2) if planet else [0, 0]
     for number, name in enumerate(("alpha", "beta")):
-        make_blog(base, name, free_port() if planet else 0, url=url)
+        make_blog(base, name, ports[number], url=url)
         config = base / "blogs" / f"{name}.toml"
         text = config.read_text().replace("[store]\n", f'[store]\nschema = "{name}"\n')
         if planet is not None:
