@@ -1,0 +1,195 @@
+"""A quick build (`syndicate build` in a new process, reading only the posts of the feeds a
+change touches) gives exactly what a whole build gives: the same bytes in every feed file, the
+same records, events and feed rows in the ledger. Each step below is built twice from the same
+files, quick in one copy and whole in the other; where a quick build cannot know the answer
+(an edit, a deletion, a post whose date has passed, a feed's name spelt anew) it must fall
+back to the whole build."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syndicate.clock import FixedClock
+from syndicate.config import Settings
+from syndicate.pipeline.opening import open_builder
+from syndicate.store.ledger import Ledger
+from tests.conftest import Blog
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+EXTRA = """
+[feeds]
+formats = ["atom", "rss", "json"]
+limit = 4
+[feeds.authors]
+enabled = true
+"""
+
+
+def _generate(root: Path) -> None:
+    spec = importlib.util.spec_from_file_location("generate", REPO / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(root, 150, 3)
+
+
+class Twin:
+    """One copy of the blog, built quick or whole."""
+
+    def __init__(self, blog: Blog, *, quick: bool) -> None:
+        self.blog = blog
+        self.quick = quick
+        _generate(blog.root)
+        self.settings: Settings = blog.settings(EXTRA)
+
+    def build(self, clock: FixedClock) -> None:
+        with open_builder(self.settings, clock=clock) as builder:
+            builder.build(quick=self.quick)
+
+    def outputs(self) -> dict[str, str]:
+        root = self.blog.output
+        return {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+
+    def ledger(self) -> tuple[Any, ...]:
+        ledger = Ledger.open(self.settings.store_url)
+        try:
+            records = sorted(
+                (r.pk, r.entry_id, r.source, r.post, r.updated, r.public, r.published_at)
+                for r in ledger.records().values()
+            )
+            feeds = sorted(  # not the signatures: they hold the twins' paths
+                (f.path, f.kind, f.key, f.name, f.feed_id, f.digest, f.members)
+                for f in ledger.feeds().values()
+            )
+            events = [(e.post_pk, e.entry_id, e.kind, e.at) for e in ledger.events()]
+            return records, feeds, events
+        finally:
+            ledger.close()
+
+
+@pytest.fixture
+def twins(blog: Blog, tmp_path: Path) -> tuple[Twin, Twin]:
+    return Twin(blog, quick=True), Twin(Blog(tmp_path / "whole" / "blog"), quick=False)
+
+
+@pytest.fixture
+def whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the reads of the whole ledger."""
+    calls: list[int] = []
+    records = Ledger.records
+
+    def counted(self: Ledger) -> Any:
+        calls.append(1)
+        return records(self)
+
+    monkeypatch.setattr(Ledger, "records", counted)
+    return calls
+
+
+def _post(twins: tuple[Twin, Twin], name: str, text: str) -> None:
+    for twin in twins:
+        (twin.blog.posts / name).write_text(text, "utf-8")
+
+
+def _same(twins: tuple[Twin, Twin]) -> None:
+    quick, whole = twins
+    assert quick.outputs() == whole.outputs()
+    assert quick.ledger() == whole.ledger()
+
+
+def _step(twins: tuple[Twin, Twin], clock: FixedClock, whole_reads: list[int]) -> bool:
+    """Build both; whether the quick one read only part of the ledger."""
+    del whole_reads[:]
+    twins[0].build(clock)
+    quick = not whole_reads
+    twins[1].build(clock)
+    _same(twins)
+    return quick
+
+
+def _front(title: str, date: str, tags: str, extra: str = "") -> str:
+    head = f"title: {title}\nauthor: author01\ndate: {date}\ntags: {tags}\n{extra}"
+    return f"---\n{head}---\n\nText of {title}.\n"
+
+
+def _a_tag(twin: Twin) -> str:
+    """The name of a tag some public post has, as the blog spells it."""
+    ledger = Ledger.open(twin.settings.store_url)
+    try:
+        return next(f.name for f in ledger.feeds().values() if f.kind == "tag")
+    finally:
+        ledger.close()
+
+
+def test_new_posts_built_quick_give_the_bytes_of_a_whole_build(
+    twins: tuple[Twin, Twin], whole_reads: list[int]
+) -> None:
+    clock = FixedClock(NOW)
+    assert not _step(twins, clock, whole_reads)  # the first build reads everything
+    assert _step(twins, clock, whole_reads)  # and records what the next may rely on
+    tag = _a_tag(twins[0])
+
+    _post(twins, "2024-05-20-one.html.md", _front("One", "2024-05-20 10:00:00 UTC", tag))
+    assert _step(twins, clock, whole_reads)
+
+    # a new tag, a draft, a post dated ahead, a broken one, a post older than every feed's
+    # newest entries, and one on the same second as another (its `updated` moves on)
+    _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21 10:00:00 UTC", "brand new"))
+    _post(twins, "2024-05-22-draft.html.md", _front("D", "2024-05-22", tag, "published: false\n"))
+    _post(twins, "2024-06-20-ahead.html.md", _front("Ahead", "2024-06-20 10:00:00 UTC", tag))
+    _post(twins, "2024-05-23-broken.html.md", "---\ntitle: [unclosed\n---\n\nText.\n")
+    _post(twins, "2011-01-01-old.html.md", _front("Old", "2011-01-01 10:00:00 UTC", tag))
+    _post(twins, "2024-05-20-twin.html.md", _front("Twin", "2024-05-20 10:00:00 UTC", "x"))
+    assert _step(twins, clock, whole_reads)
+    assert _step(twins, clock, whole_reads)  # nothing new
+
+    # the post dated ahead goes live: only a whole build can see it
+    clock.advance(timedelta(days=20))
+    assert not _step(twins, clock, whole_reads)
+    _post(twins, "2024-06-21-three.html.md", _front("Three", "2024-06-21 09:00:00 UTC", tag))
+    assert _step(twins, clock, whole_reads)
+
+
+def test_what_a_quick_build_cannot_know_falls_back_to_a_whole_build(
+    twins: tuple[Twin, Twin], whole_reads: list[int]
+) -> None:
+    clock = FixedClock(NOW)
+    _step(twins, clock, whole_reads)
+    _step(twins, clock, whole_reads)
+    tag = _a_tag(twins[0])
+    _post(twins, "2024-05-20-one.html.md", _front("One", "2024-05-20 10:00:00 UTC", tag))
+    assert _step(twins, clock, whole_reads)
+
+    # a tag spelt otherwise: the feed's name is what most of its posts say
+    _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21", tag.upper()))
+    assert not _step(twins, clock, whole_reads)
+
+    # an edit
+    _post(twins, "2024-05-20-one.html.md", _front("One!", "2024-05-20 10:00:00 UTC", tag))
+    assert not _step(twins, clock, whole_reads)
+
+    # a deletion, then the same post back (a deleted record found again: quick)
+    solo = _front("Solo", "2024-05-22 10:00:00 UTC", "solo")
+    _post(twins, "2024-05-22-solo.html.md", solo)
+    assert _step(twins, clock, whole_reads)
+    for twin in twins:
+        (twin.blog.posts / "2024-05-22-solo.html.md").unlink()
+    assert not _step(twins, clock, whole_reads)
+    _post(twins, "2024-05-22-solo.html.md", solo)
+    assert _step(twins, clock, whole_reads)
+
+    # an output removed: made again
+    for twin in twins:
+        (twin.blog.output / "feed.xml").unlink()
+    assert not _step(twins, clock, whole_reads)
