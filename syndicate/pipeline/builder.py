@@ -522,8 +522,11 @@ class Builder:
         report.lap("save", lap)
 
     def _all_references(self) -> dict[str, str]:
-        """`_references` over the whole ledger, read for it (a quick build holds only some)."""
-        return _references_of(self._ledger.records().values(), self.layout.posts_dir)
+        """`_references` over the whole ledger, read for it (a quick build holds only some
+        records), with this build's records over the stored ones, saved or not yet."""
+        records = self._ledger.records()
+        records.update(self._index.records)
+        return _references_of(records.values(), self.layout.posts_dir)
 
     def backfill(self, since: datetime, until: datetime | None = None) -> list[Event]:
         """Queue `published` events for public posts dated in [since, until] never announced."""

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from syndicate.clock import FixedClock
-from syndicate.config import Settings
+from syndicate.config import Settings, parse_settings
 from syndicate.pipeline.opening import open_builder
 from syndicate.store.ledger import Ledger
 from tests.conftest import Blog
@@ -193,3 +193,54 @@ def test_what_a_quick_build_cannot_know_falls_back_to_a_whole_build(
     for twin in twins:
         (twin.blog.output / "feed.xml").unlink()
     assert not _step(twins, clock, whole_reads)
+
+
+def test_posts_that_name_each_other_resolve_as_in_a_whole_build(
+    tmp_path: Path, whole_reads: list[int]
+) -> None:
+    """Liquid's post_url: a quick build resolves names through the whole ledger and this
+    build's own new posts, as a whole build does."""
+    homes = [tmp_path / "quick", tmp_path / "whole"]
+    configs = []
+    for home in homes:
+        root = home / "blog"
+        (root / "_posts").mkdir(parents=True)
+        (root / "_config.yml").write_text("url: https://notes.example.net\n", "utf-8")
+        (root / "_posts" / "2024-01-01-first.md").write_text("---\ntitle: First\n---\nHi.\n")
+        state = home / "state"
+        state.mkdir()
+        text = (
+            f'[site]\ntitle = "T"\nurl = "https://notes.example.net/"\n'
+            f'[content]\nroot = "{root}"\nlayout = "jekyll"\n'
+            f'[feeds]\noutput = "{state / "out"}"\n[build]\nworkers = 1\n'
+            f'[store]\nurl = "sqlite:///{state / "l.db"}"\ncache = "{state / "c.sqlite"}"\n'
+        )
+        configs.append(parse_settings(text, file="t.toml", base_dir=state))
+    clock = FixedClock(NOW)
+
+    def step() -> bool:
+        del whole_reads[:]
+        for config, quick in zip(configs, (True, False), strict=True):
+            with open_builder(config, clock=clock) as builder:
+                builder.build(quick=quick)
+            if quick:
+                took_quick = len(whole_reads) <= 1  # only the names' lookup reads it all
+        outputs = []
+        for home in homes:
+            out = home / "state" / "out"
+            outputs.append({str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.xml")})
+        assert outputs[0] == outputs[1]
+        return took_quick
+
+    step()
+    for home in homes:
+        posts = home / "blog" / "_posts"
+        (posts / "2024-02-01-second.md").write_text("---\ntitle: Second\n---\nTwo.\n")
+        (posts / "2024-02-02-third.md").write_text(
+            "---\ntitle: Third\n---\n[a]({% post_url 2024-01-01-first %}) "
+            "[b]({% post_url 2024-02-01-second %})\n"
+        )
+    assert step()
+    feeds = (homes[0] / "state" / "out").rglob("*.xml")
+    written = b"".join(p.read_bytes() for p in feeds)
+    assert b"2024/02/01/second.html" in written and b"2024/01/01/first.html" in written
