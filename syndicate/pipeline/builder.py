@@ -287,7 +287,9 @@ class Builder:
         self._ledger.save(
             result.dirty,
             events=new_events,
-            state={"events_baseline": "done"},
+            # until the feeds are written too: a build that stops between the two saves
+            # leaves records whose feeds only a whole build would see are stale
+            state={"events_baseline": "done", QUICK_BASIS: ""},
             sources={batch.name: batch.state for batch in remote},
             bodies={
                 lp.post.source: lp.body or ""
@@ -297,6 +299,7 @@ class Builder:
             consumed=[i for batch in remote for i in batch.inbox_ids],
         )
         self._state["events_baseline"] = "done"
+        self._state[QUICK_BASIS] = ""
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
         report.public = len(entries)
@@ -324,13 +327,15 @@ class Builder:
     def _basis(self, records: Iterable[Record], now: datetime) -> str:
         """What the next quick build may rely on: the settings it was made with, and the next
         moment a post's visibility changes by the clock alone (until then, only a file can
-        change a feed). Empty when a feed was left unwritten: the next build must retry it."""
+        change a feed), from `now` on. Empty when a feed was left unwritten: the next build
+        must retry it."""
         if self._unwritten:
             return ""
         boundary = events.visibility_boundary(records, now)
         return json.dumps(
             {
                 "facts": self._facts.fingerprint,
+                "at": now.isoformat(),
                 "boundary": boundary.isoformat() if boundary else None,
             }
         )
@@ -416,6 +421,8 @@ class Builder:
         basis = json.loads(self._state.get(QUICK_BASIS) or "null")
         if not basis or basis["facts"] != self._facts.fingerprint:
             return False
+        if now < datetime.fromisoformat(basis["at"]):
+            return False  # the clock went back: posts public then may not be now
         boundary = basis["boundary"]
         if boundary is not None and now >= datetime.fromisoformat(boundary):
             return False
@@ -492,7 +499,9 @@ class Builder:
         report.warnings = [
             (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
         ]
-        self._ledger.save(result.dirty, events=new_events)
+        basis = json.loads(self._state[QUICK_BASIS])
+        self._ledger.save(result.dirty, events=new_events, state={QUICK_BASIS: ""})  # as _build
+        self._state[QUICK_BASIS] = ""
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
         planned = planning.plan_some(
@@ -510,7 +519,7 @@ class Builder:
             if not is_remote(source) or source.startswith(listed)
         )
         lap = time.perf_counter()
-        basis = json.loads(self._state[QUICK_BASIS])
+        basis["at"] = now.isoformat()
         boundary = events.visibility_boundary(result.dirty, now)
         if boundary is not None and (
             basis["boundary"] is None or boundary < datetime.fromisoformat(basis["boundary"])

@@ -17,6 +17,7 @@ import pytest
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
+from syndicate.pipeline.builder import Builder
 from syndicate.pipeline.opening import open_builder
 from syndicate.store.ledger import Ledger
 from tests.conftest import Blog
@@ -244,3 +245,28 @@ def test_posts_that_name_each_other_resolve_as_in_a_whole_build(
     feeds = (homes[0] / "state" / "out").rglob("*.xml")
     written = b"".join(p.read_bytes() for p in feeds)
     assert b"2024/02/01/second.html" in written and b"2024/01/01/first.html" in written
+
+
+def test_a_build_stopped_before_its_feeds_leaves_the_next_one_whole(
+    twins: tuple[Twin, Twin], whole_reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records are saved before the feeds are written: a build killed in between must
+    not leave the next one trusting feeds it never wrote."""
+    clock = FixedClock(NOW)
+    _step(twins, clock, whole_reads)
+    tag = _a_tag(twins[0])
+    _post(twins, "2024-05-20-one.html.md", _front("One", "2024-05-20 10:00:00 UTC", tag))
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Builder, "_write_feeds", killed)
+        with pytest.raises(KeyboardInterrupt):
+            twins[0].build(clock)
+    assert not _step(twins, clock, whole_reads)
+    assert _step(twins, clock, whole_reads)
+
+    clock.set(NOW - timedelta(hours=1))  # the clock went back
+    _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21 10:00:00 UTC", tag))
+    assert not _step(twins, clock, whole_reads)
