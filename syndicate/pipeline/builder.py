@@ -154,7 +154,7 @@ class Builder:
         self._specs: dict[tuple[FeedKind, str, str], FeedSpec] = {}
         self._feed_versions: dict[tuple[FeedKind, str, str], tuple[tuple[Entry, ...], str]] = {}
         self._by_entry: dict[str, Record] = {}
-        self._feeds = ledger.feeds()
+        self._feeds = ledger.feeds(members=True)
         self._state = ledger.state()
         self._unwritten = False  # whether the last build left a feed unwritten
         output.collect = settings.cluster.enabled  # the other nodes serve what this one built
@@ -191,7 +191,7 @@ class Builder:
         self._specs.clear()
         self._feed_versions.clear()
         self._by_entry = {}
-        self._feeds = self._ledger.feeds()
+        self._feeds = self._ledger.feeds(members=True)
         self._state = self._ledger.state()
 
     @property
@@ -235,7 +235,7 @@ class Builder:
                 )
             except BaseException:
                 self._loaded = None
-                self._feeds = self._ledger.feeds()
+                self._feeds = self._ledger.feeds(members=True)
                 self._entries.clear()
                 self._feed_versions.clear()
                 raise

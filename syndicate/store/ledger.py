@@ -72,7 +72,8 @@ class FeedRecord:
     size: int
     entries: int
     pinged: str | None = None  # the digest WebSub hubs were last told of
-    members: str | None = None  # the entry ids it lists as JSON, newest first (None: unknown)
+    # the entry ids it lists as JSON, newest first (None: unknown, or not read: Ledger.feeds)
+    members: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +160,11 @@ class Ledger:
         query = "SELECT source FROM posts WHERE public = 1 AND source IS NOT NULL"
         return [str(source) for (source,) in self._select(query)]
 
-    def feeds(self) -> dict[str, FeedRecord]:
-        rows = self._select(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds")  # noqa: S608
+    def feeds(self, *, members: bool = False) -> dict[str, FeedRecord]:
+        """Every feed file's record; with `members` what each lists too (the builder's: a
+        few megabytes at 10,000 posts, which serving and pinging need not read)."""
+        columns = FEED_COLUMNS if members else (*FEED_COLUMNS[:-1], "NULL")
+        rows = self._select(f"SELECT {', '.join(columns)} FROM feeds")  # noqa: S608
         return {row[0]: FeedRecord(*row) for row in rows}
 
     def state(self) -> dict[str, str]:
