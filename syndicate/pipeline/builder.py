@@ -418,9 +418,9 @@ class Builder:
             return False
         if self._stale_content() or self._state.get("events_baseline") != "done":
             return False
-        basis = json.loads(self._state.get(QUICK_BASIS) or "null")
-        if not basis or basis["facts"] != self._facts.fingerprint:
-            return False
+        basis = json.loads(self._state.get(QUICK_BASIS) or "{}")
+        if set(basis) != {"facts", "at", "boundary"} or basis["facts"] != self._facts.fingerprint:
+            return False  # none recorded (or by another version)
         if now < datetime.fromisoformat(basis["at"]):
             return False  # the clock went back: posts public then may not be now
         boundary = basis["boundary"]

@@ -17,7 +17,7 @@ import pytest
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings, parse_settings
-from syndicate.pipeline.builder import Builder
+from syndicate.pipeline.builder import QUICK_BASIS, Builder
 from syndicate.pipeline.opening import open_builder
 from syndicate.store.ledger import Ledger
 from tests.conftest import Blog
@@ -266,6 +266,12 @@ def test_a_build_stopped_before_its_feeds_leaves_the_next_one_whole(
             twins[0].build(clock)
     assert not _step(twins, clock, whole_reads)
     assert _step(twins, clock, whole_reads)
+
+    ledger = Ledger.open(twins[0].settings.store_url)  # a basis another version wrote
+    ledger.save(state={QUICK_BASIS: '{"facts": "x", "boundary": null}'})
+    ledger.close()
+    _post(twins, "2024-05-21-one-more.html.md", _front("More", "2024-05-21 11:00:00 UTC", tag))
+    assert not _step(twins, clock, whole_reads)
 
     clock.set(NOW - timedelta(hours=1))  # the clock went back
     _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21 10:00:00 UTC", tag))
