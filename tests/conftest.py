@@ -158,9 +158,9 @@ def clock() -> FixedClock:
 
 
 def build(settings: Settings, clock: FixedClock, *, full: bool = False) -> BuildReport:
-    """One build with fresh stores, as `syndicate build` would run it."""
+    """One build with fresh stores, as `syndicate build` runs it (quick when it may be)."""
     with open_builder(settings, clock=clock) as builder:
-        return builder.build(full=full)
+        return builder.build(full=full, quick=True)
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def _build_blog(
         _progress(enabled=not (as_json or obj.quiet)) as progress,
         open_builder(settings, progress=progress) as builder,
     ):
-        report = builder.build(full=full)
+        report = builder.build(full=full, quick=True)
         builder.remember(report, "cli")
         tags = link_tags(settings)
     for error in report.errors:

@@ -9,7 +9,7 @@ the filesystem.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -19,7 +19,7 @@ from syndicate.content.tags import bounded
 from syndicate.content.urls import absolute
 from syndicate.feedkinds import KINDS, FeedKind, placeholders
 from syndicate.feeds.archives import archived
-from syndicate.model import Entry, FeedFormat, FeedOutput, FeedSpec
+from syndicate.model import Entry, FeedFormat, FeedOutput, FeedSpec, Post
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,50 @@ def plan(
         name = _most_common(names)
         spec = make_spec(kind, key, name)
         feeds += _documents(spec, members, name, feeds_settings.archives, site.url)
+    return feeds
+
+
+Group = tuple[FeedKind, str]  # a feed: its kind and key ("" for the site's)
+
+
+def groups_of(post: Post, feeds_settings: FeedSettings) -> dict[Group, set[str]]:
+    """The feeds a public post is listed in, each with the names the post gives it (none for
+    the site's)."""
+    found: dict[Group, set[str]] = {}
+    if feeds_settings.of(FeedKind.SITE).enabled:
+        found[(FeedKind.SITE, "")] = set()
+    for kind in KINDS:
+        if kind.members is not None and feeds_settings.of(kind.kind).enabled:
+            for key, name in kind.members(post):
+                found.setdefault((kind.kind, key), set()).add(name)
+    return found
+
+
+def plan_some(
+    entries: Sequence[Entry],
+    feeds_settings: FeedSettings,
+    site: SiteSettings,
+    names: Mapping[Group, str | None],
+    make_spec: SpecMaker,
+) -> list[PlannedFeed]:
+    """Only the feeds `names` lists, as `plan` would make them, from entries that hold at
+    least each one's newest `limit` members. A feed's name is given (what the whole blog
+    spells it: these entries may be only some of its posts), or None to count it from them.
+    Archives are not planned here."""
+    feeds: list[PlannedFeed] = []
+    if (FeedKind.SITE, "") in names:
+        spec = make_spec(FeedKind.SITE, "", site.title)
+        feeds.append(PlannedFeed(spec, tuple(entries[: spec.limit]), site.title))
+    groups = _groups(entries, feeds_settings)
+    for (kind, key), given in sorted(
+        names.items(), key=lambda item: (item[0][0].value, item[0][1])
+    ):
+        if kind is FeedKind.SITE or (kind, key) not in groups:
+            continue
+        members, counted = groups[(kind, key)]
+        name = given if given is not None else _most_common(counted)
+        spec = make_spec(kind, key, name)
+        feeds.append(PlannedFeed(spec, tuple(members[: spec.limit]), name))
     return feeds
 
 

@@ -38,7 +38,7 @@ from syndicate.feeds.plan import PlannedFeed
 from syndicate.model import Entry, FeedSpec, Rendered
 from syndicate.pipeline import events
 from syndicate.pipeline import sync as sync_step
-from syndicate.pipeline.feeds import FeedAssembler, SiteFacts, stale_jobs
+from syndicate.pipeline.feeds import FeedAssembler, FeedJob, SiteFacts, members_of, stale_jobs
 from syndicate.pipeline.remote_entries import (
     RemoteBatch,
     is_remote,
@@ -49,9 +49,10 @@ from syndicate.pipeline.remote_entries import (
 from syndicate.pipeline.sync import Change, LedgerIndex, SyncResult
 from syndicate.pipeline.workers import PostWork, RenderJob, RenderResult
 from syndicate.store.cache import CachedRender, RenderCache
-from syndicate.store.ledger import Event, FeedDocument, FeedRecord, Ledger, Record
+from syndicate.store.ledger import Event, FeedDocument, FeedRecord, Ledger, Record, Stub
 from syndicate.store.significance import is_significant
 
+QUICK_BASIS = "quick_basis"  # state: what a quick build may rely on (see Builder._quick_build)
 RENDERER_VERSION = "1"  # bump when rendering changes, so cached renderings are redone
 _CACHE_BATCH = 500
 
@@ -148,14 +149,14 @@ class Builder:
         self._out = output
         self._clock = clock
         self._progress = progress or NoProgress()
-        with _no_cyclic_gc():
-            self._index = LedgerIndex(ledger.records())
+        self._loaded: LedgerIndex | None = None  # the whole ledger, read when first needed
         self._entries: dict[int, tuple[Record, Entry]] = {}  # reused while a record is unchanged
         self._specs: dict[tuple[FeedKind, str, str], FeedSpec] = {}
         self._feed_versions: dict[tuple[FeedKind, str, str], tuple[tuple[Entry, ...], str]] = {}
         self._by_entry: dict[str, Record] = {}
-        self._feeds = ledger.feeds()
+        self._feeds = ledger.feeds(members=True)
         self._state = ledger.state()
+        self._unwritten = False  # whether the last build left a feed unwritten
         output.collect = settings.cluster.enabled  # the other nodes serve what this one built
         self._content_fp = self._content_fingerprint()
         self._remote_prefixes = tuple(source_prefix(s.name) for s in settings.sources)
@@ -175,16 +176,22 @@ class Builder:
         ]
         return digest("\n".join(parts))
 
+    @property
+    def _index(self) -> LedgerIndex:
+        if self._loaded is None:
+            with _no_cyclic_gc():
+                self._loaded = LedgerIndex(self._ledger.records())
+        return self._loaded
+
     def reload(self) -> None:
         """Read the ledger again: on a cluster, another node may have written it since (it
         owned the blog before this one)."""
-        with _no_cyclic_gc():
-            self._index = LedgerIndex(self._ledger.records())
+        self._loaded = None
         self._entries.clear()
         self._specs.clear()
         self._feed_versions.clear()
         self._by_entry = {}
-        self._feeds = self._ledger.feeds()
+        self._feeds = self._ledger.feeds(members=True)
         self._state = self._ledger.state()
 
     @property
@@ -204,6 +211,7 @@ class Builder:
         full: bool = False,
         changed: Iterable[str] | None = None,
         remote: Sequence[RemoteBatch] = (),
+        quick: bool = False,
     ) -> BuildReport:
         """Bring every feed up to date with the posts on disk and the remote entries polled.
 
@@ -211,19 +219,34 @@ class Builder:
         the last build, as a file watcher reports them; without it the posts directory is
         scanned. `remote` holds what polls of remote sources found since the last build. A
         failed build leaves nothing half-done in memory: the next one starts from the ledger.
+
+        `quick` is for a builder made for one build (`syndicate build`): when the scan finds
+        only new files and nothing else can have changed since the last build, the ledger is
+        read only as far as the feeds those posts join (see `_quick_build`).
         """
         with _no_cyclic_gc():
             try:
-                return self._build(full=full, changed=None if full else changed, remote=remote)
+                if quick and not full and changed is None and not remote:
+                    report = self._quick_build()
+                    if report is not None:
+                        return report
+                return self._build(
+                    full=full, changed=None if full else changed, remote=remote, quick=quick
+                )
             except BaseException:
-                self._index = LedgerIndex(self._ledger.records())
-                self._feeds = self._ledger.feeds()
+                self._loaded = None
+                self._feeds = self._ledger.feeds(members=True)
                 self._entries.clear()
                 self._feed_versions.clear()
                 raise
 
     def _build(
-        self, *, full: bool, changed: Iterable[str] | None, remote: Sequence[RemoteBatch]
+        self,
+        *,
+        full: bool,
+        changed: Iterable[str] | None,
+        remote: Sequence[RemoteBatch],
+        quick: bool = False,
     ) -> BuildReport:
         started = time.perf_counter()
         now = self._clock.now()
@@ -264,7 +287,9 @@ class Builder:
         self._ledger.save(
             result.dirty,
             events=new_events,
-            state={"events_baseline": "done"},
+            # until the feeds are written too: a build that stops between the two saves
+            # leaves records whose feeds only a whole build would see are stale
+            state={"events_baseline": "done", QUICK_BASIS: ""},
             sources={batch.name: batch.state for batch in remote},
             bodies={
                 lp.post.source: lp.body or ""
@@ -274,6 +299,7 @@ class Builder:
             consumed=[i for batch in remote for i in batch.inbox_ids],
         )
         self._state["events_baseline"] = "done"
+        self._state[QUICK_BASIS] = ""
         lap = report.lap("save", lap)
         entries = self._public_entries(now)
         report.public = len(entries)
@@ -286,16 +312,230 @@ class Builder:
             for path, data in self._out.take_collected().items()
             if full or path in written
         ]
+        basis = self._basis(self._index.records.values(), now) if quick else ""
         self._ledger.save(
             feeds=feed_records,
-            state={"content_fingerprint": self._content_fp},
+            state={"content_fingerprint": self._content_fp, QUICK_BASIS: basis},
             documents=documents,
         )
-
+        self._state[QUICK_BASIS] = basis
         self._state["content_fingerprint"] = self._content_fp
         report.lap("save", lap)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _basis(self, records: Iterable[Record], now: datetime) -> str:
+        """What the next quick build may rely on: the settings it was made with, and the next
+        moment a post's visibility changes by the clock alone (until then, only a file can
+        change a feed), from `now` on. Empty when a feed was left unwritten: the next build
+        must retry it."""
+        if self._unwritten:
+            return ""
+        boundary = events.visibility_boundary(records, now)
+        return json.dumps(
+            {
+                "facts": self._facts.fingerprint,
+                "at": now.isoformat(),
+                "boundary": boundary.isoformat() if boundary else None,
+            }
+        )
+
+    def _quick_build(self) -> BuildReport | None:
+        """A build that reads only what the change needs, or None when that cannot be known
+        to give what a whole build would (then nothing was written).
+
+        It applies when the scan finds only files the ledger does not know (new posts, or
+        deleted ones back), and nothing else can have changed since the last build: the same
+        settings and content, no post whose date or expiry has passed since (the basis the
+        last build recorded), every recorded output on disk, no archives, no cluster. Then
+        only the feeds the new posts join change, and each lists its newest entries: its
+        members at the last build (the ledger records them) and the new posts. Those posts'
+        records are read, not the whole ledger; the feeds are planned, signed, rendered and
+        written as a whole build does, so the bytes are the same (tests/pipeline/test_quick.py).
+        """
+        started = time.perf_counter()
+        now = self._clock.now()
+        settings = self.settings
+        if not self._may_be_quick(now):
+            return None
+        stubs = self._ledger.stubs()
+        stamps = self.scan()
+        new = self._only_new(stamps, stubs)
+        if new is None:
+            return None
+        report = BuildReport(scanned=len(stamps))
+        lap = report.lap("scan", started)
+        index = LedgerIndex(self._ledger.deleted_records())
+        index.by_source.update((s.source, s.pk) for s in stubs if s.source is not None)
+        index.taken_ids.update(s.entry_id for s in stubs)
+        index.taken_updated.update(s.updated for s in stubs)
+        index.next_pk = max([index.next_pk, *(s.pk + 1 for s in stubs)])
+        work = PostWork(
+            self.root,
+            self.loader,
+            self.renderer,
+            settings.build.workers,
+            site_author=settings.site.author,
+        )
+        outcomes = dict(work.load_many(new, self._progress.advance))
+
+        def load(stamp: files.SourceStamp) -> LoadedPost:
+            outcome = outcomes[stamp]
+            if isinstance(outcome, ContentError):
+                raise outcome
+            return outcome
+
+        result = sync_step.sync(
+            index, new, load, now=now, id_template=settings.identity.id_template, gone=[]
+        )
+        lap = report.lap("read", lap)
+        names = self._joined(result, now)
+        if names is None:
+            return None
+        members = self._members(names)
+        if members is None:
+            return None
+        index.records.update(
+            (pk, r)
+            for pk, r in self._ledger.records_by_entry(members).items()
+            if pk not in index.records
+        )
+        self._loaded = index  # the records this build needs, not the whole ledger
+        try:
+            self._quick_write(result, names, now, report, work, lap)
+        finally:
+            self._loaded = None
+            self._entries.clear()
+            self._feed_versions.clear()
+            self._by_entry = {}
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _may_be_quick(self, now: datetime) -> bool:
+        """Whether nothing but the posts' files can have changed since the last build."""
+        settings = self.settings
+        if settings.feeds.archives or settings.cluster.enabled or self._loaded is not None:
+            return False
+        if self._stale_content() or self._state.get("events_baseline") != "done":
+            return False
+        basis = json.loads(self._state.get(QUICK_BASIS) or "{}")
+        if set(basis) != {"facts", "at", "boundary"} or basis["facts"] != self._facts.fingerprint:
+            return False  # none recorded (or by another version)
+        if now < datetime.fromisoformat(basis["at"]):
+            return False  # the clock went back: posts public then may not be now
+        boundary = basis["boundary"]
+        if boundary is not None and now >= datetime.fromisoformat(boundary):
+            return False
+        return not set(self._feeds) - self._out.files()  # a removed output is made again
+
+    def _only_new(
+        self, stamps: Sequence[files.SourceStamp], stubs: Sequence[Stub]
+    ) -> list[files.SourceStamp] | None:
+        """The scanned files the ledger does not know; None when a known one changed or went
+        (or a remote source was dropped)."""
+        known = {s.source: (s.mtime_ns, s.size) for s in stubs if s.source is not None}
+        new, seen = [], 0
+        for stamp in stamps:
+            was = known.get(stamp.rel)
+            if was is None:
+                new.append(stamp)
+            elif was != (stamp.mtime_ns, stamp.size):
+                return None  # an edit
+            else:
+                seen += 1
+        local = sum(1 for source in known if not is_remote(source))
+        if seen != local or unclaimed(known, self._remote_prefixes):
+            return None
+        return new
+
+    def _joined(self, result: SyncResult, now: datetime) -> dict[planning.Group, str | None] | None:
+        """The feeds the new posts join, each with the name the blog gives it (None for a
+        feed new with them: counted from its posts, all of them new); None when a post spells
+        an existing feed's name otherwise (the feed's name is the spelling most posts use:
+        only the whole blog can say)."""
+        by_group = {(FeedKind(f.kind), f.key): f.name for f in self._feeds.values()}
+        names: dict[planning.Group, str | None] = {}
+        for record in result.dirty:
+            if not record.post.is_public(now) or record.source is None:
+                continue
+            if is_remote(record.source):
+                return None
+            for group, spellings in planning.groups_of(record.post, self.settings.feeds).items():
+                name = by_group.get(group)
+                if group[0] is not FeedKind.SITE and name is not None and spellings - {name}:
+                    return None
+                names[group] = name
+        return names
+
+    def _members(self, names: Mapping[planning.Group, str | None]) -> set[str] | None:
+        """The entry ids the joined feeds listed at the last build; None when one of them
+        has no record of it (a ledger from before 0006_feed_members)."""
+        members: set[str] = set()
+        for record in self._feeds.values():
+            if (FeedKind(record.kind), record.key) not in names:
+                continue
+            if record.members is None:
+                return None
+            members.update(json.loads(record.members))
+        return members
+
+    def _quick_write(
+        self,
+        result: SyncResult,
+        names: Mapping[planning.Group, str | None],
+        now: datetime,
+        report: BuildReport,
+        work: PostWork,
+        lap: float,
+    ) -> None:
+        self.renderer.set_references(self._all_references)
+        fresh = self._settle_edits(result, now, work)
+        index = self._index
+        visible, new_events = events.settle(index.records, result.before, now, baseline=False)
+        for record in visible:
+            result.store(record)
+        report.events = new_events
+        report.read, report.changes, report.errors = result.read, result.changes, result.errors
+        report.warnings = [
+            (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
+        ]
+        basis = json.loads(self._state[QUICK_BASIS])
+        self._ledger.save(result.dirty, events=new_events, state={QUICK_BASIS: ""})  # as _build
+        self._state[QUICK_BASIS] = ""
+        lap = report.lap("save", lap)
+        entries = self._public_entries(now)
+        planned = planning.plan_some(
+            entries, self.settings.feeds, self.settings.site, names, self._make_spec
+        )
+        lap = report.lap("plan", lap)
+        feed_records = self._write_feeds(
+            entries, result, fresh, work, report, full=False, planned=planned
+        )
+        report.feeds = len(self._feeds)
+        listed = self._included_prefixes
+        report.public = sum(
+            1
+            for source in self._ledger.public_sources()
+            if not is_remote(source) or source.startswith(listed)
+        )
+        lap = time.perf_counter()
+        basis["at"] = now.isoformat()
+        boundary = events.visibility_boundary(result.dirty, now)
+        if boundary is not None and (
+            basis["boundary"] is None or boundary < datetime.fromisoformat(basis["boundary"])
+        ):
+            basis["boundary"] = boundary.isoformat()
+        state = json.dumps(basis) if not self._unwritten else ""
+        self._ledger.save(feeds=feed_records, state={QUICK_BASIS: state})
+        self._state[QUICK_BASIS] = state
+        report.lap("save", lap)
+
+    def _all_references(self) -> dict[str, str]:
+        """`_references` over the whole ledger, read for it (a quick build holds only some
+        records), with this build's records over the stored ones, saved or not yet."""
+        records = self._ledger.records()
+        records.update(self._index.records)
+        return _references_of(records.values(), self.layout.posts_dir)
 
     def backfill(self, since: datetime, until: datetime | None = None) -> list[Event]:
         """Queue `published` events for public posts dated in [since, until] never announced."""
@@ -398,12 +638,7 @@ class Builder:
 
     def _references(self) -> dict[str, str]:
         """Permalinks by each name posts may use for one another (Liquid's post_url, Hugo's ref)."""
-        found: dict[str, str] = {}
-        for record in sorted(self._index.records.values(), key=lambda r: r.pk):
-            if record.source is not None and not is_remote(record.source):
-                for key in reference_keys(record.source, self.layout.posts_dir):
-                    found.setdefault(key, record.post.permalink)
-        return found
+        return _references_of(self._index.records.values(), self.layout.posts_dir)
 
     def _make_spec(self, kind: FeedKind, key: str, name: str) -> FeedSpec:
         """Feed specs only depend on the settings, which a Builder never changes: keep them."""
@@ -464,12 +699,21 @@ class Builder:
         report: BuildReport,
         *,
         full: bool,
+        planned: list[PlannedFeed] | None = None,
     ) -> list[FeedRecord]:
+        """Write the stale outputs of the feeds planned from `entries` (or of `planned`)."""
         lap = time.perf_counter()
-        keep = [(FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"]
-        planned = planning.plan(
-            entries, self.settings.feeds, self.settings.site, keep=keep, make_spec=self._make_spec
-        )
+        if planned is None:
+            keep = [
+                (FeedKind(f.kind), f.key, f.name) for f in self._feeds.values() if f.kind != "site"
+            ]
+            planned = planning.plan(
+                entries,
+                self.settings.feeds,
+                self.settings.site,
+                keep=keep,
+                make_spec=self._make_spec,
+            )
         by_entry = self._by_entry = {r.entry_id: r for r in self._index.records.values()}
         facts = self._facts
         existing = set() if full else self._out.files()
@@ -492,6 +736,7 @@ class Builder:
                 self._cache.put_many(to_cache)
                 to_cache.clear()
         assembler.finish()
+        self._unwritten = bool(assembler.failed)
         report.errors += [_unwritten(feed, exc) for feed, exc in assembler.failed]
         stored = {item[0] for item in to_cache}
         to_cache += [
@@ -500,9 +745,10 @@ class Builder:
         self._cache.put_many(to_cache)
         report.lap("render+write", lap)
         report.written = assembler.written
-        for record in assembler.records:
+        records = assembler.records + _recorded_members(planned, self._feeds, jobs)
+        for record in records:
             self._feeds[record.path] = record
-        return assembler.records
+        return records
 
     def _render_jobs(
         self,
@@ -590,6 +836,32 @@ def _unwritten(feed: PlannedFeed, exc: OutputError) -> ContentError:
     named = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
     reason = f"{exc}; that feed is left as it was (it lists {named or 'no post'})"
     return ContentError(sources[0] if sources else feed.spec.key, reason)
+
+
+def _references_of(records: Iterable[Record], posts_dir: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for record in sorted(records, key=lambda r: r.pk):
+        if record.source is not None and not is_remote(record.source):
+            for key in reference_keys(record.source, posts_dir):
+                found.setdefault(key, record.post.permalink)
+    return found
+
+
+def _recorded_members(
+    planned: Sequence[PlannedFeed], known: Mapping[str, FeedRecord], jobs: Sequence[FeedJob]
+) -> list[FeedRecord]:
+    """Feed records written before their members were recorded (a ledger from before
+    0006_feed_members), now with them; a feed that was rewritten is recorded whole."""
+    remade = {job.output.path for job in jobs}
+    found = []
+    for feed in planned:
+        members = None
+        for output in feed.spec.outputs:
+            record = known.get(output.path)
+            if record is not None and record.members is None and output.path not in remade:
+                members = members or members_of(feed)
+                found.append(replace(record, members=members))
+    return found
 
 
 def _first(remote: Sequence[RemoteBatch]) -> set[str]:

@@ -80,6 +80,21 @@ def _event_kind(record: Record, before: Record | None, public: bool) -> str | No
     return None
 
 
+def visibility_boundary(records: Iterable[Record], now: datetime) -> datetime | None:
+    """The next moment after `now` a post may become public (its date) or stop being (its
+    expiry): until then only a change of its file changes whether a post is public."""
+    moments: list[datetime] = []
+    for record in records:
+        if record.source is None:
+            continue
+        post = record.post
+        if post.waits_for_date and post.date > now:
+            moments.append(post.date)
+        if post.expires is not None and post.expires > now:
+            moments.append(post.expires)
+    return min(moments, default=None)
+
+
 def backfill(
     records: Iterable[Record],
     announced: set[int],

@@ -8,6 +8,7 @@ a document is then written only if its bytes differ from the file's.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,7 @@ class FeedAssembler:
                 digest(data),
                 len(data),
                 len(kept),
+                members=members_of(feed),
             )
         )
 
@@ -217,6 +219,11 @@ class FeedAssembler:
             icon=self._facts.icon,
             logo=self._facts.logo,
         )
+
+
+def members_of(feed: PlannedFeed) -> str:
+    """What `FeedRecord.members` holds for a planned feed: its entry ids, newest first."""
+    return json.dumps([entry.id for entry in feed.entries], separators=(",", ":"))
 
 
 def _variant(job: FeedJob) -> Variant:

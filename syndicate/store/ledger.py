@@ -47,6 +47,18 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Stub:
+    """A post's identity and file stamp, as the ledger holds them (no Post decoded)."""
+
+    pk: int
+    entry_id: str
+    source: str | None
+    mtime_ns: int
+    size: int
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FeedRecord:
     """What a feed file was last made from and what was written."""
 
@@ -60,6 +72,8 @@ class FeedRecord:
     size: int
     entries: int
     pinged: str | None = None  # the digest WebSub hubs were last told of
+    # the entry ids it lists as JSON, newest first (None: unknown, or not read: Ledger.feeds)
+    members: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +135,36 @@ class Ledger:
         rows = self._select_in(query, sorted(set(pks)))
         return {row[0]: _record(*row) for row in rows}
 
-    def feeds(self) -> dict[str, FeedRecord]:
-        rows = self._select(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds")  # noqa: S608
+    def stubs(self) -> list[Stub]:
+        """Every post's identity and file stamp, without decoding any post: what a build that
+        only adds posts needs of the whole ledger (pipeline/builder.py's quick path)."""
+        query = "SELECT pk, entry_id, source, mtime_ns, size, updated FROM posts"
+        return [
+            Stub(int(pk), str(e), s, int(m), int(z), datetime.fromisoformat(u))
+            for pk, e, s, m, z, u in self._select(query)
+        ]
+
+    def records_by_entry(self, entry_ids: Iterable[str]) -> dict[int, Record]:
+        """Only the records with these entry ids."""
+        query = f"SELECT {', '.join(POST_COLUMNS)} FROM posts WHERE entry_id IN "  # noqa: S608
+        rows = self._select_in(query, sorted(set(entry_ids)))
+        return {row[0]: _record(*row) for row in rows}
+
+    def deleted_records(self) -> dict[int, Record]:
+        """The records of posts whose file is gone (a new file may be one of them back)."""
+        query = f"SELECT {', '.join(POST_COLUMNS)} FROM posts WHERE source IS NULL"  # noqa: S608
+        return {row[0]: _record(*row) for row in self._select(query)}
+
+    def public_sources(self) -> list[str]:
+        """The sources of the posts public at the last build."""
+        query = "SELECT source FROM posts WHERE public = 1 AND source IS NOT NULL"
+        return [str(source) for (source,) in self._select(query)]
+
+    def feeds(self, *, members: bool = False) -> dict[str, FeedRecord]:
+        """Every feed file's record; with `members` what each lists too (the builder's: a
+        few megabytes at 10,000 posts, which serving and pinging need not read)."""
+        columns = FEED_COLUMNS if members else (*FEED_COLUMNS[:-1], "NULL")
+        rows = self._select(f"SELECT {', '.join(columns)} FROM feeds")  # noqa: S608
         return {row[0]: FeedRecord(*row) for row in rows}
 
     def state(self) -> dict[str, str]:
@@ -315,6 +357,7 @@ FEED_COLUMNS = (
     "size",
     "entries",
     "pinged",
+    "members",
 )
 
 
@@ -401,4 +444,5 @@ def _feed_row(feed: FeedRecord) -> dict[str, Any]:
         "size": feed.size,
         "entries": feed.entries,
         "pinged": feed.pinged,
+        "members": feed.members,
     }

@@ -65,6 +65,9 @@ feeds = Table(
     Column("size", BigInteger, nullable=False),
     Column("entries", Integer, nullable=False),
     Column("pinged", String, nullable=True),  # the digest WebSub hubs were last told of
+    # the entry ids the feed lists, newest first, as JSON: a build that adds posts reads only
+    # these (NULL: not known, the next full build records it)
+    Column("members", Text, nullable=True),
 )
 
 events = Table(

@@ -6,8 +6,10 @@ import codecs
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from syndicate.content.files import body_format, decode, is_dropping, scan
+from syndicate.content.files import DROPPING, body_format, decode, is_dropping, scan
 from syndicate.errors import EncodingError
 
 FRENCH = (
@@ -28,6 +30,11 @@ def _touch(path: Path, data: bytes = b"---\ntitle: x\n---\n") -> Path:
 @pytest.mark.parametrize("name", [".#post.md", "post.md~", ".post.md.swp", "#post.md#", "4913"])
 def test_editor_droppings_are_droppings(name: str) -> None:
     assert is_dropping(name)
+
+
+@given(st.text(alphabet=".#~swapxtmbkorije4913\n-md", max_size=8) | st.text(max_size=12))
+def test_droppings_are_what_the_pattern_says(name: str) -> None:
+    assert is_dropping(name) == bool(DROPPING.search(name))
 
 
 @pytest.mark.parametrize("name", ["2024-01-01-post.html.md", "post.markdown", "index.md"])

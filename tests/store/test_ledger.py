@@ -66,6 +66,18 @@ def test_records_and_feeds_round_trip(tmp_path: Path) -> None:
     assert again.state()["k"] == "v"
 
 
+def test_a_feeds_members_are_read_when_asked_for(tmp_path: Path) -> None:
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    feed = FeedRecord("feed.xml", "site", "", "X", "tag:x", "sig", "dig", 10, 1, members='["a"]')
+    ledger.save([record(1), record(2, None)], [feed])
+    assert ledger.feeds(members=True) == {"feed.xml": feed}
+    assert ledger.feeds()["feed.xml"] == replace(feed, members=None)
+    stubs = ledger.stubs()
+    assert sorted((s.pk, s.source, s.size) for s in stubs) == [(1, POST.source, 2), (2, None, 2)]
+    assert list(ledger.deleted_records()) == [2]
+    assert list(ledger.records_by_entry(["tag:x.org,2024-05-01:/1"])) == [1]
+
+
 def test_saving_twice_updates_in_place(tmp_path: Path) -> None:
     ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
     ledger.save([record(1)])
