@@ -21,7 +21,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -46,11 +46,12 @@ from syndicate.feeds.websub import HubPinger
 from syndicate.logs import fields
 from syndicate.metrics import Metrics
 from syndicate.pipeline.builder import Builder, BuildReport
+from syndicate.pipeline.events import visibility_boundary
 from syndicate.pipeline.remote_entries import RemoteBatch
 from syndicate.publish.opening import make_dispatcher
 from syndicate.store.cache import RenderCache
 from syndicate.store.inbox import PollInbox
-from syndicate.store.ledger import Ledger, Record
+from syndicate.store.ledger import Ledger
 from syndicate.watch.local import LocalWatcher
 from syndicate.watch.poll import Normaliser, make_client
 from syndicate.web.app import create_app
@@ -289,7 +290,7 @@ class Daemon:
     def _schedule_wakeup(self) -> None:
         """A future-dated post goes live (and an expiring one goes) with no file event: wake up
         for the next such moment."""
-        moment = next_visibility_change(self.builder.records.values(), self.clock.now())
+        moment = visibility_boundary(self.builder.records.values(), self.clock.now())
         if moment is None:
             return
         self.scheduler.add_job(
@@ -460,17 +461,3 @@ def release_memory() -> None:
         return  # not glibc: nothing to do
     gc.collect()
     libc.malloc_trim(0)
-
-
-def next_visibility_change(records: Iterable[Record], now: datetime) -> datetime | None:
-    """The next moment a post becomes public (its date) or stops being (its expiry)."""
-    moments: list[datetime] = []
-    for record in records:
-        if record.source is None:
-            continue
-        post = record.post
-        if post.waits_for_date and post.date > now:
-            moments.append(post.date)
-        if post.expires is not None and post.expires > now:
-            moments.append(post.expires)
-    return min(moments, default=None)

@@ -5,6 +5,7 @@ of entries the test's to raise."""
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -41,7 +42,7 @@ class Planet:
                 pass
 
         for address in HOSTS:
-            server = http.server.ThreadingHTTPServer((address, self.port), Handler)
+            server = _Server((address, self.port), Handler)
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self._servers.append(server)
@@ -75,6 +76,13 @@ class Planet:
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about a client killed mid-request (the storms kill replicas at will)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def feed(source: int, count: int) -> str:
