@@ -14,7 +14,7 @@ import functools
 import gc
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -270,20 +270,10 @@ class Builder:
         result = self._sync(stamps, gone, remote, work, now, reload_all=reload_all)
         lap = report.lap("read", lap)
         self.renderer.set_references(self._references)
-        fresh = self._settle_edits(result, now, work)
         baseline = self._state.get("events_baseline") != "done"
         first = _first(remote)
         quiet = {pk for pk, lp in result.loaded.items() if lp.post.source in first}
-        visible, new_events = events.settle(
-            self._index.records, result.before, now, baseline=baseline, quiet=quiet
-        )
-        for record in visible:
-            result.store(record)
-        report.events = new_events
-        report.read, report.changes, report.errors = result.read, result.changes, result.errors
-        report.warnings = [
-            (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
-        ]
+        fresh, new_events = self._settle(result, now, work, report, baseline=baseline, quiet=quiet)
         self._ledger.save(
             result.dirty,
             events=new_events,
@@ -489,16 +479,7 @@ class Builder:
         lap: float,
     ) -> None:
         self.renderer.set_references(self._all_references)
-        fresh = self._settle_edits(result, now, work)
-        index = self._index
-        visible, new_events = events.settle(index.records, result.before, now, baseline=False)
-        for record in visible:
-            result.store(record)
-        report.events = new_events
-        report.read, report.changes, report.errors = result.read, result.changes, result.errors
-        report.warnings = [
-            (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
-        ]
+        fresh, new_events = self._settle(result, now, work, report, baseline=False)
         basis = json.loads(self._state[QUICK_BASIS])
         self._ledger.save(result.dirty, events=new_events, state={QUICK_BASIS: ""})  # as _build
         self._state[QUICK_BASIS] = ""
@@ -652,6 +633,31 @@ class Builder:
         """What a rendering was made from: the post (its bytes, path and the content settings)
         and the renderer's version."""
         return f"{record.source_hash}|{record.source}|{self._render_fp}"
+
+    def _settle(
+        self,
+        result: SyncResult,
+        now: datetime,
+        work: PostWork,
+        report: BuildReport,
+        *,
+        baseline: bool,
+        quiet: Set[int] = frozenset(),
+    ) -> tuple[dict[int, CachedRender], list[Event]]:
+        """What the read posts change: edits settled, visibility and events decided (and the
+        report told); the renders made while settling, and the new events."""
+        fresh = self._settle_edits(result, now, work)
+        visible, new_events = events.settle(
+            self._index.records, result.before, now, baseline=baseline, quiet=quiet
+        )
+        for record in visible:
+            result.store(record)
+        report.events = new_events
+        report.read, report.changes, report.errors = result.read, result.changes, result.errors
+        report.warnings = [
+            (lp.post.source, w) for lp in result.loaded.values() for w in lp.warnings
+        ]
+        return fresh, new_events
 
     def _settle_edits(
         self, result: SyncResult, now: datetime, work: PostWork

@@ -211,16 +211,25 @@ retry_base = 0.2
 Replicas = tuple[list[Node], Peers, Planet]
 
 
+def storm_peers(
+    stack: ExitStack, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Peers, Planet]:
+    """Every publishing peer and the planet, running until `stack` closes; the accounts'
+    credentials in the environment, for the replicas to inherit."""
+    peers = running_peers(stack, root)
+    planet = stack.enter_context(Planet())
+    for account in accounts(peers):
+        for name, value in account.environment().items():
+            monkeypatch.setenv(name, value)
+    return peers, planet
+
+
 @pytest.fixture
 def replicas(
     cluster_blog: Blog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Replicas]:
     with ExitStack() as stack:
-        peers = running_peers(stack, tmp_path / "peers")
-        planet = stack.enter_context(Planet())
-        for account in accounts(peers):
-            for name, value in account.environment().items():
-                monkeypatch.setenv(name, value)  # the replicas inherit them
+        peers, planet = storm_peers(stack, tmp_path / "peers", monkeypatch)
         extra = blog_config(peers, planet)
         nodes = [Node(cluster_blog, cluster_blog.store_url, f"node-{n}", extra) for n in range(3)]
         try:

@@ -39,7 +39,7 @@ from syndicate.store.ledger import Ledger
 from syndicate.store.outbox import Outbox
 from syndicate.store.ownership import Ownership
 from syndicate.store_url import with_schema
-from tests.cluster.test_chaos import Peers, accounts, running_peers, tallies
+from tests.cluster.test_chaos import Peers, accounts, storm_peers, tallies
 from tests.conftest import Blog
 from tests.peers.planet import Planet, sources_config
 from tests.peers.postgres import fresh_database
@@ -169,11 +169,7 @@ def deployment(
     ledger = fresh_database(cluster_server, f"chaos_{tmp_path.name}"[:60])
     blogs = {name: Blog(tmp_path / name) for name in BLOGS}
     with ExitStack() as stack:
-        peers = running_peers(stack, tmp_path / "peers")
-        planet = stack.enter_context(Planet())
-        for account in accounts(peers):
-            for name, value in account.environment().items():
-                monkeypatch.setenv(name, value)  # the replicas inherit them
+        peers, planet = storm_peers(stack, tmp_path / "peers", monkeypatch)
         tables = "".join(account.toml() for account in accounts(peers))
         extra = f"{tables}\n[publish]\nlease = 10\nretry_base = 0.2\n"
         replicas = [Replica(tmp_path, f"node-{n}", ledger, blogs, extra, planet) for n in range(3)]
