@@ -2,15 +2,17 @@
 two blog configs (a daemon process per blog under one parent), on one PostgreSQL database (a
 ledger schema per blog, procrastinate's tables shared). Both blogs follow remote sources on
 the same four loopback hosts and send to an account on every publishing peer that can tell a
-resend (X, Mastodon, Bluesky, Matrix, a webhook: `test_chaos.py`'s peers).
+resend (X, Mastodon, Bluesky, Matrix, a webhook: `test_chaos.py`'s peers), and to Slack and
+Discord webhooks, which cannot.
 
 Round after round a post is written on one blog or the other (sometimes both) and, half the
 time, a remote source gains an entry; then a random replica is lost whole, at a random moment:
 SIGKILL to its process group (the parent and both daemons, as when a machine goes), and
 started again; or frozen whole (SIGSTOP to the group) past its lease, and woken.
 
-Afterwards every post and new entry of each blog is held exactly once by each network (0
-duplicates, 0 losses), no delivery is left claimed, no post has two events of a kind, never
+Afterwards every post and new entry of each blog is held exactly once by each network that
+can tell a resend (0 duplicates, 0 losses), and at least once by Slack and Discord, with no
+more repeats than the kills could have cut sends (one per blog daemon killed); no delivery is left claimed, no post has two events of a kind, never
 more than one request was in flight to a host (both blogs' polls together), and every
 replica serves the same bytes of each blog's feed. SYNDICATE_CHAOS_SEED replays the choices.
 """
@@ -43,8 +45,10 @@ from tests.cluster.test_chaos import Peers, accounts, storm_peers, tallies
 from tests.conftest import Blog
 from tests.peers.planet import Planet, sources_config
 from tests.peers.postgres import fresh_database
+from tests.peers.webhooks import DiscordHook, SlackHook
 from tests.test_cluster_daemon import LEASE
 from tests.test_daemon import free_port, post, wait_for
+from tests.test_publish_daemon import Account
 
 BLOGS = ("alpha", "beta")
 ROUNDS = 6
@@ -159,7 +163,29 @@ class Storm:
     takeovers: list[float] = field(default_factory=list)  # seconds from a kill to a new owner
 
 
-Deployment = tuple[list[Replica], dict[str, Blog], Peers, Planet, str]
+@dataclass(frozen=True)
+class Blind:
+    """The webhooks that can neither drop a resend nor be searched (Slack, Discord): a send
+    cut by a kill between the post and its record is sent again, so they may repeat a post,
+    once per such kill at most, and must lose none."""
+
+    slack: SlackHook
+    discord: DiscordHook
+
+    def accounts(self) -> list[Account]:
+        return [Account("slack", "slack", {"url": self.slack.url}),
+                Account("discord", "discord", {"url": self.discord.url})]  # fmt: skip
+
+    def held(self, titles: list[str]) -> dict[str, Counter[str]]:
+        texts = {"slack": [p["text"] for p in self.slack.posted],
+                 "discord": [p["content"] for p in self.discord.posted]}  # fmt: skip
+        return {
+            account: Counter(t for text in posted for t in titles if t in str(text))
+            for account, posted in texts.items()
+        }
+
+
+Deployment = tuple[list[Replica], dict[str, Blog], Peers, Planet, str, Blind]
 
 
 @pytest.fixture
@@ -170,18 +196,22 @@ def deployment(
     blogs = {name: Blog(tmp_path / name) for name in BLOGS}
     with ExitStack() as stack:
         peers, planet = storm_peers(stack, tmp_path / "peers", monkeypatch)
-        tables = "".join(account.toml() for account in accounts(peers))
+        blind = Blind(stack.enter_context(SlackHook()), stack.enter_context(DiscordHook()))
+        for account in blind.accounts():
+            for name, value in account.environment().items():
+                monkeypatch.setenv(name, value)
+        tables = "".join(account.toml() for account in [*accounts(peers), *blind.accounts()])
         extra = f"{tables}\n[publish]\nlease = 10\nretry_base = 0.2\n"
         replicas = [Replica(tmp_path, f"node-{n}", ledger, blogs, extra, planet) for n in range(3)]
         try:
-            yield replicas, blogs, peers, planet, ledger
+            yield replicas, blogs, peers, planet, ledger, blind
         finally:
             for replica in replicas:
                 replica.lose()
 
 
 def rage(deployment: Deployment, chance: random.Random) -> Storm:
-    replicas, blogs, _, planet, ledger = deployment
+    replicas, blogs, _, planet, ledger, _ = deployment
     storm = Storm()
     for round_ in range(ROUNDS):
         chosen = [b for b in BLOGS if chance.random() < 0.6] or [chance.choice(BLOGS)]
@@ -226,7 +256,7 @@ def deliveries_of(ledger: str, blog: str) -> list[Delivery]:
 def test_a_deployment_of_two_blogs_loses_and_repeats_nothing(
     deployment: Deployment, seeded: tuple[int, random.Random]
 ) -> None:
-    replicas, blogs, peers, planet, ledger = deployment
+    replicas, blogs, peers, planet, ledger, blind = deployment
     seed, chance = seeded
     for blog, content in blogs.items():
         post(content, "2024-05-01-before.html.md", f"{blog.title()} before the storm")
@@ -238,7 +268,7 @@ def test_a_deployment_of_two_blogs_loses_and_repeats_nothing(
     wait_for(lambda: all(planet.requests[n] for n in range(2 * SOURCES)), "every first poll")
     time.sleep(2)  # the first polls stored: their entries are taken as seen
     storm = rage(deployment, chance)
-    names = [account.name for account in accounts(peers)]
+    names = [account.name for account in [*accounts(peers), *blind.accounts()]]
 
     def settled(blog: str) -> bool:
         found = deliveries_of(ledger, blog)
@@ -261,6 +291,12 @@ def test_a_deployment_of_two_blogs_loses_and_repeats_nothing(
         assert tally.held == Counter(titles) and tally.strays == 0, (
             f"{tally.network}: each post exactly once; it holds {tally.texts}"
         )
+    for account, counts in blind.held(titles).items():
+        repeats = sum(counts.values()) - len(titles)
+        print(f"  {account}: {sum(counts.values())} held, {repeats} repeats")
+        assert set(counts) == set(titles), f"{account} lost a post"
+        # A kill cuts at most one send of the account per blog daemon it stops.
+        assert repeats <= storm.kills * len(BLOGS), f"{account}: {counts}"
     for blog in BLOGS:
         last = next(t for t in reversed(storm.titles[blog]) if "storm post" in t)
         wait_for(partial(same_feed_everywhere, replicas, blog, last), f"{blog}'s feed everywhere")
