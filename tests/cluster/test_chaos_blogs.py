@@ -12,9 +12,10 @@ started again; or frozen whole (SIGSTOP to the group) past its lease, and woken.
 
 Afterwards every post and new entry of each blog is held exactly once by each network that
 can tell a resend (0 duplicates, 0 losses), and at least once by Slack and Discord, with no
-more repeats than the kills could have cut sends (one per blog daemon killed); no delivery is left claimed, no post has two events of a kind, never
-more than one request was in flight to a host (both blogs' polls together), and every
-replica serves the same bytes of each blog's feed. SYNDICATE_CHAOS_SEED replays the choices.
+more repeats than the kills could have cut sends (one per blog daemon killed); no delivery
+is left claimed, no post has two events of a kind, never more than one request was in flight
+to a host (both blogs' polls together), and every replica serves the same bytes of each
+blog's feed. SYNDICATE_CHAOS_SEED replays the choices.
 """
 
 from __future__ import annotations
