@@ -40,7 +40,7 @@ from pathlib import Path
 
 import httpx
 import measure
-from sources import cpu_sum, free_port, pids_of_user, say, stop_daemon, wait_ready
+from sources import cpu_sum, pids_of_user, planet_tables, say, stop_daemon, wait_ready
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))  # the tests' private PostgreSQL cluster
@@ -64,15 +64,7 @@ def source_of(n: int) -> SourceSettings:
 
 
 def write_config(home: Path, blog: Path, store_url: str, sources: int) -> Path:
-    lines = [
-        '[site]\ntitle = "Planet"\nurl = "https://planet.test/"',
-        f'[content]\nroot = "{blog}"',
-        '[feeds]\noutput = "public"\nformats = ["atom"]',
-        "[watch]\nrescan = 0",
-        f"[server]\nport = {free_port('127.0.0.1')}",
-        f'[store]\nurl = "{store_url}"\ncache = "cache.sqlite"',
-        '[cluster]\nenabled = true\nnode = "owner"',
-    ]
+    lines = [*planet_tables(blog, store_url), '[cluster]\nenabled = true\nnode = "owner"']
     for n in range(sources):
         source = source_of(n)
         lines.append(f'[[sources]]\nname = "{source.name}"\nurl = "{source.url}"\ninterval = 86400')

@@ -143,6 +143,18 @@ def _feed(source: int, version: int) -> str:
     )
 
 
+def planet_tables(blog: Path, store_url: str) -> list[str]:
+    """The tables every planet bench's config starts with: the blog, its feed, its ledger."""
+    return [
+        '[site]\ntitle = "Planet"\nurl = "https://planet.test/"',
+        f'[content]\nroot = "{blog}"',
+        '[feeds]\noutput = "public"\nformats = ["atom"]',
+        "[watch]\nrescan = 0",
+        f"[server]\nport = {free_port('127.0.0.1')}",
+        f'[store]\nurl = "{store_url}"\ncache = "cache.sqlite"',
+    ]
+
+
 def write_config(
     home: Path,
     blog: Path,
@@ -153,15 +165,7 @@ def write_config(
     node: str = "",
 ) -> Path:
     home.mkdir(parents=True, exist_ok=True)
-    lines = [
-        '[site]\ntitle = "Planet"\nurl = "https://planet.test/"',
-        f'[content]\nroot = "{blog}"',
-        '[feeds]\noutput = "public"\nformats = ["atom"]',
-        "[watch]\nrescan = 0",
-        f"[server]\nport = {free_port('127.0.0.1')}",
-        f'[store]\nurl = "{store_url}"\ncache = "cache.sqlite"',
-        '[log]\nlevel = "warning"',
-    ]
+    lines = [*planet_tables(blog, store_url), '[log]\nlevel = "warning"']
     if node:
         lines.append(f'[cluster]\nenabled = true\nnode = "{node}"')
     for n in range(args.sources):

@@ -37,10 +37,10 @@ from syndicate.cluster.tasks import (
     KEEP_FINISHED_HOURS,
     Liveness,
     QueueWorker,
+    apply_schema,
     close_stalled,
     conninfo,
     polls_queue_of,
-    prepare_jobs,
     purge_queue,
 )
 from syndicate.config import Settings, SourceSettings
@@ -101,9 +101,9 @@ class ClusterPolls:
         self._metrics = metrics
         self._liveness = liveness
         self._clients = clients or SourceClients()
-        self._jobs_url = settings.jobs_url
-        self._jobs = Database(self._jobs_url)  # to ask after a job that may have been closed
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(self._jobs_url))
+        # The job tables' database: made ready at start, asked after a job that may be closed.
+        self._jobs = Database(settings.jobs_url)
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.jobs_url))
         self.app = procrastinate.App(connector=connector)
         self._worker = QueueWorker(self.app, self.queue, liveness, jobs=POLL_THREADS)
         self.stopping = self._worker.stopping  # a job stops between two polls
@@ -204,7 +204,7 @@ class ClusterPolls:
     def start(self, name: str) -> None:
         """The worker, in a thread with its own event loop, once the job tables exist and
         every source this replica knows has a due row (a new one due now)."""
-        prepare_jobs(self._jobs_url)
+        apply_schema(self._jobs.engine)
         hosts = {name: host_of(source.url) for name, source in self._sources.items()}
         self._inbox.plan(hosts, self._clock.now())
         self._thread = threading.Thread(target=self._run, args=(name,), name="polls", daemon=True)
