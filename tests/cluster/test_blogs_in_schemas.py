@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -92,6 +93,26 @@ def test_two_blogs_share_a_database_each_in_its_schema(database: str, tmp_path: 
 
     shown = run(["-c", "blogs", "status"], tmp_path)
     assert shown.stdout.count("posts:   1 public of 1 present") == 2, shown.stdout
+
+
+def test_replicas_opening_a_new_ledger_together_create_it_once(database: str) -> None:
+    url = with_schema(database, "gamma")
+
+    def open_it() -> None:
+        Ledger.open(url).close()
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    failures: list[BaseException] = []
+    threading.excepthook = lambda args: failures.append(args.exc_value or Exception())
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        threading.excepthook = threading.__excepthook__
+    assert failures == []
+    assert "posts" in tables(database, "gamma")
 
 
 def test_the_schema_rides_in_every_connection_string(database: str) -> None:

@@ -12,12 +12,17 @@ from syndicate.store import schema
 from syndicate.store.migrations import BASELINE, HEAD, LEGACY_VERSION
 
 _FOLDER = Path(__file__).parent
+_MIGRATION_LOCK = 7_306_030_106  # pg_advisory_xact_lock key: one node upgrades at a time
 
 
 def upgrade(engine: Engine) -> None:
     """Bring the database at `engine` to the newest schema (in one transaction)."""
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Replicas starting together on a new ledger would each create its tables; the
+                # others wait here, then find it at the head.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             current = _current(conn)
             if current == HEAD:
                 return
