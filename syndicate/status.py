@@ -4,17 +4,16 @@ recent errors. It reads the ledger only, so it works whether or not the daemon r
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.config import Settings
 from syndicate.plural import counted
+from syndicate.store import tallies
 from syndicate.store.database import Database
 from syndicate.store.ledger import Ledger
 from syndicate.store.nodes import NodeBeat, Nodes
-from syndicate.store.outbox import Outbox
 from syndicate.store.ownership import Lease, Ownership
 
 SILENT_AFTER = 2.0  # leases: a node not seen for this long is reported silent (dead or frozen)
@@ -23,39 +22,34 @@ SILENT_AFTER = 2.0  # leases: a node not seen for this long is reported silent (
 def collect(settings: Settings) -> dict[str, Any]:
     ledger = Ledger.open(settings.store_url)
     try:
-        records = ledger.stubs()  # no post decoded: 0.3 s at 10,000 posts
-        public = len(ledger.public_sources())
-        feeds = ledger.feeds()
+        db = ledger.database
+        posts = tallies.posts(db)  # counted by the database: no post read
+        feeds = tallies.feeds(db)
+        by_kind, last_event = tallies.events(db)
         state = ledger.state()
-        events = ledger.events()
         sources = ledger.source_states()
-        outbox = Outbox(ledger.engine)
-        deliveries = Counter(str(d.status) for d in outbox.select())
-        accounts = outbox.accounts()
-        lease = Ownership(ledger.database, settings.blog_name).holder()
-        cluster = _cluster(settings, ledger.database, lease, datetime.now(UTC))
+        deliveries = tallies.deliveries(db)
+        pauses = tallies.pauses(db)
+        lease = Ownership(db, settings.blog_name).holder()
+        cluster = _cluster(settings, db, lease, datetime.now(UTC))
     finally:
         ledger.close()
-    present = [r for r in records if r.source is not None]
-    remote = [r for r in present if r.source and r.source.startswith("sources/")]
     return {
         "posts": {
-            "known": len(records),
-            "present": len(present),
-            "public": public,
-            "remote": len(remote),
+            "known": posts.known,
+            "present": posts.present,
+            "public": posts.public,
+            "remote": posts.remote,
         },
         "feeds": {
-            "files": len(feeds),
-            "bytes": sum(f.size for f in feeds.values()),
-            "not_yet_pinged": sum(
-                1 for f in feeds.values() if settings.feeds.hubs and f.pinged != f.digest
-            ),
+            "files": feeds.files,
+            "bytes": feeds.bytes,
+            "not_yet_pinged": feeds.unpinged if settings.feeds.hubs else 0,
         },
         "events": {
-            "total": len(events),
-            "by_kind": dict(Counter(e.kind for e in events)),
-            "last": events[-1].at.isoformat() if events else None,
+            "total": sum(by_kind.values()),
+            "by_kind": by_kind,
+            "last": last_event.isoformat() if last_event else None,
         },
         "sources": {
             source.name: {"url": source.url, **json.loads(sources.get(source.name, "{}"))}
@@ -64,12 +58,12 @@ def collect(settings: Settings) -> dict[str, Any]:
         "accounts": {
             a.name: {
                 "network": a.network,
-                "paused": bool(a.name in accounts and accounts[a.name].paused),
-                "reason": accounts[a.name].reason if a.name in accounts else None,
+                "paused": a.name in pauses and pauses[a.name].paused,
+                "reason": pauses[a.name].reason if a.name in pauses else None,
             }
             for a in settings.accounts
         },
-        "deliveries": dict(deliveries),
+        "deliveries": deliveries,
         "last_build": json.loads(state["last_build"]) if "last_build" in state else None,
         "last_errors": json.loads(state.get("last_errors", "[]")),
         "output": str(settings.output_dir),
