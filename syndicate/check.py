@@ -31,6 +31,7 @@ from syndicate.feeds import plan as planning
 from syndicate.feeds.budget import BRIEF_OVER, Fit, fit
 from syndicate.model import Entry, FeedFormat
 from syndicate.pipeline.workers import PostWork, RenderJob
+from syndicate.placeholder import is_placeholder
 from syndicate.publish.credentials import problems as credential_problems
 from syndicate.store.identity import check_template
 
@@ -197,18 +198,6 @@ def _check_credentials(
         if account.enabled:
             for problem in credential_problems(account, environ, settings.base_dir):
                 report.add(Severity.WARNING, config_file, problem)
-
-
-PLACEHOLDER_HOSTS = frozenset(
-    f"{sub}example.{tld}" for sub in ("", "www.", "blog.") for tld in ("com", "org", "net")
-)
-
-
-def is_placeholder(url: str) -> bool:
-    """An address that names no blog: example.com/.org/.net themselves (RFC 2606), the
-    placeholder earlier versions of `init` wrote, or a `.invalid` name."""
-    host = urls.host_of(url)
-    return host in PLACEHOLDER_HOSTS or host.endswith(".invalid")
 
 
 def _check_layout(

@@ -6,7 +6,6 @@ done), 2 when the configuration or the command line cannot be used.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -155,7 +154,7 @@ def _build_blog(
         tags = link_tags(settings)
     for error in report.errors:
         click.echo(f"{error}", err=True)
-    from syndicate.check import is_placeholder
+    from syndicate.placeholder import is_placeholder
 
     placeholder = is_placeholder(settings.site.url)
     if placeholder:
@@ -387,6 +386,8 @@ def _ready(obj: Context, settings: Settings, base: str, *, as_json: bool) -> Non
             for line in _serving_message(settings, base).splitlines()
             if "subscribe in a feed reader" in line
         ]
+        import logging  # only here: `--help` and the building commands need no logger
+
         logging.getLogger("syndicate").info("serving", extra=fields(url=base, feeds=feeds))
     else:
         say(obj, _serving_message(settings, base))

@@ -7,13 +7,23 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import click
 
 from syndicate.cli.session import Context, handled, say
 from syndicate.errors import ConfigError, UsageError
 from syndicate.plural import counted
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+
+def _zone(name: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo  # only for the commands that read a period
+
+    return ZoneInfo(name)
+
 
 _SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -235,7 +245,7 @@ def digest(
     clock = SystemClock()
     with handled():
         settings = obj.settings()
-        start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
+        start, end = _period(since, until, clock.now(), _zone(settings.content.timezone))
         path, made = make_digest(
             settings, clock, start, until=end, author=author, remote=not no_remote
         )
@@ -278,7 +288,7 @@ def export_hootsuite(
     clock = SystemClock()
     with handled():
         settings = obj.settings()
-        start, end = _period(since, until, clock.now(), ZoneInfo(settings.content.timezone))
+        start, end = _period(since, until, clock.now(), _zone(settings.content.timezone))
         text, made = make_csv(
             settings,
             clock,

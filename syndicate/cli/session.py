@@ -97,9 +97,10 @@ class Context:
 
 
 def _learned(settings: Settings) -> Settings:
-    from syndicate.publish.credentials import learn
+    if settings.accounts:  # a blog without accounts need not import the publishers' base
+        from syndicate.publish.credentials import learn
 
-    learn(settings.accounts, os.environ, settings.base_dir)
+        learn(settings.accounts, os.environ, settings.base_dir)
     return settings
 
 
