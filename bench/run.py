@@ -1,6 +1,6 @@
 """Time `syndicate build` against Hugo and Pelican on the same posts, in one run.
 
-    python bench/run.py [--sizes rdo,1k,10k,50k] [--repeat 3] [--tools syndicate-rss,hugo,...]
+    python bench/run.py [--sizes rdo,1k,10k,50k] [--repeat 3] [--repeat-50k 1] [--tools ...]
 
 For each size the same Middleman posts (the RDO corpus, or bench/generate.py's blog) are
 converted into a Hugo and a Pelican site (see sites.py); then every tool builds its feeds
@@ -111,7 +111,7 @@ def main() -> None:
             notes.append(f"{label}: skipped, {RDO} is absent")
             continue
         corpora.append(corpus)
-        run_round_robin(corpus, args.repeat, args.pause, work / "logs")
+        run_round_robin(corpus, _repeat_of(args, label), args.pause, work / "logs")
         report["sizes"] = {c.label: _corpus_json(c) for c in corpora}
         _save(report, args.results)
     incremental = None
@@ -124,7 +124,8 @@ def main() -> None:
     TRASH.empty()
     facts["load average after (1, 5, 15 min)"] = _load()
     path = _save(report, args.results)
-    print(render_report(facts, startup_times, corpora, incremental, notes, args.repeat))
+    large = f" (50k: {_repeat_of(args, '50k')})" if "50k" in args.sizes else ""
+    print(render_report(facts, startup_times, corpora, incremental, notes, f"{args.repeat}{large}"))
     print(f"\nRaw results: {path}")
 
 
@@ -134,6 +135,12 @@ def _arguments() -> argparse.Namespace:
         "--sizes", type=_sizes, default=list(ALL_SIZES), help="comma-separated: rdo,1k,10k,50k"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool and size")
+    parser.add_argument(
+        "--repeat-50k",
+        type=int,
+        default=None,
+        help="runs per tool at 50k (default: --repeat); Pelican takes over 5 minutes a run there",
+    )
     parser.add_argument(
         "--tools",
         type=_tools,
@@ -150,6 +157,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--scratch", type=Path, default=BENCH / "scratch", help="scratch directory")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
     return parser.parse_args()
+
+
+def _repeat_of(args: argparse.Namespace, label: str) -> int:
+    """Runs per tool for one size: 50k may take fewer, so that every size fits in one run."""
+    if label == "50k" and args.repeat_50k is not None:
+        return int(args.repeat_50k)
+    return int(args.repeat)
 
 
 def _sizes(text: str) -> list[str]:
@@ -478,7 +492,7 @@ def render_report(
     corpora: list[Corpus],
     incremental: dict[str, Any] | None,
     notes: list[str],
-    repeat: int,
+    repeat: int | str,
 ) -> str:
     lines = ["# syndicate build vs Hugo and Pelican", ""]
     lines += [f"- {key}: {value}" for key, value in facts.items()]
