@@ -121,3 +121,20 @@ def test_the_command_line_starts_without_the_settings_models() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_the_command_line_turns_pydantic_plugins_off_unless_told() -> None:
+    """Looking for pydantic plugins scans every installed package's entry points (20-40 ms
+    of each command); the command turns it off, and an operator's own setting wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, syndicate.cli; print(repr(os.environ['PYDANTIC_DISABLE_PLUGINS']))"
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    for given, seen in ((None, "'__all__'"), ("", "''"), ("logfire", "'logfire'")):
+        env = environ if given is None else {**environ, "PYDANTIC_DISABLE_PLUGINS": given}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        assert out.stdout.strip() == seen
