@@ -1,5 +1,5 @@
 """`python -m syndicate` is the `syndicate` command."""
 
-from syndicate.cli import main
+from syndicate.cli import entry
 
-main()
+entry()

@@ -209,3 +209,22 @@ def test_sources_import_an_opml_list_and_export_it_again(tmp_path: Path) -> None
     out = tmp_path / "out.opml"
     saved = run(["-c", str(config), "sources", "export", "-o", str(out)], tmp_path)
     assert saved.returncode == 0 and out.read_text() == exported.stdout
+
+
+def test_a_build_process_leaves_at_once_with_everything_written(project: Path, blog: Blog) -> None:
+    """`build`, `check` and `status` leave without tearing their objects down
+    (`syndicate.cli.entry`): the JSON on a pipe is whole, the exit status kept, the ledger
+    closed (a second process finds nothing to do) and no SQLite journal left open."""
+    run(["init", str(blog.root)], project)
+    for n in range(1, 200):
+        blog.post(f"2024-01-{n % 28 + 1:02d}-post-{n}.html.md", {"title": f"Post {n}"}, "x " * n)
+    blog.post("2024-05-02-broken.html.md", raw=b"---\ntitle: Broken\n---\n\xff\xfe\x00 bin\x00")
+    first = run(["build", "--json"], project)
+    assert first.returncode == 1
+    assert json.loads(first.stdout)["posts"]["public"] == 200
+    second = run(["build", "--json"], project)
+    assert second.returncode == 1 and json.loads(second.stdout)["feeds"]["written"] == []
+    status = run(["status", "--json"], project)
+    assert status.returncode == 0 and json.loads(status.stdout)["posts"]["present"] == 200
+    journals = [p for p in project.rglob("*") if p.name.endswith(("-wal", "-shm", "-journal"))]
+    assert not journals, "a SQLite database (ledger or render cache) was left open"

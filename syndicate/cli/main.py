@@ -17,7 +17,7 @@ import click
 
 from syndicate import __version__
 from syndicate.cli import admin, publish
-from syndicate.cli.session import Context, each_blog, handled, say
+from syndicate.cli.session import Context, Finished, each_blog, handled, say
 from syndicate.errors import ConfigError
 from syndicate.locations import CONFIG_ENV, DEFAULT_CONFIG, find_config
 from syndicate.plural import counted
@@ -116,7 +116,7 @@ def check(obj: Context, as_json: bool, strict: bool) -> None:
         failed = report.errors > 0 or (strict and report.warnings > 0)
         return (1 if failed else 0), report.to_json()
 
-    sys.exit(each_blog(obj, check_one, as_json=as_json))
+    raise Finished(each_blog(obj, check_one, as_json=as_json))
 
 
 @main.command()
@@ -136,7 +136,7 @@ def build(obj: Context, as_json: bool, full: bool, links: bool) -> None:
     def build_one(settings: Settings) -> tuple[int, dict[str, Any]]:
         return _build_blog(obj, settings, as_json=as_json, full=full, links=links)
 
-    sys.exit(each_blog(obj, build_one, as_json=as_json))
+    raise Finished(each_blog(obj, build_one, as_json=as_json))
 
 
 def _build_blog(
@@ -293,7 +293,7 @@ def status(obj: Context, as_json: bool) -> None:
             click.echo(render(report))
         return 0, report
 
-    sys.exit(each_blog(obj, status_one, as_json=as_json, report_on_stdout=True))
+    raise Finished(each_blog(obj, status_one, as_json=as_json, report_on_stdout=True))
 
 
 @main.command()

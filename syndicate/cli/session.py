@@ -96,6 +96,12 @@ class Context:
         return settings
 
 
+class Finished(SystemExit):
+    """A command's work is done and its resources closed: the process may leave without
+    tearing its objects down (`syndicate.cli.entry`). In one process (tests, CliRunner) it
+    is an ordinary SystemExit."""
+
+
 def _learned(settings: Settings) -> Settings:
     if settings.accounts:  # a blog without accounts need not import the publishers' base
         from syndicate.publish.credentials import learn
