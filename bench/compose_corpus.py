@@ -27,6 +27,7 @@ from syndicate.publish.base import Message
 from syndicate.publish.compose import ELLIPSIS, compose
 from syndicate.publish.hashtags import hashtags_for
 from syndicate.publish.network import describe
+from syndicate.sections import parse
 
 DOMAINS = {"rdo": "www.rdoproject.org", "osas": "community.redhat.com"}
 DEFAULT_CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -82,7 +83,7 @@ def account_for(network: str, **options: object) -> AccountSettings:
         "linkedin": {"handle": "urn:li:organization:1"},
     }
     fields = {"name": network, "network": network, **required.get(network, {}), **options}
-    return AccountSettings.model_validate(fields)
+    return parse(AccountSettings, fields)
 
 
 def tally(posts: list[tuple[Post, str]], network: str, show: int) -> Tally:

@@ -8,10 +8,12 @@ import re
 import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import msgspec
+from msgspec import Meta
 
 from syndicate import registry
 from syndicate.clock import known_zone
+from syndicate.sections import Section, check
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(
@@ -25,55 +27,50 @@ PLACEHOLDERS = frozenset(
 EMPTY = "\x00"  # where a placeholder stood that filled with nothing (publish/message_template.py)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TimingSettings(_Section):
-    delay: Annotated[float, Field(ge=0)] = (
+class TimingSettings(Section, frozen=True, kw_only=True):
+    delay: Annotated[float, Meta(ge=0)] = (
         300.0  # seconds after publication: a quick fix lands first
     )
     windows: tuple[str, ...] = ()  # e.g. "mon-fri 09:00-18:00" in `timezone`; none = any time
     timezone: str = "UTC"
-    min_gap: Annotated[float, Field(ge=0)] = 0.0  # seconds between two posts of this account
-    daily_cap: Annotated[int, Field(ge=1)] | None = None  # posts per day (in `timezone`)
+    min_gap: Annotated[float, Meta(ge=0)] = 0.0  # seconds between two posts of this account
+    daily_cap: Annotated[int, Meta(ge=1)] | None = None  # posts per day (in `timezone`)
 
-    @field_validator("windows")
-    @classmethod
-    def _valid_windows(cls, windows: tuple[str, ...]) -> tuple[str, ...]:
-        for window in windows:
-            parse_window(window)
-        return windows
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return known_zone(value)
+    def __post_init__(self) -> None:
+        check(self, "windows", _valid_windows)
+        check(self, "timezone", known_zone)
 
 
-class ReshareSettings(_Section):
+def _valid_windows(windows: tuple[str, ...]) -> tuple[str, ...]:
+    for window in windows:
+        parse_window(window)
+    return tuple(windows)
+
+
+def _template(value: str | None) -> None:
+    if value is not None:
+        parse_template(value)  # a ValueError names the unknown placeholder
+
+
+class ReshareSettings(Section, frozen=True, kw_only=True):
     """Re-sharing good older posts (publish/evergreen.py): opt-in, one at a time, inside the
     account's windows and caps, and never while new posts wait."""
 
     enabled: bool = False
-    every_hours: Annotated[float, Field(ge=1)] = 24.0  # at most one re-share this often
-    min_age_days: Annotated[float, Field(ge=0)] = 30.0  # posts at least this old
-    max_age_days: Annotated[float, Field(gt=0)] | None = None  # and at most this old
+    every_hours: Annotated[float, Meta(ge=1)] = 24.0  # at most one re-share this often
+    min_age_days: Annotated[float, Meta(ge=0)] = 30.0  # posts at least this old
+    max_age_days: Annotated[float, Meta(gt=0)] | None = None  # and at most this old
     tags: tuple[str, ...] = ()  # posts with one of these tags; empty = any the account takes
-    not_within_days: Annotated[float, Field(ge=1)] = 180.0  # a post again only after this
+    not_within_days: Annotated[float, Meta(ge=1)] = 180.0  # a post again only after this
     # The re-share's text; by default the network's template after "From the archive: ", so a
     # re-share never reads as the first post did (X refuses the same text twice).
     template: str | None = None
 
-    @field_validator("template")
-    @classmethod
-    def _known_placeholders(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_template(value)
-        return value
+    def __post_init__(self) -> None:
+        check(self, "template", _template)
 
 
-class AccountSettings(_Section):
+class AccountSettings(Section, frozen=True, kw_only=True):
     """One account on one network."""
 
     name: str  # unique; names the account in the outbox, logs and commands
@@ -84,7 +81,9 @@ class AccountSettings(_Section):
     server: str | None = None
     handle: str | None = None  # Bluesky handle; X user name (used to find recent posts)
     room: str | None = None  # Matrix room id
-    credentials: dict[str, str] = Field(default_factory=dict)  # name -> env:NAME | file:PATH
+    credentials: dict[str, str] = msgspec.field(
+        default_factory=dict
+    )  # name -> env:NAME | file:PATH
     # Which posts: by tag and author (slugs or names, case-insensitive); empty = all.
     include_tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
@@ -94,61 +93,53 @@ class AccountSettings(_Section):
     # {author_mention} (the handle, else the name) {byline} ("by " and that, or nothing).
     template: str | None = None  # the network's default when unset
     hashtags: tuple[str, ...] = ()  # always added, e.g. "RDOCommunity"
-    tag_hashtags: dict[str, str] = Field(default_factory=dict)  # tag -> hashtag; "" drops it
-    max_hashtags: Annotated[int, Field(ge=0)] = 3  # tags turned into hashtags, at most
+    tag_hashtags: dict[str, str] = msgspec.field(
+        default_factory=dict
+    )  # tag -> hashtag; "" drops it
+    max_hashtags: Annotated[int, Meta(ge=0)] = 3  # tags turned into hashtags, at most
     visibility: Literal["public", "unlisted", "private"] = "public"  # Mastodon
     # When the text would be shortened, post a thread instead: the title and link first, then
     # the summary continued in replies, at most `thread_parts` posts in all (X, Mastodon,
     # Bluesky: networks whose descriptor says `replies`).
     thread: bool = False
-    thread_parts: Annotated[int, Field(ge=2, le=25)] = 4
+    thread_parts: Annotated[int, Meta(ge=2, le=25)] = 4
     # The post's lead image, uploaded with the post where the network takes images.
     images: bool = True
     require_alt_text: bool = False  # refuse to post an image that has no alt text
     # Added to the post's link (new posts and re-shares), e.g. "utm_source=mastodon&
     # utm_medium=social"; {network} and {account} are replaced.
     link_query: str = ""
-    reshare: ReshareSettings = Field(default_factory=ReshareSettings)
-    timing: TimingSettings = Field(default_factory=TimingSettings)
+    reshare: ReshareSettings = msgspec.field(default_factory=ReshareSettings)
+    timing: TimingSettings = msgspec.field(default_factory=TimingSettings)
 
-    @field_validator("network")
-    @classmethod
-    def _registered(cls, value: str) -> str:
-        if value not in registry.names():
-            known = ", ".join(repr(name) for name in registry.names())
-            raise ValueError(f"Input should be {known}")
-        return value
-
-    @field_validator("template")
-    @classmethod
-    def _known_placeholders(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_template(value)  # a ValueError names the unknown placeholder
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _references_only(cls, values: dict[str, str]) -> dict[str, str]:
-        for key, value in values.items():
-            if not _CREDENTIAL.match(value):
-                raise ValueError(
-                    f"credentials.{key}: write env:NAME or file:PATH, never the secret itself"
-                )
-        return values
-
-    @model_validator(mode="after")
-    def _what_the_network_needs(self) -> AccountSettings:
+    def __post_init__(self) -> None:
+        check(self, "network", _registered)
+        check(self, "template", _template)
+        check(self, "credentials", _references_only)
         problems = _described(self.network).problems(self)
         if problems:
             raise ValueError(problems[0])
-        return self
 
 
-class PublishSettings(_Section):
+def _registered(value: str) -> None:
+    if value not in registry.names():
+        known = ", ".join(repr(name) for name in registry.names())
+        raise ValueError(f"Input should be {known}")
+
+
+def _references_only(values: dict[str, str]) -> None:
+    for key, value in values.items():
+        if not _CREDENTIAL.match(value):
+            raise ValueError(
+                f"credentials.{key}: write env:NAME or file:PATH, never the secret itself"
+            )
+
+
+class PublishSettings(Section, frozen=True, kw_only=True):
     dry_run: bool = False  # compose and schedule, never send
-    lease: Annotated[float, Field(ge=10)] = 300.0  # seconds a claimed delivery stays claimed
-    max_attempts: Annotated[int, Field(ge=1)] = 12  # transient failures before a delivery fails
-    retry_base: Annotated[float, Field(gt=0)] = 60.0  # seconds before the first retry; doubles
+    lease: Annotated[float, Meta(ge=10)] = 300.0  # seconds a claimed delivery stays claimed
+    max_attempts: Annotated[int, Meta(ge=1)] = 12  # transient failures before a delivery fails
+    retry_base: Annotated[float, Meta(gt=0)] = 60.0  # seconds before the first retry; doubles
 
 
 def _described(network: str) -> registry.Described:

@@ -12,34 +12,24 @@ import socket
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    create_model,
-    field_validator,
-    model_validator,
-)
+import msgspec
+from msgspec import Meta
 
 from syndicate.accounts import AccountSettings, PublishSettings
 from syndicate.content.settings import ContentSettings
 from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
+from syndicate.sections import FieldError, Section, check, parse, replace, to_plain
 from syndicate.store_url import SCHEMA_NAME, with_schema
 
 FormatName = Literal["atom", "rss", "json"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SiteSettings(_Section):
+class SiteSettings(Section, frozen=True, kw_only=True):
     title: str = "My blog"
     url: str  # the site's public base URL; every link in the feeds starts here
     description: str = ""
@@ -48,49 +38,50 @@ class SiteSettings(_Section):
     icon: str | None = None
     logo: str | None = None
 
-    @field_validator("url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL, such as https://blog.example.org/")
-        return value if value.endswith("/") else value + "/"
+    def __post_init__(self) -> None:
+        check(self, "url", _absolute_url)
 
 
-class IdentitySettings(_Section):
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL, such as https://blog.example.org/")
+    return value if value.endswith("/") else value + "/"
+
+
+class IdentitySettings(Section, frozen=True, kw_only=True):
     # How a post's permanent id is minted the first time it is seen. Fields: {host},
     # {date} (YYYY-MM-DD), {year}, {path} (permalink path), {permalink}, {slug}, {dir} (the
     # permalink without its last segment: "{dir}/{slug}" is jekyll-feed's id).
     id_template: str = "tag:{host},{date}:/{path}"
     # Share of words that must change before an edit moves `updated` (0.02 = 2 %).
-    significant_change: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    significant_change: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.02
 
 
-class FeedKindSettings(_Section):
+class FeedKindSettings(Section, frozen=True, kw_only=True):
     enabled: bool = True
     title: str | None = None
     atom: str = ""
     rss: str = ""
-    json_: str = Field("", alias="json")
+    json_: str = msgspec.field(default="", name="json")
     page: str | None = None  # HTML page the feed mirrors, relative to the site URL
-    limit: Annotated[int, Field(ge=1)] | None = None
-    max_bytes: Annotated[int, Field(ge=1024)] | None = None
+    limit: Annotated[int, Meta(ge=1)] | None = None
+    max_bytes: Annotated[int, Meta(ge=1024)] | None = None
     content: Literal["full", "summary"] | None = None
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def path_for(self, fmt: FormatName) -> str:
         return {"atom": self.atom, "rss": self.rss, "json": self.json_}[fmt]
 
 
-class _FeedsBase(_Section):
+class _FeedsBase(Section, frozen=True, kw_only=True):
     """[feeds]: what every feed shares. Each kind's own table, `[feeds.<key>]`, is a field of
-    FeedSettings below, made from syndicate/feedkinds.py."""
+    FeedSettings below, made from syndicate/feedkinds.py; a kind's table that sets only some
+    keys keeps the kind's defaults for the rest (`_over_defaults`, applied before converting)."""
 
     output: Path = Path("public")
     formats: tuple[FormatName, ...] = ("atom", "rss", "json")
-    limit: Annotated[int, Field(ge=1)] = 20
-    max_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
+    limit: Annotated[int, Meta(ge=1)] = 20
+    max_bytes: Annotated[int, Meta(ge=1024)] = 1_000_000
     content: Literal["full", "summary"] = "full"
     hubs: tuple[str, ...] = ()
     # RFC 5005 archives: every post reachable from each feed, in one archive document per
@@ -103,132 +94,135 @@ class _FeedsBase(_Section):
         assert isinstance(found, FeedKindSettings)
         return found
 
-    @model_validator(mode="before")
-    @classmethod
-    def _over_defaults(cls, value: Any) -> Any:
-        """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""
-        if not isinstance(value, Mapping):
-            return value
-        merged = dict(value)
-        for kind in KINDS:
-            table = merged.get(kind.settings_key)
-            if isinstance(table, Mapping):
-                merged[kind.settings_key] = {**kind.defaults(), **table}
-        return merged
+
+def _kind_defaults(kind: Kind) -> FeedKindSettings:
+    return parse(FeedKindSettings, kind.defaults())
 
 
-def _kind_field(kind: Kind) -> Any:
+def _kind_field(kind: Kind) -> tuple[str, type, Any]:
     return (
+        kind.settings_key,
         FeedKindSettings,
-        Field(default_factory=lambda: FeedKindSettings.model_validate(kind.defaults())),
+        msgspec.field(default_factory=lambda: _kind_defaults(kind)),
     )
 
 
 if TYPE_CHECKING:
     FeedSettings = _FeedsBase
 else:  # one field per kind of feed, named by its settings key
-    FeedSettings = create_model(
+    FeedSettings = msgspec.defstruct(
         "FeedSettings",
-        __base__=_FeedsBase,
-        **{kind.settings_key: _kind_field(kind) for kind in KINDS},
+        [_kind_field(kind) for kind in KINDS],
+        bases=(_FeedsBase,),
+        kw_only=True,
+        module=__name__,
     )
 
 
-class BuildSettings(_Section):
-    workers: Annotated[int, Field(ge=0, le=64)] = (
-        0  # processes for reading and rendering; 0 = one per core
-    )
+def _over_defaults(feeds: Any) -> Any:
+    """A `[feeds.tags]` table that sets only `limit` keeps the default paths and title."""
+    if not isinstance(feeds, Mapping):
+        return feeds
+    merged = dict(feeds)
+    for kind in KINDS:
+        table = merged.get(kind.settings_key)
+        if isinstance(table, Mapping):
+            merged[kind.settings_key] = {**kind.defaults(), **table}
+    return merged
+
+
+class BuildSettings(Section, frozen=True, kw_only=True):
+    workers: Annotated[int, Meta(ge=0, le=64)] = 0  # reading and rendering; 0 = one per core
     fsync: bool = False  # flush each feed file to disk before it replaces the old one
 
 
-class WatchSettings(_Section):
+class WatchSettings(Section, frozen=True, kw_only=True):
     poll: bool = False  # poll the posts directory instead of file events (network filesystems)
-    poll_interval: Annotated[float, Field(gt=0)] = 1.0  # seconds between polls when polling
-    debounce: Annotated[float, Field(ge=0)] = 0.05  # seconds to gather a burst of changes
-    rescan: Annotated[float, Field(ge=0)] = (
-        600.0  # seconds between full scans, a safety net; 0 = never
-    )
+    poll_interval: Annotated[float, Meta(gt=0)] = 1.0  # seconds between polls when polling
+    debounce: Annotated[float, Meta(ge=0)] = 0.05  # seconds to gather a burst of changes
+    rescan: Annotated[float, Meta(ge=0)] = 600.0  # seconds between full scans; 0 = never
     # Remote sources ([[sources]]): polls in flight to one host at once, however many of
     # them it serves (a planet of feeds on one hosting service).
-    per_host: Annotated[int, Field(ge=1, le=64)] = 1
+    per_host: Annotated[int, Meta(ge=1, le=64)] = 1
 
 
-class ServerSettings(_Section):
+class ServerSettings(Section, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     # What one client can make the server hold (web/limits.py).
     http: Literal["auto", "h11", "httptools"] = "auto"  # the parser; auto: httptools if there
-    max_connections: Annotated[int, Field(ge=1)] = 1000  # past it, the longest idle goes
-    request_timeout: Annotated[float, Field(gt=0)] = 10.0  # seconds for a head, and a body
-    keep_alive: Annotated[int, Field(ge=1)] = 5  # seconds a connection idles between requests
-    max_header_bytes: Annotated[int, Field(ge=1024)] = 16384  # a request's head
-    max_headers: Annotated[int, Field(ge=8)] = 100
-    max_body: Annotated[int, Field(ge=1024)] = 65536  # the dashboard's and API's POSTs
+    max_connections: Annotated[int, Meta(ge=1)] = 1000  # past it, the longest idle goes
+    request_timeout: Annotated[float, Meta(gt=0)] = 10.0  # seconds for a head, and a body
+    keep_alive: Annotated[int, Meta(ge=1)] = 5  # seconds a connection idles between requests
+    max_header_bytes: Annotated[int, Meta(ge=1024)] = 16384  # a request's head
+    max_headers: Annotated[int, Meta(ge=8)] = 100
+    max_body: Annotated[int, Meta(ge=1024)] = 65536  # the dashboard's and API's POSTs
 
 
-class AdminSettings(_Section):
+class AdminSettings(Section, frozen=True, kw_only=True):
     """The dashboard under /admin/ and the JSON API under /api/ (see admin/)."""
 
     enabled: bool = True  # on when a token exists; false turns both off whatever the token
     # The token's file, made by `syndicate token`; $SYNDICATE_ADMIN_TOKEN wins over it.
     token_file: Path = Path("admin.token")
-    session_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 24.0 * 7  # how long a login lasts
+    session_hours: Annotated[float, Meta(gt=0, le=24 * 90)] = 24.0 * 7  # how long a login lasts
     # Wrong tokens (Bearer or login) allowed in a burst and then per minute: from one client,
     # and from all together; past them a client waits (429) before it may try again.
-    failures_per_client: Annotated[int, Field(ge=1)] = 10
-    failures_overall: Annotated[int, Field(ge=1)] = 60
+    failures_per_client: Annotated[int, Meta(ge=1)] = 10
+    failures_overall: Annotated[int, Meta(ge=1)] = 60
 
 
-class SourceSettings(_Section):
+class SourceSettings(Section, frozen=True, kw_only=True):
     """A remote feed whose entries become posts (a planet's member blogs)."""
 
     name: str
     url: str
-    interval: Annotated[float, Field(ge=10)] = 1800.0  # seconds between polls (jitter added)
+    interval: Annotated[float, Meta(ge=10)] = 1800.0  # seconds between polls (jitter added)
     tags: tuple[str, ...] = ()  # added to every entry's own tags
     author: str | None = None  # when entries name none
     include: bool = False  # also list its entries in this site's feeds
     # Seconds a whole poll may take (connecting, redirects, the download), however slowly
     # the server answers.
-    timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    timeout: Annotated[float, Meta(gt=0, le=3600)] = 120.0
     # The source is on a private network: it may be fetched from loopback, private, link-local
     # and shared addresses (else only public ones and its own url's host: watch/addresses.py).
     intranet: bool = False
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("must be an http(s) URL of a feed")
-        return value
+    def __post_init__(self) -> None:
+        check(self, "url", _http_url)
 
 
-class LogSettings(_Section):
+def _http_url(value: str) -> None:
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL of a feed")
+
+
+class LogSettings(Section, frozen=True, kw_only=True):
     format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
-class StoreSettings(_Section):
-    model_config = ConfigDict(populate_by_name=True)
-
+class StoreSettings(Section, frozen=True, kw_only=True):
     url: str = "sqlite:///syndicate.db"  # the ledger: any SQLAlchemy URL
     cache: Path = Path("syndicate-cache.sqlite")  # rendered HTML; safe to delete
     # PostgreSQL: the schema holding this blog's tables, so several blogs share one database
-    # (store/database.py); "" for the server's default (public).
-    schema_name: str = Field(default="", alias="schema")
+    # (store/database.py); "" for the server's default (public). Written `schema` (or
+    # `schema_name`, its name here) in the file.
+    schema_name: str = msgspec.field(default="", name="schema")
 
-    @field_validator("schema_name")
-    @classmethod
-    def _plain_schema_name(cls, value: str) -> str:
-        if value and not SCHEMA_NAME.match(value):
-            raise ValueError(
-                "must be lower-case letters, digits and _, starting with a letter or _ "
-                "(and not pg_, which is PostgreSQL's)"
-            )
-        return value
+    def __post_init__(self) -> None:
+        check(self, "schema_name", _plain_schema_name)
 
 
-class ClusterSettings(_Section):
+def _plain_schema_name(value: str) -> None:
+    if value and not SCHEMA_NAME.match(value):
+        raise ValueError(
+            "must be lower-case letters, digits and _, starting with a letter or _ "
+            "(and not pg_, which is PostgreSQL's)"
+        )
+
+
+class ClusterSettings(Section, frozen=True, kw_only=True):
     """[cluster]: several `syndicate run` replicas sharing one PostgreSQL ledger. One of them
     at a time owns the blog's files and builds (store/ownership.py); every one serves the
     feeds it built, from the ledger; their sends are handed out as procrastinate jobs, one
@@ -237,14 +231,14 @@ class ClusterSettings(_Section):
     enabled: bool = False
     node: str = ""  # this replica's name, unique in the cluster; "" for host name and pid
     blog: str = ""  # the blog's name in the ledger; "" for the site URL's host and path
-    lease_seconds: Annotated[float, Field(ge=2.0, le=3600.0)] = 15.0  # a dead owner's wait
+    lease_seconds: Annotated[float, Meta(ge=2.0, le=3600.0)] = 15.0  # a dead owner's wait
 
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's rules for bucket names
 _REFERENCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
 
 
-class MirrorSettings(_Section):
+class MirrorSettings(Section, frozen=True, kw_only=True):
     """[mirror]: every feed file also copied to an S3-compatible bucket, for a CDN
     (daemon/mirror.py). Credentials come from the standard AWS chain (environment, shared
     files, an instance's role) unless both references below are given."""
@@ -259,41 +253,12 @@ class MirrorSettings(_Section):
     # What a CDN and readers may do with a copy: revalidate each time, as the daemon asks.
     cache_control: str = "public, no-cache"
 
-    @field_validator("s3_bucket")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        if value and (not _BUCKET.match(value) or ".." in value):
-            raise ValueError(
-                "not an S3 bucket name: 3 to 63 lower-case letters, digits, dots and dashes"
-            )
-        return value
-
-    @field_validator("prefix")
-    @classmethod
-    def _key_prefix(cls, value: str) -> str:
-        parts = value.strip("/").split("/")
-        if value.startswith("/") or any(p in {".", ".."} for p in parts):
-            raise ValueError('a relative key prefix, such as "feeds/" (no leading /, no ..)')
-        return value.strip("/") + "/" if value.strip("/") else ""
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
-            raise ValueError("must be an absolute http(s) URL, such as https://s3.example.org")
-        return value
-
-    @field_validator("access_key_id", "secret_access_key")
-    @classmethod
-    def _reference(cls, value: str) -> str:
-        # The message never quotes the value: it may be the secret itself.
-        if value and not _REFERENCE.match(value):
-            raise ValueError("write env:NAME or file:PATH, never the key itself")
-        return value
-
-    @model_validator(mode="after")
-    def _complete(self) -> MirrorSettings:
+    def __post_init__(self) -> None:
+        check(self, "s3_bucket", _bucket_name)
+        check(self, "prefix", _key_prefix)
+        check(self, "endpoint_url", _endpoint)
+        check(self, "access_key_id", _reference)
+        check(self, "secret_access_key", _reference)
         if self.enabled and not self.s3_bucket:
             raise ValueError("mirror.enabled needs mirror.s3_bucket, the bucket to copy into")
         if bool(self.access_key_id) != bool(self.secret_access_key):
@@ -301,56 +266,59 @@ class MirrorSettings(_Section):
                 "give both mirror.access_key_id and mirror.secret_access_key, or neither "
                 "(then the standard AWS chain: environment, shared files, the instance's role)"
             )
-        return self
 
 
-class Settings(_Section):
+def _bucket_name(value: str) -> None:
+    if value and (not _BUCKET.match(value) or ".." in value):
+        raise ValueError(
+            "not an S3 bucket name: 3 to 63 lower-case letters, digits, dots and dashes"
+        )
+
+
+def _key_prefix(value: str) -> str:
+    parts = value.strip("/").split("/")
+    if value.startswith("/") or any(p in {".", ".."} for p in parts):
+        raise ValueError('a relative key prefix, such as "feeds/" (no leading /, no ..)')
+    return value.strip("/") + "/" if value.strip("/") else ""
+
+
+def _endpoint(value: str) -> None:
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValueError("must be an absolute http(s) URL, such as https://s3.example.org")
+
+
+def _reference(value: str) -> None:
+    # The message never quotes the value: it may be the secret itself.
+    if value and not _REFERENCE.match(value):
+        raise ValueError("write env:NAME or file:PATH, never the key itself")
+
+
+class Settings(Section, frozen=True, kw_only=True):
     """The whole configuration. `base_dir` is where relative paths are resolved from."""
 
     site: SiteSettings
-    content: ContentSettings = Field(default_factory=ContentSettings)
-    identity: IdentitySettings = Field(default_factory=IdentitySettings)
-    feeds: FeedSettings = Field(default_factory=FeedSettings)
-    build: BuildSettings = Field(default_factory=BuildSettings)
-    watch: WatchSettings = Field(default_factory=WatchSettings)
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    admin: AdminSettings = Field(default_factory=AdminSettings)
+    content: ContentSettings = msgspec.field(default_factory=ContentSettings)
+    identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
+    feeds: FeedSettings = msgspec.field(default_factory=FeedSettings)
+    build: BuildSettings = msgspec.field(default_factory=BuildSettings)
+    watch: WatchSettings = msgspec.field(default_factory=WatchSettings)
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    admin: AdminSettings = msgspec.field(default_factory=AdminSettings)
     sources: tuple[SourceSettings, ...] = ()
     accounts: tuple[AccountSettings, ...] = ()
-    publish: PublishSettings = Field(default_factory=PublishSettings)
-    log: LogSettings = Field(default_factory=LogSettings)
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    mirror: MirrorSettings = Field(default_factory=MirrorSettings)
-    base_dir: Path = Field(default=Path(), exclude=True)
-    source_file: Path | None = Field(default=None, exclude=True)
+    publish: PublishSettings = msgspec.field(default_factory=PublishSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    cluster: ClusterSettings = msgspec.field(default_factory=ClusterSettings)
+    mirror: MirrorSettings = msgspec.field(default_factory=MirrorSettings)
+    # Set by the loader, never read from the file (`_from_file` refuses them there).
+    base_dir: Path = Path()
+    source_file: Path | None = None
 
-    @field_validator("sources")
-    @classmethod
-    def _distinct_sources(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
-        # Entries are keyed by the slug of their source's name: two sources whose names
-        # slug alike would mix their entries.
-        seen: dict[str, str] = {}
-        for source in sources:
-            key = slugify(source.name) or source.name
-            if key in seen:
-                raise ValueError(f"sources {seen[key]!r} and {source.name!r}: names must differ")
-            seen[key] = source.name
-        return sources
-
-    @field_validator("accounts")
-    @classmethod
-    def _distinct_accounts(
-        cls, accounts: tuple[AccountSettings, ...]
-    ) -> tuple[AccountSettings, ...]:
-        names = [a.name for a in accounts]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two accounts are named {name!r}: names must differ")
-        return accounts
-
-    @model_validator(mode="after")
-    def _cluster_on_postgresql(self) -> Settings:
+    def __post_init__(self) -> None:
+        check(self, "sources", _distinct_sources)
+        check(self, "accounts", _distinct_accounts)
         # The lease, the job queue, the claims' row locks and NOTIFY are PostgreSQL's.
         if self.cluster.enabled and not self.store.url.startswith("postgresql"):
             raise ValueError(
@@ -361,7 +329,6 @@ class Settings(_Section):
             raise ValueError(
                 "store.schema is for a PostgreSQL store.url; on SQLite each blog has a file"
             )
-        return self
 
     @property
     def node_name(self) -> str:
@@ -410,6 +377,41 @@ class Settings(_Section):
         return url
 
 
+def _distinct_sources(sources: tuple[SourceSettings, ...]) -> None:
+    # Entries are keyed by the slug of their source's name: two sources whose names
+    # slug alike would mix their entries.
+    seen: dict[str, str] = {}
+    for source in sources:
+        key = slugify(source.name) or source.name
+        if key in seen:
+            raise ValueError(f"sources {seen[key]!r} and {source.name!r}: names must differ")
+        seen[key] = source.name
+
+
+def _distinct_accounts(accounts: tuple[AccountSettings, ...]) -> None:
+    names = [a.name for a in accounts]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"two accounts are named {name!r}: names must differ")
+
+
+_LOADER_SET = frozenset(("base_dir", "source_file"))
+
+
+def settings_json(
+    settings: Settings, *, include: set[str] | None = None, exclude: frozenset[str] = frozenset()
+) -> str:
+    """The settings as compact JSON with the Python names of their keys, the tables in
+    `include` (default all) but those in `exclude`: what the build's fingerprints hash."""
+    tables = [
+        name
+        for name in Settings.__struct_fields__
+        if name not in _LOADER_SET and (include is None or name in include) and name not in exclude
+    ]
+    plain = {name: to_plain(getattr(settings, name)) for name in tables}
+    return msgspec.json.encode(plain).decode()
+
+
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate a config file; every problem becomes a ConfigError naming file and line."""
     environ = os.environ if environ is None else environ
@@ -436,25 +438,113 @@ def parse_settings(
         raise ConfigError(f"not valid TOML: {exc}", file=file, line=line) from None
     raw = _expand_env(raw, (), environ, text, file)
     try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(str(part) for part in first["loc"])
+        settings = parse(Settings, _from_file(raw))
+    except msgspec.ValidationError as exc:
+        message, loc = _explain(exc)
         raise ConfigError(
-            _explain(first), file=file, line=locate_key(text, loc), key=".".join(loc)
+            message, file=file, line=locate_key(text, loc), key=".".join(loc)
         ) from None
-    source = Path(file)
-    return settings.model_copy(update={"base_dir": base_dir.resolve(), "source_file": source})
+    return replace(settings, base_dir=base_dir.resolve(), source_file=Path(file))
 
 
-def _explain(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown setting (check its spelling and section)"
-    if kind == "missing":
-        return "required setting is missing"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+def _from_file(raw: dict[str, Any]) -> dict[str, Any]:
+    """The file's tables as the models take them: kinds' tables over their defaults, the
+    store's schema under either of its names; the loader's own keys are not the file's."""
+    raw = {k: v for k, v in raw.items() if k not in _LOADER_SET}
+    if "feeds" in raw:
+        raw["feeds"] = _over_defaults(raw["feeds"])
+    store = raw.get("store")
+    if isinstance(store, Mapping) and "schema_name" in store and "schema" not in store:
+        raw["store"] = {("schema" if k == "schema_name" else k): v for k, v in store.items()}
+    return raw
+
+
+_WHERE = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_FIELD_NAMED = re.compile(
+    r"^Object (?P<what>contains unknown|missing required) field `(?P<key>[^`]+)`$"
+)
+_BOUND = re.compile(r"^Expected `\w+` (?P<op>>=|<=|>|<) (?P<limit>\S+)$")
+_BOUND_WORDS = {
+    ">=": "greater than or equal to",
+    "<=": "less than or equal to",
+    ">": "greater than",
+    "<": "less than",
+}
+
+
+def _explain(error: msgspec.ValidationError) -> tuple[str, tuple[str, ...]]:
+    """What is wrong, in words, and the key it is wrong at (`("feeds", "tags", "limit")`)."""
+    found = _WHERE.match(str(error))
+    assert found is not None
+    message = found["message"]
+    loc = tuple(a or b for a, b in _PATH_PART.findall(found["path"] or ""))
+    named = _FIELD_NAMED.match(message)
+    cause = error.__cause__
+    if named:
+        loc += (named["key"],)
+        if named["what"] == "missing required":
+            return "required setting is missing", loc
+        return "unknown setting (check its spelling and section)", loc
+    if isinstance(cause, FieldError):
+        return str(cause), (*loc, _key_in_file(loc, cause.key))
+    bound = _BOUND.match(message)
+    if bound:
+        limit = bound["limit"].removesuffix(".0")
+        return f"Input should be {_BOUND_WORDS[bound['op']]} {limit}", loc
+    if message.startswith("Invalid enum value") and _choices(loc):
+        return f"Input should be {_choices(loc)}", loc
+    kinds = _KINDS.match(message)
+    if kinds:
+        want, got = kinds["want"], kinds["got"]
+        return f"Input should be a valid {_KIND_WORDS.get(want, want)}, not {got}", loc
+    return message, loc
+
+
+_KINDS = re.compile(r"^Expected `(?P<want>\w+)`, got `(?P<got>\w+)`$")
+_KIND_WORDS = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean (true or false)",
+    "array": "list",
+    "object": "table",
+}
+
+
+def _key_in_file(loc: tuple[str, ...], name: str) -> str:
+    """A key's name in the file (`schema`) from its name in the model (`schema_name`)."""
+    table = _table_at(loc)
+    if not (isinstance(table, type) and issubclass(table, msgspec.Struct)):
+        return name
+    return {f.name: f.encode_name for f in msgspec.structs.fields(table)}.get(name, name)
+
+
+def _choices(loc: tuple[str, ...]) -> str:
+    """The values a `Literal` key takes, found by its place in the settings."""
+    options = [repr(o) for o in get_args(_table_at(loc))]
+    return ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else "".join(options)
+
+
+def _table_at(loc: tuple[str, ...]) -> Any:
+    """The type of the setting at `loc` (a table, or a key's `Literal`)."""
+    kind: Any = Settings
+    for part in loc:
+        if not part.isdigit():
+            if not (isinstance(kind, type) and issubclass(kind, msgspec.Struct)):
+                return None
+            found = {f.encode_name: f for f in msgspec.structs.fields(kind)}.get(part)
+            if found is None:
+                return None
+            kind = _unwrap(found.type)
+    return kind
+
+
+def _unwrap(kind: Any) -> Any:
+    """The struct or Literal inside `tuple[X, ...]`, `X | None` or `Annotated[X, ...]`."""
+    while get_origin(kind) not in (None, Literal):
+        kind = next(a for a in get_args(kind) if a is not type(None) and a is not Ellipsis)
+    return kind
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -72,6 +72,19 @@ def test_environment_values_are_substituted(tmp_path: Path) -> None:
             MINIMAL + '[[sources]]\nname = "x"\nurl = "ftp://a.example/feed"\n',
             r"c.toml:5: sources.0.url: must be an http\(s\) URL of a feed",
         ),
+        (
+            MINIMAL + '[feeds]\nformats = ["atom", "rdf"]\n',
+            r"c.toml:4: feeds.formats.1: Input should be 'atom', 'rss' or 'json'",
+        ),
+        (MINIMAL + "[watch]\npoll_interval = 0\n", r"watch.poll_interval: .* greater than 0$"),
+        (
+            MINIMAL + '[store]\nschema = "Bad-Name"\n',
+            r"c.toml:4: store.schema: must be lower-case letters",
+        ),
+        (
+            MINIMAL + "[server]\nhost = 127\n",
+            r"c.toml:4: server.host: Input should be a valid string, not int",
+        ),
     ],
 )
 def test_errors_say_file_line_key_and_what_is_expected(
@@ -97,3 +110,43 @@ def test_locate_key_finds_dotted_and_nested_keys() -> None:
     assert locate_key(text, ("feeds", "tags", "limit")) == 6
     assert locate_key(text, ("feeds", "max_bytes")) == 9
     assert locate_key(text, ("feeds", "tags", "missing")) == 4
+
+
+# sha256 of pydantic's `model_dump_json` of these settings, taken before the settings moved to
+# msgspec: the build's fingerprints must not change, or an upgrade would rebuild every blog.
+FINGERPRINTS = {
+    "every_table.toml": (
+        "8bbf04e3050bda73e9ff3ba473f7f32591ad379c863b534d49343da6bf53b09b",
+        "0448ff80707563be1ff7bb71f27d1ae0fc8d1c50d80642f22cc1cab4bce69c2d",
+    ),
+    '[site]\nurl = "https://x.example.org/"\n': (
+        "6892f46f2b57424ac9a7667b2a330e2cede6bfd35a737134899e8425364a85b2",
+        "b3363b823684eca50c22ddab28848cbc46a634959fd13c46fb15e6ae8182df0d",
+    ),
+}
+
+
+@pytest.mark.parametrize("config", list(FINGERPRINTS))
+def test_the_builds_fingerprints_of_the_settings_keep_their_bytes(
+    tmp_path: Path, config: str
+) -> None:
+    import hashlib
+
+    from syndicate.config import settings_json
+
+    path = Path(__file__).parent / "data" / config
+    text = path.read_text("utf-8") if config.endswith(".toml") else config
+    settings = parse_settings(text, file="c.toml", base_dir=tmp_path, environ={})
+    made = (
+        settings_json(settings, include={"site", "content", "identity"}),
+        settings_json(settings, exclude=frozenset({"store", "build", "cluster"})),
+    )
+    assert tuple(hashlib.sha256(m.encode()).hexdigest() for m in made) == FINGERPRINTS[config]
+
+
+def test_numbers_and_booleans_may_come_from_the_environment(tmp_path: Path) -> None:
+    text = MINIMAL + '[server]\nport = "${PORT}"\n[build]\nfsync = "${FSYNC}"\n'
+    settings = parse_settings(
+        text, file="c.toml", base_dir=tmp_path, environ={"PORT": "8200", "FSYNC": "true"}
+    )
+    assert settings.server.port == 8200 and settings.build.fsync is True

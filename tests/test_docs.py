@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args, get_origin
 
-from pydantic import BaseModel
+import msgspec
 
 from syndicate.cli import main
 from syndicate.config import FeedKindSettings, Settings
@@ -15,19 +15,19 @@ README = (REPO / "README.md").read_text("utf-8")
 
 def settings_keys() -> list[str]:
     keys = []
-    for section, field in Settings.model_fields.items():
-        if field.exclude:
-            continue
-        model = field.annotation
-        prefix = section
+    for field in msgspec.structs.fields(Settings):
+        if field.name in ("base_dir", "source_file"):
+            continue  # the loader's, not the file's
+        model = field.type
+        prefix = field.encode_name
         if get_origin(model) is tuple:  # an array of tables, such as [[sources]]
-            model, prefix = get_args(model)[0], f"{section}[]"
-        assert isinstance(model, type) and issubclass(model, BaseModel)
-        for name, inner in model.model_fields.items():
-            if inner.annotation is FeedKindSettings:
+            model, prefix = get_args(model)[0], f"{prefix}[]"
+        assert isinstance(model, type) and issubclass(model, msgspec.Struct)
+        for inner in msgspec.structs.fields(model):
+            if inner.type is FeedKindSettings:
                 continue  # documented once, as …name rows
-            keys.append(f"{prefix}.{inner.alias or name}")
-    keys += [f"…{field.alias or name}" for name, field in FeedKindSettings.model_fields.items()]
+            keys.append(f"{prefix}.{inner.encode_name}")
+    keys += [f"…{field.encode_name}" for field in msgspec.structs.fields(FeedKindSettings)]
     return keys
 
 

@@ -418,18 +418,20 @@ def _dashboard_line(settings: Settings, base: str) -> str:
 
 def _with_overrides(settings: Settings, **changes: Any) -> Settings:
     """Settings with command-line options that were given laid over the file's."""
+    from syndicate.sections import replace
+
     watch, server, log = settings.watch, settings.server, settings.log
     if changes.get("poll") is not None:
-        watch = watch.model_copy(update={"poll": changes["poll"]})
+        watch = replace(watch, poll=changes["poll"])
     if changes.get("host"):
-        server = server.model_copy(update={"host": changes["host"]})
+        server = replace(server, host=changes["host"])
     if changes.get("port") is not None:
-        server = server.model_copy(update={"port": changes["port"]})
+        server = replace(server, port=changes["port"])
     if changes.get("port_offset"):
-        server = server.model_copy(update={"port": server.port + changes["port_offset"]})
+        server = replace(server, port=server.port + changes["port_offset"])
     if changes.get("log_format"):
-        log = log.model_copy(update={"format": changes["log_format"]})
-    return settings.model_copy(update={"watch": watch, "server": server, "log": log})
+        log = replace(log, format=changes["log_format"])
+    return replace(settings, watch=watch, server=server, log=log)
 
 
 @contextmanager

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import msgspec
 
 from syndicate.clock import known_zone
+from syndicate.sections import Section, check
 
 
-class ContentSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ContentSettings(Section, frozen=True, kw_only=True):
     root: Path = Path()
     layout: Literal["auto", "middleman", "jekyll", "hugo"] = "auto"
     posts: str | None = None  # directory of posts under root; the layout's default if unset
@@ -27,9 +26,7 @@ class ContentSettings(BaseModel):
     category_fields: tuple[str, ...] = ("categories", "category")
     # The blog's other taxonomies (Hugo's `series`): each field's values get feeds of their own.
     taxonomies: tuple[str, ...] = ()
-    tag_aliases: dict[str, str] = Field(default_factory=dict)
+    tag_aliases: dict[str, str] = msgspec.field(default_factory=dict)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return known_zone(value)
+    def __post_init__(self) -> None:
+        check(self, "timezone", known_zone)

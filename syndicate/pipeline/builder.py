@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from syndicate import __version__
 from syndicate.clock import Clock
-from syndicate.config import Settings
+from syndicate.config import Settings, settings_json
 from syndicate.content import files
 from syndicate.content.blog import open_blog
 from syndicate.content.layouts import Layout
@@ -168,7 +168,7 @@ class Builder:
     def _content_fingerprint(self) -> str:
         """Everything besides a file's bytes that shapes a Post: a change means re-reading all."""
         parts = [
-            self.settings.model_dump_json(include={"site", "content", "identity"}),
+            settings_json(self.settings, include={"site", "content", "identity"}),
             repr(self.layout),
             self.blog.registry_text(),
             self.blog.generator_config_text(),
@@ -817,7 +817,7 @@ class Builder:
             logo=site.logo,
             id_template=self.settings.identity.id_template,
             fingerprint=digest(
-                self.settings.model_dump_json(exclude={"store", "build", "cluster"})
+                settings_json(self.settings, exclude=frozenset({"store", "build", "cluster"}))
                 + self._content_fp
             ),
         )

@@ -24,6 +24,7 @@ from syndicate.content.tags import slugify
 from syndicate.model import QUEUED, Delivery, DeliveryStatus
 from syndicate.publish.network import describe
 from syndicate.publish.routing import route
+from syndicate.sections import replace
 from syndicate.store.ledger import Record
 
 PREFIX = "From the archive: "
@@ -88,7 +89,7 @@ def reshare_account(account: AccountSettings) -> AccountSettings:
     template = account.reshare.template or PREFIX + (
         account.template or describe(account.network).template
     )
-    return account.model_copy(update={"template": template, "thread": False})
+    return replace(account, template=template, thread=False)
 
 
 def _aged(record: Record, least: float, most: float | None, now: datetime) -> bool:

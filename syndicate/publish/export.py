@@ -40,6 +40,7 @@ from syndicate.publish.digest import PeriodPost, read_period
 from syndicate.publish.network import describe
 from syndicate.publish.routing import route
 from syndicate.publish.timing import plan
+from syndicate.sections import replace
 from syndicate.store.cache import RenderCache
 
 GRID = timedelta(minutes=5)  # Hootsuite takes times whose minutes end in 0 or 5
@@ -115,7 +116,7 @@ def schedule(
     first, each in a window, `min_gap` (at least one slot) after the previous one, under the
     daily cap. Each time is planned after the previous rounded one, so rounding cannot bring
     two closer than the gap; one that rounding moves out of a window is placed again."""
-    slotted = timing.model_copy(update={"min_gap": max(timing.min_gap, GRID.total_seconds())})
+    slotted = replace(timing, min_gap=max(timing.min_gap, GRID.total_seconds()))
     taken = sorted(sent)
     start = on_grid(now + lead)
     dues: dict[int, datetime] = {}

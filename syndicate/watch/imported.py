@@ -8,8 +8,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from syndicate.config import SourceSettings
 from syndicate.content.tags import slugify
 
@@ -38,8 +36,8 @@ def make_source(
     unique = unique_name(name or parts.hostname, parts.hostname, taken)
     try:
         return SourceSettings(name=unique, url=url, author=author)
-    except ValidationError as exc:
-        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+    except ValueError as exc:  # the source's own checks (config.py)
+        reason = str(exc)
         warnings.append(f"[{url}] skipped: {reason}")
         return None
 

@@ -21,10 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from syndicate.config import SourceSettings
 from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
+from syndicate.sections import replace
 from syndicate.watch.imported import Imported, make_source, unique_name, url_key
 from syndicate.watch.opml import MAX_BYTES as MAX_LIST_BYTES
 from syndicate.watch.opml import read_opml
@@ -112,7 +114,7 @@ def _add(source: SourceSettings, sources: list[SourceSettings], taken: set[str])
         return
     name = unique_name(source.name, urlsplit(source.url).hostname or "", taken)
     taken.add(slugify(name))
-    sources.append(source.model_copy(update={"name": name}))
+    sources.append(replace(source, name=name))
 
 
 def _listed(list_url: str, planet: Path, fetch: Fetch, warnings: list[str]) -> list[SourceSettings]:
@@ -306,7 +308,7 @@ def _one_line(line: str) -> str:
     return " ".join(line.splitlines())
 
 
-_DEFAULTS = {name: spec.default for name, spec in SourceSettings.model_fields.items()}
+_DEFAULTS = {spec.name: spec.default for spec in msgspec.structs.fields(SourceSettings)}
 
 
 def _fields(source: SourceSettings) -> list[tuple[str, str]]:
@@ -355,7 +357,7 @@ def append_sources(
         have.add(url_key(source.url))
         name = unique_name(source.name, urlsplit(source.url).hostname or "", taken)
         taken.add(slugify(name))
-        new.append(source.model_copy(update={"name": name}))
+        new.append(replace(source, name=name))
     if not new:
         return 0
     combined = _with_blank_line(text) + sources_toml(new, planet)

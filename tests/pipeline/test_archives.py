@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.feeds.archives import archive_path, subscription_path
+from syndicate.sections import replace
 from syndicate.store.ledger import Ledger
 from syndicate.web.catalog import files_from_ledger
 from syndicate.web.page import render_index, render_opml
@@ -173,8 +174,8 @@ def test_both_corpora_are_recovered_whole_from_their_archives(
     shutil.copytree(corpora / name, root)
     whole = settings_for(name, root, tmp_path / "whole")  # one feed of every post (limit 1000)
     archived = settings_for(name, root, tmp_path / "archived")
-    feeds = archived.feeds.model_copy(update={"limit": 20, "archives": "year"})
-    archived = archived.model_copy(update={"feeds": feeds})
+    feeds = replace(archived.feeds, limit=20, archives="year")
+    archived = replace(archived, feeds=feeds)
     for settings in (whole, archived):
         build(settings, FixedClock(NOW))
     site = whole.site.url

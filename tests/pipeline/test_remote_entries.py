@@ -20,6 +20,7 @@ from syndicate.pipeline.remote_entries import (
     merge,
     source_prefix,
 )
+from syndicate.sections import replace as changed
 from syndicate.store.ledger import Ledger
 from syndicate.watch.poll import Normaliser
 from tests.conftest import Blog
@@ -136,7 +137,7 @@ def test_a_removed_source_withdraws_its_entries(blog: Blog, clock: FixedClock) -
     with open_builder(settings, clock=clock) as builder:
         builder.build()
         builder.build(remote=[batch(settings, clock, atom(NEW), first=False)])
-    without = settings.model_copy(update={"sources": ()})
+    without = changed(settings, sources=())
     with open_builder(without, clock=clock) as builder:
         report = builder.build()
     assert [(c.kind.value, c.source.startswith("sources/")) for c in report.changes] == [

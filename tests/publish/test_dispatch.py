@@ -30,6 +30,7 @@ from syndicate.pipeline.opening import open_builder
 from syndicate.publish.base import Context, Message, Publisher, Receipt, TextRules
 from syndicate.publish.dispatch import Dispatcher, delivery_key
 from syndicate.publish.pool import PublisherPool
+from syndicate.sections import replace
 from syndicate.store.cache import RenderCache
 from syndicate.store.ledger import Ledger
 from syndicate.store.outbox import Outbox
@@ -236,9 +237,7 @@ def test_a_rate_limit_holds_the_account_until_its_reset(world: World) -> None:
 
 def test_transient_failures_back_off_then_fail_and_retry_requeues(world: World) -> None:
     settings = world.settings
-    world.settings = settings.model_copy(
-        update={"publish": settings.publish.model_copy(update={"max_attempts": 3})}
-    )
+    world.settings = replace(settings, publish=replace(settings.publish, max_attempts=3))
     world.networks["hook"].failures += [TransientError("502")] * 3
     dispatcher = world.dispatcher()
     publish(world, "Flaky", tags="Food")

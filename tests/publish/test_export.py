@@ -31,6 +31,7 @@ from syndicate.publish.export import (
     schedule,
     without_link,
 )
+from syndicate.sections import replace as changed
 from tests.conftest import NOW, Blog, build
 
 TITLES = [
@@ -170,7 +171,7 @@ def test_no_more_than_350_rows_in_one_upload(blog: Blog, clock: FixedClock) -> N
 def test_the_accounts_routing_decides_which_posts_go(blog: Blog, clock: FixedClock) -> None:
     settings = blog_with_posts(blog, clock)
     period = read_period(settings, SINCE, NOW)
-    account = settings.accounts[0].model_copy(update={"exclude_tags": ("rdo",)})
+    account = changed(settings.accounts[0], exclude_tags=("rdo",))
     assert (
         hootsuite_rows(period.posts, account, {}, NOW, compose=account_composer(account)).rows == ()
     )

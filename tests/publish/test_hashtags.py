@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from syndicate.accounts import AccountSettings
 from syndicate.model import Tag
 from syndicate.publish.hashtags import hashtags_for, to_hashtag
+from syndicate.sections import parse
 
 
 def _account(**settings: object) -> AccountSettings:
-    return AccountSettings.model_validate({"name": "a", "network": "x", **settings})
+    return parse(AccountSettings, {"name": "a", "network": "x", **settings})
 
 
 def _tags(*names: str) -> tuple[Tag, ...]:

@@ -21,6 +21,7 @@ from syndicate.errors import (
 )
 from syndicate.publish.base import Context, Message, Publisher
 from syndicate.publish.mastodon import ACCOUNT_KEY, DEFAULTS, RULES_KEY, carries, make
+from syndicate.sections import parse
 from tests.peers.mastodon import OTHER_TOKEN, TOKEN, MastodonPeer, serve_mastodon
 from tests.publish.memory_state import MemoryState
 
@@ -49,14 +50,15 @@ def context(
     visibility: str = "public",
     timeout: float = 60.0,
 ) -> Context:
-    account = AccountSettings.model_validate(
+    account = parse(
+        AccountSettings,
         {
             "name": "blog-on-mastodon",
             "network": "mastodon",
             "server": server,
             "credentials": {"token": "env:MASTODON_TOKEN"},
             "visibility": visibility,
-        }
+        },
     )
     return Context(
         account=account,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from syndicate.config import SourceSettings
+from syndicate.sections import parse
 from syndicate.watch.poll import make_client
 
 DATA = Path(__file__).parent / "data"
@@ -130,7 +131,7 @@ def refused_url() -> str:
 
 
 def source(url: str, **settings: object) -> SourceSettings:
-    return SourceSettings.model_validate({"name": "Example Blog", "url": url, **settings})
+    return parse(SourceSettings, {"name": "Example Blog", "url": url, **settings})
 
 
 def feed_bytes(name: str) -> bytes:

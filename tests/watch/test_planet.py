@@ -9,6 +9,7 @@ import pytest
 
 from syndicate.config import SourceSettings, parse_settings
 from syndicate.errors import ConfigError
+from syndicate.sections import parse
 from syndicate.watch.planet import (
     append_sources,
     import_planet,
@@ -69,7 +70,7 @@ def test_toml_names_the_planet_and_reads_back() -> None:
         '# planet option not imported: exclude = (?i)sponsored\n[[sources]]\nname = "Bob"' in text
     )
     tables = tomllib.loads(text)["sources"]
-    assert [SourceSettings.model_validate(t) for t in tables] == read_planet(PLANET)
+    assert [parse(SourceSettings, t) for t in tables] == read_planet(PLANET)
 
 
 def test_toml_strings_are_escaped() -> None:
@@ -83,7 +84,7 @@ def test_toml_strings_are_escaped() -> None:
     text = sources_toml([odd], "A planet\nwith two lines")
     assert text.splitlines()[0] == "# Remote sources from A planet with two lines"
     (table,) = tomllib.loads(text)["sources"]
-    assert SourceSettings.model_validate(table) == odd
+    assert parse(SourceSettings, table) == odd
 
 
 def test_append_adds_only_new_sources(tmp_path: Path) -> None:
@@ -194,7 +195,7 @@ def test_planet_rdo() -> None:
     text = sources_toml(sources, RDO)
     assert text.startswith("# Remote sources from Planet RDO (planet-rdo.ini)\n")
     tables = tomllib.loads(text)["sources"]
-    assert [SourceSettings.model_validate(t) for t in tables] == list(sources)
+    assert [parse(SourceSettings, t) for t in tables] == list(sources)
 
 
 @pytest.mark.corpus
