@@ -1,6 +1,5 @@
 """Where the config file is looked for. Kept apart from the settings' models, so the command
-line can name and find the file without loading them (pydantic's models take most of a
-second-less start-up)."""
+line can name and find the file without loading them (`--help` loads no settings)."""
 
 from __future__ import annotations
 

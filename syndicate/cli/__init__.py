@@ -5,9 +5,10 @@ that stay in one process."""
 import os
 import sys
 
-# pydantic looks for plugins among every installed distribution's entry points the first time
-# a model is made: 20-40 ms of each command's start on a machine with a few hundred packages,
-# for plugins syndicate does not use. An operator who wants one sets the variable to "".
+# pydantic (the admin API's models, in the daemon) looks for plugins among every installed
+# distribution's entry points the first time a model is made: 20-40 ms on a machine with a
+# few hundred packages, for plugins syndicate does not use. An operator who wants one sets
+# the variable to "".
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from syndicate.cli.main import main
