@@ -20,7 +20,6 @@ from msgspec import Meta
 
 from syndicate.accounts import AccountSettings, PublishSettings
 from syndicate.content.settings import ContentSettings
-from syndicate.content.tags import slugify
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
 from syndicate.sections import FieldError, Section, check, parse, replace, to_plain
@@ -380,6 +379,10 @@ class Settings(Section, frozen=True, kw_only=True):
 def _distinct_sources(sources: tuple[SourceSettings, ...]) -> None:
     # Entries are keyed by the slug of their source's name: two sources whose names
     # slug alike would mix their entries.
+    if not sources:
+        return
+    from syndicate.content.tags import slugify  # with the post model: not for every command
+
     seen: dict[str, str] = {}
     for source in sources:
         key = slugify(source.name) or source.name
