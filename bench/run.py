@@ -514,21 +514,23 @@ def render_report(
 
 def _cold_table(corpora: list[Corpus]) -> list[str]:
     lines = [
-        "| size | posts | tool | feed files | wall s | wall s min..max | x Hugo | max RSS MB "
-        "| tree PSS MB | build s (in-process) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| size | posts | tool | feed files | wall s | wall s min..max | x Hugo | x Pelican "
+        "| max RSS MB | tree PSS MB | build s (in-process) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for corpus in corpora:
         hugo = _median(corpus.runs.get(HUGO, []), "wall")
+        pelican = _median(corpus.runs.get(PELICAN, []), "wall")
         for tool in corpus.tools:
             runs = corpus.runs.get(tool.name, [])
             wall = _median(runs, "wall")
-            ratio = f"{wall / hugo:.1f}" if hugo else "-"
+            ratio = f"{wall / hugo:.2f}" if hugo else "-"
+            to_pelican = f"{wall / pelican:.2f}" if pelican else "-"
             seconds = f"{_median(runs, 'seconds'):.2f}" if tool.reports_json else "-"
             lines.append(
                 f"| {corpus.label} | {len(corpus.posts)} | {_named(tool.name, runs)} | "
                 f"{int(_median(runs, 'files'))} | {wall:.2f} | {_spread(runs)} | {ratio} | "
-                f"{_median(runs, 'max_rss_kb') / 1024:.0f} | "
+                f"{to_pelican} | {_median(runs, 'max_rss_kb') / 1024:.0f} | "
                 f"{_median(runs, 'peak_pss_kb') / 1024:.0f} | {seconds} |"
             )
     return lines
