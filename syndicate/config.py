@@ -12,7 +12,7 @@ import socket
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -22,7 +22,8 @@ from syndicate.accounts import AccountSettings, PublishSettings
 from syndicate.content.settings import ContentSettings
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
-from syndicate.sections import FieldError, Section, check, parse, replace, to_plain
+from syndicate.sections import Section, check, parse, replace, to_plain
+from syndicate.settings_errors import explain
 from syndicate.store_url import SCHEMA_NAME, with_schema
 
 FormatName = Literal["atom", "rss", "json"]
@@ -443,7 +444,7 @@ def parse_settings(
     try:
         settings = parse(Settings, _from_file(raw))
     except msgspec.ValidationError as exc:
-        message, loc = _explain(exc)
+        message, loc = explain(exc, Settings)
         raise ConfigError(
             message, file=file, line=locate_key(text, loc), key=".".join(loc)
         ) from None
@@ -460,94 +461,6 @@ def _from_file(raw: dict[str, Any]) -> dict[str, Any]:
     if isinstance(store, Mapping) and "schema_name" in store and "schema" not in store:
         raw["store"] = {("schema" if k == "schema_name" else k): v for k, v in store.items()}
     return raw
-
-
-_WHERE = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-_FIELD_NAMED = re.compile(
-    r"^Object (?P<what>contains unknown|missing required) field `(?P<key>[^`]+)`$"
-)
-_BOUND = re.compile(r"^Expected `\w+` (?P<op>>=|<=|>|<) (?P<limit>\S+)$")
-_BOUND_WORDS = {
-    ">=": "greater than or equal to",
-    "<=": "less than or equal to",
-    ">": "greater than",
-    "<": "less than",
-}
-
-
-def _explain(error: msgspec.ValidationError) -> tuple[str, tuple[str, ...]]:
-    """What is wrong, in words, and the key it is wrong at (`("feeds", "tags", "limit")`)."""
-    found = _WHERE.match(str(error))
-    assert found is not None
-    message = found["message"]
-    loc = tuple(a or b for a, b in _PATH_PART.findall(found["path"] or ""))
-    named = _FIELD_NAMED.match(message)
-    cause = error.__cause__
-    if named:
-        loc += (named["key"],)
-        if named["what"] == "missing required":
-            return "required setting is missing", loc
-        return "unknown setting (check its spelling and section)", loc
-    if isinstance(cause, FieldError):
-        return str(cause), (*loc, _key_in_file(loc, cause.key))
-    bound = _BOUND.match(message)
-    if bound:
-        limit = bound["limit"].removesuffix(".0")
-        return f"Input should be {_BOUND_WORDS[bound['op']]} {limit}", loc
-    if message.startswith("Invalid enum value") and _choices(loc):
-        return f"Input should be {_choices(loc)}", loc
-    kinds = _KINDS.match(message)
-    if kinds:
-        want, got = kinds["want"], kinds["got"]
-        return f"Input should be a valid {_KIND_WORDS.get(want, want)}, not {got}", loc
-    return message, loc
-
-
-_KINDS = re.compile(r"^Expected `(?P<want>\w+)`, got `(?P<got>\w+)`$")
-_KIND_WORDS = {
-    "str": "string",
-    "int": "integer",
-    "float": "number",
-    "bool": "boolean (true or false)",
-    "array": "list",
-    "object": "table",
-}
-
-
-def _key_in_file(loc: tuple[str, ...], name: str) -> str:
-    """A key's name in the file (`schema`) from its name in the model (`schema_name`)."""
-    table = _table_at(loc)
-    if not (isinstance(table, type) and issubclass(table, msgspec.Struct)):
-        return name
-    return {f.name: f.encode_name for f in msgspec.structs.fields(table)}.get(name, name)
-
-
-def _choices(loc: tuple[str, ...]) -> str:
-    """The values a `Literal` key takes, found by its place in the settings."""
-    options = [repr(o) for o in get_args(_table_at(loc))]
-    return ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else "".join(options)
-
-
-def _table_at(loc: tuple[str, ...]) -> Any:
-    """The type of the setting at `loc` (a table, or a key's `Literal`)."""
-    kind: Any = Settings
-    for part in loc:
-        if not part.isdigit():
-            if not (isinstance(kind, type) and issubclass(kind, msgspec.Struct)):
-                return None
-            found = {f.encode_name: f for f in msgspec.structs.fields(kind)}.get(part)
-            if found is None:
-                return None
-            kind = _unwrap(found.type)
-    return kind
-
-
-def _unwrap(kind: Any) -> Any:
-    """The struct or Literal inside `tuple[X, ...]`, `X | None` or `Annotated[X, ...]`."""
-    while get_origin(kind) not in (None, Literal):
-        kind = next(a for a in get_args(kind) if a is not type(None) and a is not Ellipsis)
-    return kind
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
