@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import feedparser
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from syndicate.feedkinds import FeedKind
+from syndicate.feeds import documents
 from syndicate.feeds.documents import FeedHead, assemble
 from syndicate.feeds.entries import serialise
 from syndicate.model import Author, Entry, FeedFormat, FeedOutput, FeedSpec, Post, Rendered, Tag
@@ -103,3 +106,51 @@ def test_an_entry_whose_summary_is_its_content_carries_no_summary() -> None:
     rendered = Rendered("<p>Only</p>", "<p>Only</p>", "Only")
     atom = serialise([(FeedFormat.ATOM, True)], ENTRY, rendered)[(FeedFormat.ATOM, True)]
     assert b"<summary" not in atom and b"<content" in atom
+
+
+_AWKWARD = st.lists(
+    st.sampled_from([*"ab &<>\"'\r\n\t\u00e9\u2028\x85\x7f\x01", "&amp;", "</b>"]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    title=_AWKWARD,
+    description=_AWKWARD,
+    author=_AWKWARD,
+    url=_AWKWARD,
+    language=st.none() | _AWKWARD,
+    icon=st.none() | _AWKWARD,
+    logo=st.none() | _AWKWARD,
+    hubs=st.lists(_AWKWARD, max_size=2),
+    hour=st.integers(0, 23),
+)
+def test_heads_written_directly_are_feedgens(
+    title: str,
+    description: str,
+    author: str,
+    url: str,
+    language: str | None,
+    icon: str | None,
+    logo: str | None,
+    hubs: list[str],
+    hour: int,
+) -> None:
+    """The heads written without feedgen have the bytes feedgen gives, for any values it takes."""
+    for fmt in (FeedFormat.ATOM, FeedFormat.RSS):
+        output = FeedOutput(fmt, "feed", "https://x.org/" + url)
+        spec = FeedSpec(FeedKind.TAG, "t", title, description, url, (output,), 20, 10**6, True)
+        moment = datetime(2024, 5, 1, hour, 7, 9, tzinfo=timezone(timedelta(hours=hour - 12)))
+        feed_head = FeedHead(
+            spec, "tag:" + title, moment, author, language, tuple(hubs), icon, logo
+        )
+        if not documents._writable(feed_head, output):
+            continue
+        if fmt is FeedFormat.ATOM:
+            assert documents._plain_atom_head(feed_head, output) == documents._feedgen_atom(
+                feed_head, output
+            )
+        else:
+            assert documents._plain_rss_head(feed_head, output) == documents._feedgen_rss(
+                feed_head, output
+            )
