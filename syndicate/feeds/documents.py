@@ -7,7 +7,6 @@ same posts always give the same bytes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndicate import __version__
+from syndicate.feeds import xmltext
 from syndicate.feeds.entries import utc
 from syndicate.feeds.plaintext import (
     atom_texts,
@@ -151,19 +151,14 @@ def _feedgen_rss(head: FeedHead, output: FeedOutput) -> bytes:
     return bytes(fg.rss_str(pretty=False))
 
 
-# The heads feedgen makes, written directly: a FeedGenerator per document cost more than the
-# rest of writing it (a build writes one per feed and format). Values it would refuse (empty
-# required fields, characters XML cannot hold) still go through feedgen, for its errors;
-# tests/feeds/test_documents.py compares the two.
+# The heads feedgen makes, written directly (see xmltext.py): a FeedGenerator per document
+# cost more than the rest of writing it.
 _XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
 _RSS_OPEN = (
     '<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"'
     ' xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0"><channel>'
 )
 _RSS_DOCS = "<docs>http://www.rssboard.org/rss-specification</docs>"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _writable(head: FeedHead, output: FeedOutput) -> bool:
@@ -171,80 +166,61 @@ def _writable(head: FeedHead, output: FeedOutput) -> bool:
     spec = head.spec
     values = (head.feed_id, spec.title, spec.description, spec.page_url, output.url, head.author)
     optional = (head.language, head.icon, head.logo, *head.hubs)
-    return bool(head.feed_id and spec.title and spec.page_url and output.url) and not any(
-        _NOT_XML.search(v) for v in (*values, *(o for o in optional if o))
+    return bool(head.feed_id and spec.title and spec.page_url and output.url) and (
+        xmltext.writable(*values, *optional)
     )
 
 
 def _plain_atom_head(head: FeedHead, output: FeedOutput) -> bytes:
     spec = head.spec
-    lang = f' xml:lang="{_xml_attr(head.language)}"' if head.language else ""
+    lang = f' xml:lang="{xmltext.attribute(head.language)}"' if head.language else ""
     parts = [
         f'{_XML_DECLARATION}<feed xmlns="{ATOM_NS}"{lang}>',
-        f"<id>{_xml_text(head.feed_id)}</id><title>{_xml_text(spec.title)}</title>",
+        f"<id>{xmltext.text(head.feed_id)}</id><title>{xmltext.text(spec.title)}</title>",
         f"<updated>{utc(head.updated).isoformat()}</updated>",
     ]
     author = plain_name(head.author)
     if author:
-        parts.append(f"<author><name>{_xml_text(author)}</name></author>")
+        parts.append(f"<author><name>{xmltext.text(author)}</name></author>")
     parts.append(_link(spec.page_url, "alternate", "text/html"))
     parts.append(_link(output.url, "self", output.format.media_type))
     parts += [_link(hub, "hub") for hub in head.hubs]
-    parts.append(f'<generator version="{_xml_attr(__version__)}">syndicate</generator>')
+    parts.append(f'<generator version="{xmltext.attribute(__version__)}">syndicate</generator>')
     if head.icon:
-        parts.append(f"<icon>{_xml_text(head.icon)}</icon>")
+        parts.append(f"<icon>{xmltext.text(head.icon)}</icon>")
     if head.logo:
-        parts.append(f"<logo>{_xml_text(head.logo)}</logo>")
+        parts.append(f"<logo>{xmltext.text(head.logo)}</logo>")
     if spec.description and spec.description != spec.title:
-        parts.append(f"<subtitle>{_xml_text(spec.description)}</subtitle>")
+        parts.append(f"<subtitle>{xmltext.text(spec.description)}</subtitle>")
     parts.append("</feed>")
     return "".join(parts).encode("utf-8")
 
 
 def _plain_rss_head(head: FeedHead, output: FeedOutput) -> bytes:
     spec = head.spec
-    title, page = _xml_text(spec.title), _xml_text(spec.page_url)
+    title, page = xmltext.text(spec.title), xmltext.text(spec.page_url)
     parts = [
         _XML_DECLARATION,
         _RSS_OPEN,
         f"<title>{title}</title><link>{page}</link>",
-        f"<description>{_xml_text(spec.description or spec.title)}</description>",
+        f"<description>{xmltext.text(spec.description or spec.title)}</description>",
         _link(output.url, "self", output.format.media_type, prefix="atom:"),
         _RSS_DOCS,
         "<generator>syndicate</generator>",
     ]
     if head.logo:
-        parts.append(f"<image><url>{_xml_text(head.logo)}</url><title>{title}</title>")
+        parts.append(f"<image><url>{xmltext.text(head.logo)}</url><title>{title}</title>")
         parts.append(f"<link>{page}</link></image>")
     if head.language:
-        parts.append(f"<language>{_xml_text(head.language)}</language>")
-    parts.append(f"<lastBuildDate>{_rfc2822(utc(head.updated))}</lastBuildDate>")
+        parts.append(f"<language>{xmltext.text(head.language)}</language>")
+    parts.append(f"<lastBuildDate>{xmltext.rfc2822(utc(head.updated))}</lastBuildDate>")
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")
 
 
 def _link(href: str, rel: str, media_type: str | None = None, *, prefix: str = "") -> str:
-    kind = f' type="{_xml_attr(media_type)}"' if media_type else ""
-    return f'<{prefix}link href="{_xml_attr(href)}" rel="{rel}"{kind}/>'
-
-
-def _rfc2822(moment: datetime) -> str:
-    """As feedgen writes RSS dates (strftime in the C locale), without switching locales:
-    only the day's and the month's names depend on the locale."""
-    day, month = _DAYS[moment.weekday()], _MONTHS[moment.month - 1]
-    return f"{day}, {moment.strftime('%d')} {month} {moment.strftime('%Y %H:%M:%S %z')}"
-
-
-def _xml_text(value: str) -> str:
-    """Text escaped as lxml escapes it."""
-    return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
-
-
-def _xml_attr(value: str) -> str:
-    """An attribute value escaped as lxml escapes it."""
-    return _xml_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    kind = f' type="{xmltext.attribute(media_type)}"' if media_type else ""
+    return f'<{prefix}link href="{xmltext.attribute(href)}" rel="{rel}"{kind}/>'
 
 
 def _mark_history(parent: etree._Element, link: str, history: History) -> None:

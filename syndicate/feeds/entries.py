@@ -16,8 +16,9 @@ from typing import Any
 from feedgen.entry import FeedEntry
 from lxml import etree
 
+from syndicate.feeds import xmltext
 from syndicate.feeds.budget import BRIEF_OVER
-from syndicate.feeds.plaintext import atom_texts, plain_name, rss_bytes, rss_texts
+from syndicate.feeds.plaintext import atom_texts, plain_name, rss_bytes, rss_marked, rss_texts
 from syndicate.model import Entry, FeedFormat, Post, Rendered
 
 BRIEF_CHARS = 600  # of the summary's text, in an entry's brief form
@@ -164,9 +165,16 @@ def serialise(
     `site_author` is credited in RSS items of posts that name no author."""
     out: dict[tuple[FeedFormat, bool], bytes] = {}
     entries: dict[bool, FeedEntry] = {}
+    direct: bool | None = None  # whether the XML can be written without a tree (xmltext.py)
     for fmt, full in variants:
         if fmt is FeedFormat.JSON:
             out[(fmt, full)] = json_item_bytes(entry, rendered, full=full)
+            continue
+        if direct is None:
+            direct = _writable(entry, rendered, site_author)
+        if direct:
+            write = plain_atom_entry if fmt is FeedFormat.ATOM else plain_rss_item
+            out[(fmt, full)] = write(entry, rendered, full, site_author)
             continue
         fe = entries.get(full) or entries.setdefault(full, feed_entry(entry, rendered, full=full))
         if fmt is FeedFormat.ATOM:
@@ -174,6 +182,98 @@ def serialise(
         else:
             out[(fmt, full)] = rss_item(fe, entry, site_author)
     return out
+
+
+def _writable(entry: Entry, rendered: Rendered, site_author: str | None) -> bool:
+    """Whether feedgen and lxml would write the entry's values as they are: no required one
+    empty, no character lxml refuses, no text that plaintext.py rewrites."""
+    post = entry.post
+    names = [a.name for a in post.authors]
+    categories = category_names(post)
+    return (
+        bool(entry.id and post.title and post.permalink)
+        and not any(rss_marked(t) for t in (post.title, site_author, *names, *categories))
+        and all(categories)
+        and xmltext.writable(
+            entry.id,
+            post.title,
+            post.permalink,
+            post.language,
+            site_author,
+            rendered.summary_html,
+            rendered.content_html,
+            *names,
+            *categories,
+            *(a.uri for a in post.authors),
+            *(a.email for a in post.authors),
+        )
+    )
+
+
+def _summary(entry: Entry, rendered: Rendered) -> str:
+    return rendered.summary_html or rendered.content_html or html.escape(entry.post.title)
+
+
+def _people(post: Post) -> list[tuple[str, str | None, str | None]]:
+    """(name, uri, email) of the authors an entry names, as feed_entry gives them."""
+    return [(n, a.uri, a.email) for a in post.authors if (n := plain_name(a.name))]
+
+
+def plain_atom_entry(
+    entry: Entry, rendered: Rendered, full: bool, site_author: str | None = None
+) -> bytes:
+    """What atom_entry makes of feed_entry, written directly (see xmltext.py)."""
+    post = entry.post
+    base = xmltext.attribute(post.permalink)
+    lang = f' xml:lang="{xmltext.attribute(post.language)}"' if post.language else ""
+    parts = [
+        f"<entry{lang}><id>{xmltext.text(entry.id)}</id>",
+        f"<title>{xmltext.text(post.title)}</title>",
+        f"<updated>{utc(entry.updated).isoformat()}</updated>",
+    ]
+    for name, uri, email in _people(post):
+        parts.append(f"<author><name>{xmltext.text(name)}</name>")
+        if email:
+            parts.append(f"<email>{xmltext.text(email)}</email>")
+        if uri:
+            parts.append(f"<uri>{xmltext.text(uri)}</uri>")
+        parts.append("</author>")
+    content = full and bool(rendered.content_html)
+    if content:
+        html_text = xmltext.text(rendered.content_html)
+        parts.append(f'<content type="html" xml:base="{base}">{html_text}</content>')
+    parts.append(f'<link href="{base}"/>')  # feedgen drops an entry link's rel and type
+    if not (content and rendered.summary_html in ("", rendered.content_html)):
+        summary = xmltext.text(_summary(entry, rendered))
+        parts.append(f'<summary type="html" xml:base="{base}">{summary}</summary>')
+    parts += [f'<category term="{xmltext.attribute(c)}"/>' for c in category_names(post)]
+    parts.append(f"<published>{utc(post.date).isoformat()}</published></entry>")
+    return "".join(parts).encode("utf-8")
+
+
+def plain_rss_item(
+    entry: Entry, rendered: Rendered, full: bool, site_author: str | None = None
+) -> bytes:
+    """What rss_item makes of feed_entry, written directly (see xmltext.py)."""
+    post = entry.post
+    parts = [
+        f"<item><title>{xmltext.text(post.title)}</title>",
+        f"<link>{xmltext.text(post.permalink)}</link>",
+        f"<description>{xmltext.text(_summary(entry, rendered))}</description>",
+    ]
+    if full and rendered.content_html:
+        parts.append(f"<content:encoded>{xmltext.text(rendered.content_html)}</content:encoded>")
+    for name, _uri, email in _people(post):
+        if email:
+            parts.append(f"<author>{xmltext.text(f'{email} ({name})')}</author>")
+    permalink = "true" if entry.id == post.permalink else "false"
+    parts.append(f'<guid isPermaLink="{permalink}">{xmltext.text(entry.id)}</guid>')
+    parts += [f"<category>{xmltext.text(c)}</category>" for c in category_names(post)]
+    parts.append(f"<pubDate>{xmltext.rfc2822(utc(post.date))}</pubDate>")
+    names = [a.name for a in post.authors] or ([site_author] if site_author else [])
+    parts += [f"<dc:creator>{xmltext.text(n)}</dc:creator>" for n in names]
+    parts.append("</item>")
+    return "".join(parts).encode("utf-8")
 
 
 def serialise_briefs(
