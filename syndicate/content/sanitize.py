@@ -143,8 +143,7 @@ _TEMPLATE = re.compile(r"\{\{|\{%|<%|%7B%7B|%7B%25")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SRCSET_ITEM = re.compile(r"\s*(\S+)(\s+[^,]+)?\s*(?:,|$)")
 _CLASS_OR_ID = re.compile(r' (?:class|id)="[^"]*"')
-_URL_TAG = re.compile(r"<(a|img)\b([^>]*?)(\s*/?)>")
-_URL_ATTR = re.compile(r' (href|src)="([^"]*)"')
+_URL_FIRST = re.compile(r'<(a|img) (href|src)="([^"]*)"')
 _ALIGN_VALUES = {"left", "right", "center", "justify", "top", "middle", "bottom"}
 
 
@@ -186,16 +185,18 @@ class Sanitizer:
         """
         self._page = page_url
         self._problems = []
-        return _URL_TAG.sub(self._rewrite_tag, _CLASS_OR_ID.sub("", fragment)), self._problems
+        return _URL_FIRST.sub(self._rewrite_url, _CLASS_OR_ID.sub("", fragment)), self._problems
 
-    def _rewrite_tag(self, match: re.Match[str]) -> str:
-        tag, attrs = match.group(1), match.group(2)
-
-        def url(attr: re.Match[str]) -> str:
-            value = self._url(tag, attr.group(1), html.unescape(attr.group(2)))
-            return "" if value is None else f' {attr.group(1)}="{html.escape(value)}"'
-
-        return f"<{tag}{_URL_ATTR.sub(url, attrs)}{match.group(3)}>"
+    def _rewrite_url(self, match: re.Match[str]) -> str:
+        """One link or image, whose URL the renderer writes as its first attribute (and its
+        only one: other attributes' quotes are escaped)."""
+        tag, attr, raw = match.group(1), match.group(2), match.group(3)
+        value = self._url(tag, attr, html.unescape(raw))
+        if value is None:
+            return f"<{tag}"
+        if value is raw and "&" not in raw and "'" not in raw:
+            return match.group(0)  # what escaping it would give back: most links
+        return f'<{tag} {attr}="{html.escape(value)}"'
 
     def _filter(self, tag: str, attr: str, value: str) -> str | None:
         if attr in _URL_ATTRS:
