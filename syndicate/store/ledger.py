@@ -190,7 +190,9 @@ class Ledger:
 
         A feed's `pinged` is written when the feed is first stored and otherwise only by
         `mark_pinged`: the builder's copy of it may be older than the hub worker's."""
-        rows = [_row(r) for r in records]
+        # A record stored twice in a build (minted, then made visible) is written once, as
+        # its last version: what upserting both in turn leaves.
+        rows = [_row(r) for r in {r.pk: r for r in records}.values()]
         feed_rows = [_feed_row(f) for f in feeds]
         event_rows = [_event_row(e) for e in events]
         db = self._db
