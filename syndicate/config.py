@@ -312,7 +312,7 @@ class Settings(Section, frozen=True, kw_only=True):
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
     cluster: ClusterSettings = msgspec.field(default_factory=ClusterSettings)
     mirror: MirrorSettings = msgspec.field(default_factory=MirrorSettings)
-    # Set by the loader, never read from the file (`_from_file` refuses them there).
+    # Set by the loader, never read from the file (`parse_settings` refuses them there).
     base_dir: Path = Path()
     source_file: Path | None = None
 
@@ -441,6 +441,9 @@ def parse_settings(
         line = _toml_error_line(str(exc))
         raise ConfigError(f"not valid TOML: {exc}", file=file, line=line) from None
     raw = _expand_env(raw, (), environ, text, file)
+    for key in sorted(_LOADER_SET & raw.keys()):  # the loader's to set, never the file's
+        message = "unknown setting (check its spelling and section)"
+        raise ConfigError(message, file=file, line=locate_key(text, (key,)), key=key)
     try:
         settings = parse(Settings, _from_file(raw))
     except msgspec.ValidationError as exc:
@@ -453,8 +456,8 @@ def parse_settings(
 
 def _from_file(raw: dict[str, Any]) -> dict[str, Any]:
     """The file's tables as the models take them: kinds' tables over their defaults, the
-    store's schema under either of its names; the loader's own keys are not the file's."""
-    raw = {k: v for k, v in raw.items() if k not in _LOADER_SET}
+    store's schema under either of its names."""
+    raw = dict(raw)
     if "feeds" in raw:
         raw["feeds"] = _over_defaults(raw["feeds"])
     store = raw.get("store")

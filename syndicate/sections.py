@@ -6,7 +6,7 @@ the settings first, and pydantic's models cost about 0.1 s to define in each new
 fifth of `syndicate build` after one new post; msgspec defines and converts them in a few
 milliseconds. Converting checks types, bounds (`Annotated[int, Meta(ge=1)]`) and choices
 (`Literal`); a table's own checks run in `__post_init__`, raising `FieldError` to name the key
-at fault (syndicate/config.py turns either into a ConfigError with file, line and key).
+at fault (settings_errors.py words either for config.py's ConfigError with file, line and key).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def _paths(kind: type, value: Any) -> Any:
 
 
 def replace(section: S, **changes: Any) -> S:
-    """A copy with some keys changed, unchecked (as pydantic's `model_copy` was)."""
+    """A copy with some keys changed. The table's own checks (`__post_init__`) run again;
+    types and bounds, which converting checks, are the caller's to keep."""
     return structs.replace(section, **changes)
 
 

@@ -62,6 +62,7 @@ def test_environment_values_are_substituted(tmp_path: Path) -> None:
             r"c.toml:4: feeds.limit: Input should be greater than or equal to 1",
         ),
         (MINIMAL + "[feeds.tags]\nlimt = 3\n", r"c.toml:4: feeds.tags.limt: unknown setting"),
+        ('base_dir = "/etc"\n' + MINIMAL, r"c.toml:1: base_dir: unknown setting"),
         (MINIMAL + "[feeds\n", r"c.toml:3: not valid TOML"),
         (
             MINIMAL + '[[sources]]\nname = "Planet RDO"\nurl = "https://a.example/feed"\n'
