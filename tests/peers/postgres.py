@@ -57,7 +57,12 @@ def running_postgres() -> Iterator[str]:
     try:
         _run(owner, "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
              "--no-sync")  # fmt: skip
-        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # Room for the storms' six daemons (three replicas of two blogs), each with its
+        # ledger's pool and procrastinate's: the default 100 connections ran out once in CI.
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=300"
+        )
         log = str(folder / "server.log")
         _run(owner, "pg_ctl", "-D", str(data), "-o", options, "-w", "-s", "-l", log, "start")
         try:
