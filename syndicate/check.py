@@ -31,7 +31,6 @@ from syndicate.feeds import plan as planning
 from syndicate.feeds.budget import BRIEF_OVER, Fit, fit
 from syndicate.model import Entry, FeedFormat
 from syndicate.pipeline.workers import PostWork, RenderJob
-from syndicate.placeholder import is_placeholder
 from syndicate.publish.credentials import problems as credential_problems
 from syndicate.store.identity import check_template
 
@@ -143,7 +142,7 @@ def _check_settings(settings: Settings, report: CheckReport, config_file: str) -
     except ValueError as exc:
         report.add(Severity.ERROR, config_file, f"identity.id_template: {exc}")
     host = urls.host_of(settings.site.url)
-    if is_placeholder(settings.site.url):
+    if urls.is_placeholder(settings.site.url):
         report.add(
             Severity.ERROR,
             config_file,

@@ -70,11 +70,7 @@ def to_plain(value: Any) -> Any:
     """Plain JSON values with the Python names of the keys (`json_`, `schema_name`), in their
     order: what the build's fingerprints of the settings are made from."""
     if isinstance(value, msgspec.Struct):
-        return {
-            f.name: to_plain(getattr(value, f.name))
-            for f in structs.fields(value)
-            if not f.name.startswith("_")
-        }
+        return {f.name: to_plain(getattr(value, f.name)) for f in structs.fields(value)}
     if isinstance(value, tuple | list):
         return [to_plain(v) for v in value]
     if isinstance(value, dict):

@@ -45,8 +45,9 @@ def explain(error: msgspec.ValidationError, root: type) -> tuple[str, tuple[str,
     if bound:
         limit = bound["limit"].removesuffix(".0")
         return f"Input should be {_BOUND_WORDS[bound['op']]} {limit}", loc
-    if message.startswith("Invalid enum value") and _choices(root, loc):
-        return f"Input should be {_choices(root, loc)}", loc
+    choices = _choices(root, loc) if message.startswith("Invalid enum value") else ""
+    if choices:
+        return f"Input should be {choices}", loc
     kinds = _KINDS.match(message)
     if kinds:
         want, got = kinds["want"], kinds["got"]

@@ -154,7 +154,7 @@ def _build_blog(
         tags = link_tags(settings)
     for error in report.errors:
         click.echo(f"{error}", err=True)
-    from syndicate.placeholder import is_placeholder
+    from syndicate.content.urls import is_placeholder
 
     placeholder = is_placeholder(settings.site.url)
     if placeholder:

@@ -127,6 +127,19 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or "localhost"
 
 
+PLACEHOLDER_HOSTS = frozenset(
+    f"{sub}example.{tld}" for sub in ("", "www.", "blog.") for tld in ("com", "org", "net")
+)
+
+
+def is_placeholder(url: str) -> bool:
+    """An address that names no blog: example.com/.org/.net themselves (RFC 2606), the
+    placeholder earlier versions of `init` wrote, or a `.invalid` name. Here, not in
+    check.py, so that `build`, which warns of one, need not import `check`."""
+    host = host_of(url)
+    return host in PLACEHOLDER_HOSTS or host.endswith(".invalid")
+
+
 def path_of(url: str) -> str:
     """The path of an absolute URL, without its leading slash (and without query or fragment)."""
     origin = _ORIGIN.match(url)
