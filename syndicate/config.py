@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -332,7 +331,11 @@ class Settings(Section, frozen=True, kw_only=True):
 
     @property
     def node_name(self) -> str:
-        return self.cluster.node or f"{socket.gethostname()}:{os.getpid()}"
+        if self.cluster.node:
+            return self.cluster.node
+        import socket  # for the host's name alone: a few ms of every command's start
+
+        return f"{socket.gethostname()}:{os.getpid()}"
 
     @property
     def blog_name(self) -> str:

@@ -10,9 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.config import Settings
 from syndicate.plural import counted
-from syndicate.store import tallies
+from syndicate.store import migrations, tallies
 from syndicate.store.database import Database
-from syndicate.store.ledger import Ledger
 from syndicate.store.nodes import NodeBeat, Nodes
 from syndicate.store.ownership import Lease, Ownership
 
@@ -20,20 +19,20 @@ SILENT_AFTER = 2.0  # leases: a node not seen for this long is reported silent (
 
 
 def collect(settings: Settings) -> dict[str, Any]:
-    ledger = Ledger.open(settings.store_url)
+    db = Database(settings.store_url)  # as Ledger.open opens it, without importing the ledger
     try:
-        db = ledger.database
+        migrations.upgrade(db)
         posts = tallies.posts(db)  # counted by the database: no post read
         feeds = tallies.feeds(db)
         by_kind, last_event = tallies.events(db)
-        state = ledger.state()
-        sources = ledger.source_states()
+        state = tallies.state(db)
+        sources = tallies.source_states(db)
         deliveries = tallies.deliveries(db)
         pauses = tallies.pauses(db)
         lease = Ownership(db, settings.blog_name).holder()
         cluster = _cluster(settings, db, lease, datetime.now(UTC))
     finally:
-        ledger.close()
+        db.close()
     return {
         "posts": {
             "known": posts.known,

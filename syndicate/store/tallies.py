@@ -1,7 +1,8 @@
 """What `syndicate status` counts, counted by the database in plain statements through the
 driver (store/database.py): the posts, feeds, events and deliveries are tallied without
 reading each row into Python, and without importing SQLAlchemy, which the outbox's own
-queries use (0.2 s of a command that should answer at once)."""
+queries use (0.2 s of a command that should answer at once). It reads the state tables
+here too, so that `status` need not import the ledger (and the post model beneath it)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,16 @@ def pauses(db: Database) -> dict[str, Pause]:
         str(account): Pause(bool(paused), None if reason is None else redact(reason))
         for account, paused, reason in rows
     }
+
+
+def state(db: Database) -> dict[str, str]:
+    """The ledger's state table (the last build, its errors), as Ledger.state reads it."""
+    return {str(key): str(value) for key, value in _rows(db, "SELECT key, value FROM state")}
+
+
+def source_states(db: Database) -> dict[str, str]:
+    """Each remote source's state, as JSON text (Ledger.source_states)."""
+    return {str(name): str(value) for name, value in _rows(db, "SELECT name, state FROM sources")}
 
 
 def _rows(db: Database, query: str) -> list[Any]:
