@@ -228,3 +228,23 @@ def test_a_build_process_leaves_at_once_with_everything_written(project: Path, b
     assert status.returncode == 0 and json.loads(status.stdout)["posts"]["present"] == 200
     journals = [p for p in project.rglob("*") if p.name.endswith(("-wal", "-shm", "-journal"))]
     assert not journals, "a SQLite database (ledger or render cache) was left open"
+
+
+def test_a_build_loads_only_what_its_posts_need(project: Path, blog: Blog) -> None:
+    """A build of plain Markdown posts, too few for worker processes, loads neither lxml nor
+    feedgen (the direct writer writes its feeds; only a body with an embed or an attribute
+    list is parsed) nor multiprocessing: together some 20 ms of every `syndicate build`."""
+    run(["init", str(blog.root)], project)
+    for n in range(1, 30):
+        blog.post(f"2024-01-{n:02d}-post-{n}.html.md", {"title": f"Post {n}", "tags": ["a"]}, "x")
+    heavy = ("lxml", "feedgen", "dateutil", "multiprocessing", "sqlalchemy", "pydantic")
+    code = (
+        "import sys\nfrom syndicate.cli import main\ntry:\n"
+        "    main.main(['build'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert "30 public posts" in out.stderr
+    assert "LOADED []" in out.stdout

@@ -31,6 +31,8 @@ class Blog:
         stamps = files.scan(
             self.root, layout.posts_dir, recursive=layout.recursive, skip_dirs=layout.skip_dirs
         )
+        if not layout.bundles:
+            return stamps  # only bundles have list pages to leave out
         return [s for s in stamps if self.loader.accepts(s.rel)]
 
     def generator_config_text(self) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from lxml import html as lxml_html
-from lxml.html import builder as html_builder
+if TYPE_CHECKING:  # the tree is render.py's, parsed only for a body that needs it
+    from lxml import html as lxml_html
 
 _EMBED_TAGS = ("iframe", "object", "embed", "script", "noscript", "style")
 _TRIGGER = re.compile(r"<(?:iframe|object|embed|script|noscript|style)\b", re.IGNORECASE)
@@ -105,6 +106,8 @@ def _source_of(element: lxml_html.HtmlElement) -> str | None:
 
 
 def _swap(element: lxml_html.HtmlElement, found: Replacement) -> None:
+    from lxml.html import builder as html_builder  # loaded with the tree already
+
     pieces: list[lxml_html.HtmlElement] = []
     if found.thumbnail:
         pieces.append(

@@ -111,29 +111,40 @@ def _walk(
         return
     for entry in entries:
         name = entry.name
-        if is_dropping(name):
+        if not body_format(name):
+            # Not a post's name: only a folder matters, and the listing's type says which
+            # without a stat (a post's name is checked by stat below: 3 µs a file here).
+            if not recursive or name in skip_dirs or is_dropping(name) or not _is_dir(entry):
+                continue
+            yield from _walk(
+                Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs, seen=seen
+            )
+            continue
+        if name.startswith((".", "#")):  # the only droppings a post's name can be
             continue
         try:
             stat = entry.stat()  # through links
         except OSError as exc:  # a link that loops (`ln -s self.md self.md`) or dangles
-            if body_format(name) or entry.is_dir(follow_symlinks=False):
-                _log.warning("skipped %s%s: %s", rel, name, exc.strerror or exc)
+            _log.warning("skipped %s%s: %s", rel, name, exc.strerror or exc)
             continue
         mode = stat.st_mode
-        if S_ISDIR(mode):
-            if recursive and name not in skip_dirs:
-                yield from _walk(
-                    Path(entry.path),
-                    f"{rel}{name}/",
-                    recursive=True,
-                    skip_dirs=skip_dirs,
-                    seen=seen,
-                )
-        elif body_format(name):
-            if S_ISREG(mode):
-                yield f"{rel}{name}", stat
-            else:
-                _log.warning("skipped %s%s: not a regular file", rel, name)
+        if S_ISREG(mode):
+            yield f"{rel}{name}", stat
+        elif not S_ISDIR(mode):
+            _log.warning("skipped %s%s: not a regular file", rel, name)
+        elif recursive and name not in skip_dirs:
+            yield from _walk(
+                Path(entry.path), f"{rel}{name}/", recursive=True, skip_dirs=skip_dirs, seen=seen
+            )
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one; a link that loops or dangles is neither (and, not being
+    named as a post, not worth a warning)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def decode(path: str, data: bytes) -> tuple[str, tuple[str, ...]]:

@@ -15,8 +15,10 @@ Text inside code and pre is never touched.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from lxml import html as lxml_html
+if TYPE_CHECKING:  # the tree is render.py's, parsed only for a body that needs it
+    from lxml import html as lxml_html
 
 _IAL = re.compile(r"\{:(?!:)\s*([^}]*)\}")
 _EXTENSION = re.compile(r"\{::comment\}.*?\{:/(?:comment)?\}|\{::[^}]*\}", re.DOTALL)

@@ -10,10 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from syndicate import __version__
 from syndicate.feeds import xmltext
@@ -27,6 +24,10 @@ from syndicate.feeds.plaintext import (
     rss_texts,
 )
 from syndicate.model import FeedFormat, FeedOutput, FeedSpec, History
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -85,6 +86,8 @@ def _split(document: bytes, closing: bytes, separator: bytes = b"") -> Shell:
 
 
 def _generator(head: FeedHead, output: FeedOutput, *, page_first: bool) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator  # for what xmltext.py cannot write (see entries.py)
+
     spec = head.spec
     fg = FeedGenerator()
     fg.id(head.feed_id)
@@ -114,6 +117,8 @@ def _atom_head(head: FeedHead, output: FeedOutput) -> bytes:
     history = output.history
     if not (marked(head.spec.title) or marked(head.spec.description) or history):
         return data
+    from lxml import etree  # for the rewrites and archive links alone (see entries.py)
+
     root = etree.fromstring(data)
     atom_texts(root)
     if history:
@@ -126,6 +131,8 @@ def _rss_head(head: FeedHead, output: FeedOutput) -> bytes:
     history = output.history
     if not (rss_marked(head.spec.title) or rss_marked(head.spec.description) or history):
         return data
+    from lxml import etree  # for the rewrites and archive links alone (see entries.py)
+
     root = etree.fromstring(data)
     rss_texts(root)
     if history:
@@ -225,6 +232,8 @@ def _link(href: str, rel: str, media_type: str | None = None, *, prefix: str = "
 
 def _mark_history(parent: etree._Element, link: str, history: History) -> None:
     """RFC 5005's links and markers, at the end of the feed's (or channel's) head."""
+    from lxml import etree  # loaded by the caller already
+
     for rel, href in (
         ("current", history.current),
         ("prev-archive", history.prev_archive),
@@ -239,6 +248,8 @@ def _mark_history(parent: etree._Element, link: str, history: History) -> None:
 
 def _serialise(root: etree._Element) -> bytes:
     """As feedgen serialises a document."""
+    from lxml import etree  # loaded by the caller already
+
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 

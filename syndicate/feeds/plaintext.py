@@ -21,8 +21,10 @@ from __future__ import annotations
 import html
 import re
 from html.entities import name2codepoint
+from typing import TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 # by local name: feedgen makes an entry's elements before its feed gives them a namespace
 _ATOM_TEXTS = frozenset({"title", "subtitle"})

@@ -423,18 +423,13 @@ class Builder:
     ) -> list[files.SourceStamp] | None:
         """The scanned files the ledger does not know; None when a known one changed or went
         (or a remote source was dropped)."""
-        known = {s.source: (s.mtime_ns, s.size) for s in stubs if s.source is not None}
-        new, seen = [], 0
-        for stamp in stamps:
-            was = known.get(stamp.rel)
-            if was is None:
-                new.append(stamp)
-            elif was != (stamp.mtime_ns, stamp.size):
-                return None  # an edit
-            else:
-                seen += 1
+        known = {s.source: s.mtime_ns for s in stubs if s.source is not None}
+        unchanged = {(s.source, s.mtime_ns, s.size) for s in stubs if s.source is not None}
+        new = [stamp for stamp in stamps if stamp not in unchanged]  # stamps are such tuples
+        if any(stamp.rel in known for stamp in new):
+            return None  # an edit
         local = sum(1 for source in known if not is_remote(source))
-        if seen != local or unclaimed(known, self._remote_prefixes):
+        if len(stamps) - len(new) != local or unclaimed(known, self._remote_prefixes):
             return None
         return new
 

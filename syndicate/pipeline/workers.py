@@ -12,7 +12,6 @@ on two cores the parent's time spent unpickling is time taken from the workers.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -151,16 +150,18 @@ class PostWork:
             return error
 
     def _parallel(self, items: int) -> bool:
-        return (
-            self._workers > 1
-            and items >= POOL_THRESHOLD
-            and "fork" in multiprocessing.get_all_start_methods()
-        )
+        if self._workers < 2 or items < POOL_THRESHOLD:
+            return False
+        import multiprocessing  # only for a pool: 5 ms of the start of a build without one
+
+        return "fork" in multiprocessing.get_all_start_methods()
 
     def _fan_out(
         self, function: Callable[[int], Any], jobs: Sequence[Any], *, ordered: bool
     ) -> Iterator[tuple[int, Any]]:
         """Run function(i) for every job number in a pool forked now, so it sees `jobs`."""
+        import multiprocessing  # loaded by _parallel already
+
         global _WORK, _JOBS
         _WORK, _JOBS = self, jobs
         chunk = max(8, min(256, len(jobs) // (self._workers * 8)))

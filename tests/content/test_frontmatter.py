@@ -266,3 +266,18 @@ def test_plain_mapping_agrees_with_yaml_on_everything_it_accepts(fm: str) -> Non
     except yaml.YAMLError as exc:
         pytest.fail(f"the fast path accepted {fm!r}, which YAML refuses: {exc}")
     assert fast == (parsed or {})
+
+
+def test_the_fast_path_leaves_every_character_yaml_does_not_print_to_the_parser() -> None:
+    """Over all of Unicode: a character YAML refuses or reads as a line break (all but the
+    ranges below, less U+2028, U+2029 and U+FEFF) sends the frontmatter to the parser, and
+    every letter or digit of the rest stays on the fast path."""
+    printable = re.compile(
+        "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    )
+    chars = [chr(code) for code in range(0x110000)]
+    refused = [c for c in chars if not printable.match(c)]
+    assert len(refused) > 2000
+    assert [hex(ord(c)) for c in refused if plain_mapping(f"k: a{c}b") is not None] == []
+    taken = [c for c in chars if c.isalnum() and printable.match(c)]
+    assert [hex(ord(c)) for c in taken if plain_mapping(f"k: a{c}b") != {"k": f"a{c}b"}] == []
