@@ -861,7 +861,7 @@ def _recorded_members(
             record = known.get(output.path)
             if record is not None and record.members is None and output.path not in remade:
                 members = members or members_of(feed)
-                found.append(replace(record, members=members))
+                found.append(record._replace(members=members))
     return found
 
 
