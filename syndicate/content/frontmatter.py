@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
+from syndicate.content.text import xml_safe_values
 from syndicate.errors import FrontmatterError
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,9 +83,23 @@ _HANDLERS: tuple[BaseHandler, ...] = (_YAML, _TomlHandler(), JSONHandler())
 
 def split(path: str, text: str) -> tuple[dict[str, Any], str]:
     """(metadata, body) of a source text. A text without frontmatter has empty metadata."""
+    data, body, _plain = _split(path, text)
+    return data, body
+
+
+def split_safe(path: str, text: str) -> tuple[dict[str, Any], str]:
+    """`split`, with every string in the metadata XML-safe (text.xml_safe_values): YAML escapes
+    (`"\\x01"`) make characters the file's bytes did not hold. Plain ASCII `key: value` lines
+    (the fast path's, most posts') can hold none that need removing, so they are not walked."""
+    data, body, plain = _split(path, text)
+    return (data if plain else xml_safe_values(data)), body
+
+
+def _split(path: str, text: str) -> tuple[dict[str, Any], str, bool]:
+    """`split`, and whether the metadata came from ASCII plain lines (see split_safe)."""
     handler = next((h for h in _HANDLERS if h.detect(text)), None)
     if handler is None:
-        return {}, text
+        return {}, text, True
     try:
         fm, body = handler.split(text)
     except ValueError:
@@ -93,9 +108,11 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
         raise FrontmatterError(
             path, f"frontmatter is over {MAX_FRONTMATTER_CHARS:,} characters long", line=1
         )
+    plain = False
     try:
         if handler is _YAML:
             data = plain_mapping(fm)
+            plain = data is not None and fm.isascii()  # then nothing XML forbids is in it
             if data is None:
                 data = yaml.load(fm, Loader=_Yaml12Loader)  # noqa: S506 - a safe loader subclass
         else:
@@ -126,7 +143,7 @@ def split(path: str, text: str) -> tuple[dict[str, Any], str]:
             f"frontmatter must be a mapping of keys to values, not {type(data).__name__}",
             line=1,
         )
-    return {str(k): v for k, v in data.items()}, body.lstrip("\n")
+    return {str(k): v for k, v in data.items()}, body.lstrip("\n"), plain
 
 
 _PLAIN_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*$")

@@ -74,8 +74,9 @@ def from_frontmatter(
 def from_body(body: str, page_url: str, image_base: str | None) -> LeadImage | None:
     """The first image in a Markdown or HTML body, resolved as the page shows it: against the
     post's permalink, or the site's images folder (Middleman's `images_dir`)."""
-    markdown = _MARKDOWN_IMAGE.search(body)
-    html = _HTML_IMAGE.search(body)
+    # Each search only where its syntax can be (a caseless scan is slow on a long body).
+    markdown = _MARKDOWN_IMAGE.search(body) if "![" in body else None
+    html = _HTML_IMAGE.search(body) if "<" in body else None
     if markdown and (html is None or markdown.start() < html.start()):
         ref = markdown.group("angled") or markdown.group("src")
         alt: str | None = _ESCAPE.sub(r"\1", markdown.group("alt"))

@@ -23,7 +23,7 @@ from syndicate.content.permalinks import (
 from syndicate.content.settings import ContentSettings
 from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
-from syndicate.content.text import collapse_space, digest, plain_title, xml_safe_values
+from syndicate.content.text import collapse_space, digest, plain_title
 from syndicate.errors import PostDataError
 from syndicate.model import Post, PostOverrides, Term, Visibility, reduce_by_fields
 
@@ -76,8 +76,7 @@ class PostLoader:
     def load(self, rel: str, data: bytes) -> LoadedPost:
         """The post in `data` (the bytes of `rel`); raises ContentError naming file and reason."""
         text, decoded = files.decode(rel, data)
-        meta, body = frontmatter.split(rel, text)
-        meta = xml_safe_values(meta)
+        meta, body = frontmatter.split_safe(rel, text)
         if self._layout.caseless_keys:
             meta = CaselessKeys(meta)
         warnings = list(decoded)  # _post adds its own (a date differing from the file name's)

@@ -143,7 +143,12 @@ _TEMPLATE = re.compile(r"\{\{|\{%|<%|%7B%7B|%7B%25")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SRCSET_ITEM = re.compile(r"\s*(\S+)(\s+[^,]+)?\s*(?:,|$)")
 _CLASS_OR_ID = re.compile(r' (?:class|id)="[^"]*"')
-_URL_FIRST = re.compile(r'<(a|img) (href|src)="([^"]*)"')
+# A link or image the renderer wrote. One already absolute and clean is left as it is, without
+# a call, as `_url` would leave it: http(s), not the author's machine (localhost, 127.*), then
+# printable ASCII without a space, quote, `&` or `:` (so no port, nor a nested `://localhost`).
+_URL_FIRST = re.compile(
+    r'<(a|img) (href|src)="(?!https?://(?!localhost|127\.)[!#-%(-9;-~]*")([^"]*)"'
+)
 _ALIGN_VALUES = {"left", "right", "center", "justify", "top", "middle", "bottom"}
 
 
@@ -185,7 +190,9 @@ class Sanitizer:
         """
         self._page = page_url
         self._problems = []
-        return _URL_FIRST.sub(self._rewrite_url, _CLASS_OR_ID.sub("", fragment)), self._problems
+        if ' class="' in fragment or ' id="' in fragment:
+            fragment = _CLASS_OR_ID.sub("", fragment)
+        return _URL_FIRST.sub(self._rewrite_url, fragment), self._problems
 
     def _rewrite_url(self, match: re.Match[str]) -> str:
         """One link or image, whose URL the renderer writes as its first attribute (and its

@@ -170,7 +170,10 @@ class _Sync:
         for stamp, loaded in self.unmatched:
             # A remote entry is known by its key alone: a look-alike among deleted local posts
             # is another post, whose identity (and announcement) it must not take over.
-            match = None if is_remote(stamp.rel) else best_match(_fingerprint(loaded), pool)
+            # With nothing gone (a first build), no fingerprint need be taken.
+            match = (
+                None if not pool or is_remote(stamp.rel) else best_match(_fingerprint(loaded), pool)
+            )
             if match is None:
                 self._mint(stamp, loaded)
                 continue

