@@ -117,7 +117,9 @@ class Renderer:
             raw = to_html(mark_summary(body, self._markers))
         else:
             raw = _mark_html_summary(body, self._markers)
-        needs_dom = kramdown.needs_fixing(raw) or embeds.needs_fixing(raw)
+        # Markdown without a `<` holds no raw HTML, so no embed: the engine writes none.
+        may_embed = body_format != "markdown" or "<" in body
+        needs_dom = kramdown.needs_fixing(raw) or (may_embed and embeds.needs_fixing(raw))
         if needs_dom:
             raw = _fix_dom(raw, page_url)
         if "javascript:" in raw.lower():

@@ -20,6 +20,9 @@ _XML_UNSAFE = re.compile(
 _BMP_UNSAFE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 )
+# The ASCII part of the same set, for bytes.translate: an ASCII text (most posts) is checked
+# in one pass of C at a fifth of a regular expression's time.
+_ASCII_UNSAFE = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_BREAK = re.compile(
     r"</?(?:p|div|li|h[1-6]|br|tr|td|th|blockquote|ul|ol|pre|table|dd|dt|hr|section|figure|figcaption)\b[^>]*>",
@@ -31,7 +34,11 @@ _WORD = re.compile(r"\w+")
 
 def strip_xml_unsafe(text: str) -> str:
     """Remove the characters that XML 1.0 forbids or discourages."""
-    if text.isascii() or _in_bmp(text):
+    if text.isascii():
+        data = text.encode("ascii")
+        kept = data.translate(None, _ASCII_UNSAFE)
+        return text if len(kept) == len(data) else kept.decode("ascii")
+    if _in_bmp(text):
         return _BMP_UNSAFE.sub("", text)
     return _XML_UNSAFE.sub("", text)
 
@@ -46,6 +53,8 @@ def strip_unreadable(text: str) -> str:
     """`strip_xml_unsafe`, and U+FFFD too: it only says that something was lost on the way,
     and the W3C validator flags it as it does C1 controls. (Not done to a whole file before
     its frontmatter is parsed: a YAML value can start with U+FFFD, not with what follows it.)"""
+    if text.isascii():
+        return strip_xml_unsafe(text)  # no U+FFFD in it
     return strip_xml_unsafe(text).replace("\ufffd", "")
 
 

@@ -23,3 +23,21 @@ def test_the_quick_path_still_finds_every_kind_of_unsafe_character() -> None:
     assert text.strip_xml_unsafe("a\x00b\x7fc\ud800d\ufffee") == "abcde"
     assert text.strip_xml_unsafe("a\U0001fffeb\U0001f600c\x01") == "ab\U0001f600c"
     assert text.strip_xml_unsafe("") == ""
+
+
+ASCII_TEXT = st.text(st.characters(max_codepoint=0x7F), max_size=300)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.one_of(ASCII_TEXT, st.sampled_from(["\x00", "\x0b", "\x1f", "\x7f"]))).map("".join)
+)
+def test_the_ascii_path_strips_what_the_whole_definition_strips(value: str) -> None:
+    assert text.strip_xml_unsafe(value) == text._XML_UNSAFE.sub("", value)
+    assert text.strip_unreadable(value) == text._XML_UNSAFE.sub("", value).replace("\ufffd", "")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(ANY_TEXT, UNSAFE, st.just("\ufffd"))).map("".join))
+def test_unreadable_text_loses_what_xml_refuses_and_the_replacement_character(value: str) -> None:
+    assert text.strip_unreadable(value) == text._XML_UNSAFE.sub("", value).replace("\ufffd", "")
