@@ -17,9 +17,21 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# The same, in ASCII: bytes.translate checks an ASCII text (most entries' HTML) in a fifth of
+# the time the expression takes.
+_ASCII_NOT_XML = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
 def writable(*values: str | None) -> bool:
     """Whether lxml would take every one of `values` (None stands for an absent one)."""
-    return not any(value and _NOT_XML.search(value) for value in values)
+    return not any(value and _refused(value) for value in values)
+
+
+def _refused(value: str) -> bool:
+    if value.isascii():
+        data = value.encode("ascii")
+        return len(data.translate(None, _ASCII_NOT_XML)) != len(data)
+    return _NOT_XML.search(value) is not None
 
 
 def text(value: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from datetime import datetime
 from typing import Any
 
@@ -44,12 +43,13 @@ def dump_post(post: Post) -> str:
         data["overrides"] = {"skip": post.overrides.skip, "text": post.overrides.text}
         if post.overrides.texts:
             data["overrides"]["texts"] = [list(pair) for pair in post.overrides.texts]
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _encode(data).decode("utf-8")  # json.dumps(ensure_ascii=False)'s text, quicker
 
 
 # Decodes the same JSON as json.loads does, in half the time: a cold build of 10,000 posts
 # decodes each once in the parent, as the workers send it (pipeline/workers.py).
 _decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
 _NO_OVERRIDES = PostOverrides()
 
 

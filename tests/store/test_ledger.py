@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from syndicate.errors import StoreError
@@ -52,6 +55,15 @@ def test_posts_survive_json() -> None:
     assert load_post(dump_post(POST)) == POST
     published_ahead = replace(POST, waits_for_date=False)
     assert load_post(dump_post(published_ahead)) == published_ahead
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=30))
+def test_posts_are_stored_as_the_standard_library_writes_json(text: str) -> None:
+    """msgspec reads and writes the ledger's JSON; the text is json.dumps's, as it always was."""
+    post = replace(POST, title=text, summary=text or None, tags=(Tag("t", text),))
+    stored = dump_post(post)
+    assert stored == json.dumps(json.loads(stored), ensure_ascii=False, separators=(",", ":"))
+    assert load_post(stored) == post
 
 
 def test_records_and_feeds_round_trip(tmp_path: Path) -> None:
