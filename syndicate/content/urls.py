@@ -76,8 +76,9 @@ def is_web(url: str) -> bool:
 
 def _join_path(base_path: str, ref: str) -> str:
     """The path part of RFC 3986 resolution for a base without query or fragment."""
-    cut = min((i for i in (ref.find("?"), ref.find("#")) if i >= 0), default=len(ref))
-    path, rest = ref[:cut], ref[cut:]
+    query, fragment = ref.find("?"), ref.find("#")
+    cut = min(query, fragment) if query >= 0 and fragment >= 0 else max(query, fragment)
+    path, rest = (ref[:cut], ref[cut:]) if cut >= 0 else (ref, "")
     if not path:
         return base_path + rest
     merged = path if path.startswith("/") else base_path[: base_path.rfind("/") + 1] + path
