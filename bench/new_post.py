@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 POST = """---
 title: New post {n}
 author: author03
-date: 2026-12-04 08:00:00 UTC
+date: {date}
 tags: neutron, nova
 ---
 Hello world number {n}. Some **bold** text.
@@ -57,8 +58,12 @@ def main() -> None:
     results: dict[str, list[tuple[float, dict[str, Any]]]] = {t: [] for t in args.trees}
     for n in range(args.rounds):
         for tree, home in zip(args.trees, homes, strict=True):
-            name = f"2026-12-04-new-post-{n}.html.md"
-            (home / "blog" / "source" / "blog" / name).write_text(POST.format(n=n), "utf-8")
+            # Dated now, each round's a second later: it is public, the newest, in every feed
+            # it names (a post dated ahead, or tied with others, would change no feed).
+            now = datetime.now(UTC) + timedelta(seconds=n - args.rounds)
+            name = f"{now:%Y-%m-%d}-new-post-{n}.html.md"
+            text = POST.format(n=n, date=f"{now:%Y-%m-%d %H:%M:%S} UTC")
+            (home / "blog" / "source" / "blog" / name).write_text(text, "utf-8")
             started = time.perf_counter()
             report = _build(tree, home, env)
             wall = time.perf_counter() - started

@@ -59,6 +59,8 @@ def from_frontmatter(
     """The image the frontmatter names, with its alt text; None when it names none."""
     for key in IMAGE_KEYS:
         value = meta.get(key)
+        if value is None:  # most keys, most posts: no need to look at its shape
+            continue
         ref, alt = _ref_and_alt(value)
         if ref is None:
             continue
