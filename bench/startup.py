@@ -1,9 +1,11 @@
 """Start-up: how long a command that builds nothing takes, as a new process, beside Hugo's.
 
-    python bench/startup.py [--runs 21]
+    python bench/startup.py [--runs 21] [--status CONFIG]
 
 Runs each command `--runs` times, alternating, and prints the medians: `syndicate --help`,
-`syndicate --version`, and `hugo version` when Hugo is installed (the bench extra).
+`syndicate --version`, `syndicate -c CONFIG status` with `--status` (a built blog's config,
+e.g. bench/scratch/10k/syndicate/syndicate.toml after run.py), and `hugo version` when Hugo is
+installed (the bench extra).
 """
 
 from __future__ import annotations
@@ -23,15 +25,18 @@ BIN = Path(sys.executable).parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--status", type=Path, help="a built blog's config, to time `status`")
     args = parser.parse_args()
-    print("\n".join(table(measure(commands(), args.runs))))
+    print("\n".join(table(measure(commands(args.status), args.runs))))
 
 
-def commands() -> dict[str, list[str]]:
+def commands(status: Path | None = None) -> dict[str, list[str]]:
     found = {
         "syndicate --help": [str(BIN / "syndicate"), "--help"],
         "syndicate --version": [str(BIN / "syndicate"), "--version"],
     }
+    if status is not None:
+        found["syndicate status"] = [str(BIN / "syndicate"), "-c", str(status), "status"]
     hugo = sites.hugo_binary()
     if hugo.is_file():
         found["hugo version"] = [str(hugo), "version"]

@@ -22,7 +22,6 @@ from syndicate.content.settings import ContentSettings
 from syndicate.errors import ConfigError
 from syndicate.feedkinds import KINDS, FeedKind, Kind, describe
 from syndicate.sections import Section, check, parse, replace, to_plain
-from syndicate.settings_errors import explain
 from syndicate.store_url import SCHEMA_NAME, with_schema
 
 FormatName = Literal["atom", "rss", "json"]
@@ -450,6 +449,8 @@ def parse_settings(
     try:
         settings = parse(Settings, _from_file(raw))
     except msgspec.ValidationError as exc:
+        from syndicate.settings_errors import explain  # only for a file with a mistake
+
         message, loc = explain(exc, Settings)
         raise ConfigError(
             message, file=file, line=locate_key(text, loc), key=".".join(loc)

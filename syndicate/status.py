@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.config import Settings
 from syndicate.plural import counted
 from syndicate.store import migrations, tallies
 from syndicate.store.database import Database
-from syndicate.store.nodes import NodeBeat, Nodes
-from syndicate.store.ownership import Lease, Ownership
+
+if TYPE_CHECKING:  # a cluster's alone: imported when it is on
+    from syndicate.store.nodes import NodeBeat
 
 SILENT_AFTER = 2.0  # leases: a node not seen for this long is reported silent (dead or frozen)
 
@@ -29,8 +30,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         sources = tallies.source_states(db)
         deliveries = tallies.deliveries(db)
         pauses = tallies.pauses(db)
-        lease = Ownership(db, settings.blog_name).holder()
-        cluster = _cluster(settings, db, lease, datetime.now(UTC))
+        cluster = _cluster(settings, db, datetime.now(UTC))
     finally:
         db.close()
     return {
@@ -71,12 +71,14 @@ def collect(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _cluster(
-    settings: Settings, database: Database, lease: Lease | None, now: datetime
-) -> dict[str, Any] | None:
+def _cluster(settings: Settings, database: Database, now: datetime) -> dict[str, Any] | None:
     """Who owns the blog and until when, the nodes serving it, and its job queue."""
     if not settings.cluster.enabled:
         return None
+    from syndicate.store.nodes import Nodes
+    from syndicate.store.ownership import Ownership
+
+    lease = Ownership(database, settings.blog_name).holder()
     silent_after = settings.cluster.lease_seconds * SILENT_AFTER
     return {
         "blog": settings.blog_name,

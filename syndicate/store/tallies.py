@@ -6,31 +6,27 @@ here too, so that `status` need not import the ledger (and the post model beneat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from syndicate.redaction import redact
 from syndicate.store.database import Database
 
 
-@dataclass(frozen=True, slots=True)
-class PostTally:
+class PostTally(NamedTuple):
     known: int  # ever seen
     present: int  # whose file (or remote entry) is there now
     public: int  # public at the last build
     remote: int  # from remote sources
 
 
-@dataclass(frozen=True, slots=True)
-class FeedTally:
+class FeedTally(NamedTuple):
     files: int
     bytes: int
     unpinged: int  # written since WebSub hubs were last told
 
 
-@dataclass(frozen=True, slots=True)
-class Pause:
+class Pause(NamedTuple):
     paused: bool
     reason: str | None
 
