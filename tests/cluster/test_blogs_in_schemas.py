@@ -7,7 +7,9 @@ time, the blogs together (procrastinate's tables are the deployment's, outside t
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +31,7 @@ from tests.peers.planet import Planet, sources_config
 from tests.peers.postgres import fresh_database
 from tests.test_blogs import make_blog, serves
 from tests.test_cli import run
-from tests.test_daemon import free_port, wait_for
+from tests.test_daemon import wait_for
 
 
 @pytest.fixture
@@ -49,13 +51,26 @@ def tables(url: str, schema: str) -> set[str]:
 
 
 def apart(count: int) -> list[int]:
-    """Free ports two apart or more: the second replica listens on each one plus one."""
+    """Ports two apart or more, each free with the one above it: the second replica listens on
+    each one plus one. Below the kernel's range for outgoing connections (32768 and up), where
+    a client's connection (to PostgreSQL, say) cannot take the port above before the replica
+    binds it, as one did in CI (Address already in use)."""
     ports: list[int] = []
+    candidates = iter(random.Random().sample(range(20000, 32000, 2), 2000))
     while len(ports) < count:
-        port = free_port()
-        if all(abs(port - other) > 1 for other in ports):
+        port = next(candidates)
+        if all(abs(port - other) > 1 for other in ports) and bindable(port) and bindable(port + 1):
             ports.append(port)
     return ports
+
+
+def bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def shared_blogs(base: Path, url: str, *, planet: Planet | None = None) -> None:
