@@ -423,8 +423,8 @@ class Builder:
     ) -> list[files.SourceStamp] | None:
         """The scanned files the ledger does not know; None when a known one changed or went
         (or a remote source was dropped)."""
-        known = {s.source: s.mtime_ns for s in stubs if s.source is not None}
         unchanged = {(s.source, s.mtime_ns, s.size) for s in stubs if s.source is not None}
+        known = {source for source, _, _ in unchanged}
         new = [stamp for stamp in stamps if stamp not in unchanged]  # stamps are such tuples
         if any(stamp.rel in known for stamp in new):
             return None  # an edit
@@ -724,9 +724,7 @@ class Builder:
         assembler = FeedAssembler(
             jobs, self._feeds, facts, self._out, self._clock.now(), planning.latest_update(entries)
         )
-        render_jobs = list(
-            self._render_jobs(assembler.order(), assembler.needs(), by_entry, result, fresh)
-        )
+        render_jobs = list(self._render_jobs(assembler.needs(), by_entry, result, fresh))
         lap = report.lap("plan", lap)
         self._progress.phase("rendering and writing feeds", len(render_jobs))
         to_cache: list[tuple[int, str, Rendered, str | None]] = []
@@ -755,15 +753,14 @@ class Builder:
 
     def _render_jobs(
         self,
-        order: Sequence[str],
         needs: Mapping[str, set[Any]],
         by_entry: Mapping[str, Record],
         result: SyncResult,
         fresh: Mapping[int, CachedRender],
     ) -> Iterator[RenderJob]:
-        """One job per needed entry, in `order` (FeedAssembler.order), reusing renderings that
-        are still valid."""
-        records = [by_entry[i] for i in order]
+        """One job per needed entry, in the order of `needs` (FeedAssembler.needs), reusing
+        renderings that are still valid."""
+        records = [by_entry[i] for i in needs]
         missing = [r.pk for r in records if r.pk not in fresh and r.pk not in result.loaded]
         cached = self._cache.get_many(missing)
         stored = self._ledger.bodies(

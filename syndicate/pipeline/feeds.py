@@ -114,9 +114,10 @@ class FeedAssembler:
                 self._waiting[key].append(index)
                 self._uses[key] += 1
 
-    def order(self) -> list[str]:
-        """The entries to make, feed by feed as each lists them, the feeds whose oldest entry
-        is newest first: so each output is written, and its entries' bytes let go, soon after
+    def needs(self) -> dict[str, set[Variant]]:
+        """For each entry some output lists, the variants (format, full content) it needs, in
+        the order to make them: feed by feed as each lists them, the feeds whose oldest entry
+        is newest first, so each output is written, and its entries' bytes let go, soon after
         they start to arrive. (Newest first across the whole blog kept a rare tag's feed
         waiting for its old entries: at 10,000 posts, 16 MB of bytes held at once; now 6.)"""
         feeds = sorted(
@@ -124,11 +125,7 @@ class FeedAssembler:
             key=lambda feed: min((e.post.date, e.id) for e in feed.entries),
             reverse=True,
         )
-        return list(dict.fromkeys(e.id for feed in feeds for e in feed.entries))
-
-    def needs(self) -> dict[str, set[Variant]]:
-        """For each entry some output lists, the variants (format, full content) it needs."""
-        needed: dict[str, set[Variant]] = defaultdict(set)
+        needed: dict[str, set[Variant]] = {e.id: set() for f in feeds for e in f.entries}
         for entry_id, variant in self._waiting:
             needed[entry_id].add(variant)
         return needed

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from syndicate.model import Post
-from syndicate.store import migrations
+from syndicate.store import migrations, tallies
 from syndicate.store.codec import dump_post, load_post
 from syndicate.store.database import Database, upsert_statement
 from syndicate.store.identity import Fingerprint
@@ -166,8 +166,7 @@ class Ledger:
         return {row[0]: FeedRecord(*row) for row in rows}
 
     def state(self) -> dict[str, str]:
-        rows = self._select("SELECT key, value FROM state")
-        return {str(key): str(value) for key, value in rows}
+        return tallies.state(self._db)
 
     def save(
         self,
@@ -284,8 +283,7 @@ class Ledger:
         return {str(source): load_post(str(post)).date for source, post in rows}
 
     def source_states(self) -> dict[str, str]:
-        rows = self._select("SELECT name, state FROM sources")
-        return {str(name): str(value) for name, value in rows}
+        return tallies.source_states(self._db)
 
     def _select(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         with self._db.reading() as cursor:

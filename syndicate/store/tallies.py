@@ -76,12 +76,12 @@ def pauses(db: Database) -> dict[str, Pause]:
 
 
 def state(db: Database) -> dict[str, str]:
-    """The ledger's state table (the last build, its errors), as Ledger.state reads it."""
+    """The ledger's state table (the last build, its errors; Ledger.state reads it here)."""
     return {str(key): str(value) for key, value in _rows(db, "SELECT key, value FROM state")}
 
 
 def source_states(db: Database) -> dict[str, str]:
-    """Each remote source's state, as JSON text (Ledger.source_states)."""
+    """Each remote source's state, as JSON text (Ledger.source_states reads it here)."""
     return {str(name): str(value) for name, value in _rows(db, "SELECT name, state FROM sources")}
 
 
