@@ -10,16 +10,16 @@ not be able to crash the caller or silence it for ever (callers cap the wait).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+import msgspec
 
 _LONGEST = 10**9  # seconds (31 years): past any cap, within what datetime arithmetic takes
 _MAX_DOUBLINGS = 64  # past any cap; keeps 2**n a float that does not overflow
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
+class Backoff(msgspec.Struct, frozen=True):
     """The n-th retry waits `first * 2**(n-1)` seconds, at most `cap`, times a random factor
     in [low, high): callers that failed together do not retry together."""
 

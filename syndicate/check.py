@@ -12,10 +12,11 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
+
+import msgspec
 
 from syndicate.clock import Clock
 from syndicate.config import Settings
@@ -46,8 +47,7 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     severity: Severity
     file: str
     message: str
@@ -58,11 +58,10 @@ class Finding:
         return f"{where}: {self.severity.value}: {self.message}"
 
 
-@dataclass(slots=True)
-class CheckReport:
+class CheckReport(msgspec.Struct):
     posts: int = 0
     public: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = msgspec.field(default_factory=list)
 
     @property
     def errors(self) -> int:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # a Post is only passed through: the model sits above this module
     from syndicate.model import Post
@@ -31,8 +32,7 @@ class FeedKind(enum.StrEnum):  # str-based: hashing is then C-level, and feeds h
 Members = Callable[["Post"], Iterable[tuple[str, str]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(msgspec.Struct, frozen=True):
     """One kind of feed, as every part of syndicate sees it."""
 
     kind: FeedKind
@@ -41,7 +41,7 @@ class Kind:
     title: str  # the default title; {site}, {name} and the kind's own {<kind>} are known
     paths: str  # the default path of its Atom feed without ".xml": "tag/{slug}"
     members: Members | None = None  # None: every post (the site's feed)
-    extra: dict[str, str] = field(default_factory=dict)  # more default settings
+    extra: dict[str, str] = msgspec.field(default_factory=dict)  # more default settings
 
     def defaults(self) -> dict[str, str]:
         """The settings a `[feeds.<key>]` table starts from."""

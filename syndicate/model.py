@@ -6,24 +6,15 @@ This module imports nothing from the rest of the package, so every layer can use
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+
+import msgspec
 
 from syndicate.feedkinds import FeedKind
 
 
-def reduce_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
-    """Pickle as (class, field values): half the cost of the default for slotted dataclasses,
-    which matters when worker processes hand thousands of posts back."""
-    return type(self), tuple(getattr(self, name) for name in self.__slots__)
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
+class Author(msgspec.Struct, frozen=True):
     """A person who writes posts, as the authors registry (or the post alone) describes them."""
-
-    __reduce__ = reduce_by_fields
 
     key: str
     name: str
@@ -34,21 +25,15 @@ class Author:
     bluesky: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(msgspec.Struct, frozen=True):
     """A tag: its identity is the slug, so `RDO` and `rdo` are one tag."""
-
-    __reduce__ = reduce_by_fields
 
     slug: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(msgspec.Struct, frozen=True):
     """A term of one of the blog's own taxonomies (Hugo's `series`): tags of a named kind."""
-
-    __reduce__ = reduce_by_fields
 
     taxonomy: str  # the frontmatter field, e.g. "series"
     slug: str
@@ -63,11 +48,8 @@ class Visibility(enum.Enum):
     UNPUBLISHED = "unpublished"
 
 
-@dataclass(frozen=True, slots=True)
-class PostOverrides:
+class PostOverrides(msgspec.Struct, frozen=True):
     """Per-post `syndicate:` frontmatter: how publishers treat this post."""
-
-    __reduce__ = reduce_by_fields
 
     skip: bool = False
     text: str | None = None  # replaces every account's template
@@ -81,11 +63,8 @@ class PostOverrides:
         return own.get(account) or own.get(network) or self.text
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
+class Post(msgspec.Struct, frozen=True):
     """One post's metadata. The body travels separately (see content.loader.LoadedPost)."""
-
-    __reduce__ = reduce_by_fields
 
     source: str  # path relative to the content root, with forward slashes
     slug: str
@@ -104,7 +83,7 @@ class Post:
     image: str | None = None  # absolute URL of the post's lead image
     image_alt: str | None = None  # its alt text, as the frontmatter or the Markdown gives it
     language: str | None = None
-    overrides: PostOverrides = field(default_factory=PostOverrides)
+    overrides: PostOverrides = msgspec.field(default_factory=PostOverrides)
     # False when the generator publishes posts dated ahead at once (Jekyll's `future: true`,
     # Hugo's buildFuture): then so do the feeds.
     waits_for_date: bool = True
@@ -119,11 +98,8 @@ class Post:
         return self.expires is None or self.expires > now
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(msgspec.Struct, frozen=True):
     """A post's body turned into safe, absolute-URL HTML for feeds."""
-
-    __reduce__ = reduce_by_fields
 
     content_html: str
     summary_html: str
@@ -148,8 +124,7 @@ _MEDIA_TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(msgspec.Struct, frozen=True):
     """Where one document of an archived feed (RFC 5005) stands among the others: the links it
     carries and whether it is an archive, or a subscription document that is complete."""
 
@@ -161,8 +136,7 @@ class History:
     complete: bool = False  # <fh:complete/>: the subscription document holds every entry
 
 
-@dataclass(frozen=True, slots=True)
-class FeedOutput:
+class FeedOutput(msgspec.Struct, frozen=True):
     """One file of a feed: its format, path under the output directory and public URL."""
 
     format: FeedFormat
@@ -177,8 +151,7 @@ class FeedOutput:
         return base + (f", history={self.history!r})" if self.history else ")")
 
 
-@dataclass(frozen=True, slots=True)
-class FeedSpec:
+class FeedSpec(msgspec.Struct, frozen=True):
     """A feed that exists: which posts it selects and where its files go."""
 
     kind: FeedKind
@@ -192,11 +165,8 @@ class FeedSpec:
     full_content: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     """A post as a feed shows it: the post plus what the ledger knows of it."""
-
-    __reduce__ = reduce_by_fields
 
     id: str
     post: Post
@@ -216,8 +186,7 @@ class DeliveryStatus(enum.StrEnum):
 QUEUED = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED})
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True):
     """One post for one account: a row of the outbox."""
 
     id: int
@@ -243,8 +212,7 @@ class Delivery:
     fence: int = 0  # how many claims it has had; a claim's writes must still match its own
 
 
-@dataclass(frozen=True, slots=True)
-class SentPart:
+class SentPart(msgspec.Struct, frozen=True):
     """One posted part of a delivery's thread (part 1 is its head)."""
 
     part: int
@@ -258,8 +226,7 @@ class SentPart:
         return Receipt(self.remote_id, self.remote_url)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountState:
+class AccountState(msgspec.Struct, frozen=True):
     """What the outbox knows of an account beyond its settings."""
 
     account: str
@@ -269,8 +236,7 @@ class AccountState:
     not_before: datetime | None = None  # a rate limit's reset
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
+class Receipt(msgspec.Struct, frozen=True):
     """What the network answered: its id for the post and a link to it, when it gives one."""
 
     remote_id: str

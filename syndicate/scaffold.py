@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from syndicate import registry
 from syndicate.content.layouts import LAYOUTS, Layout, detect, hugo_config, resolve
@@ -23,8 +24,7 @@ from syndicate.feedkinds import KINDS
 STATE_DIR = ".syndicate"
 
 
-@dataclass(frozen=True, slots=True)
-class Scaffold:
+class Scaffold(msgspec.Struct, frozen=True):
     layout: str
     title: str
     url: str

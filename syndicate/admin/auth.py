@@ -22,11 +22,11 @@ import os
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import msgspec
 from zxcvbn import zxcvbn
 
 TOKEN_ENV = "SYNDICATE_ADMIN_TOKEN"  # noqa: S105  # the variable's name, not a secret
@@ -156,8 +156,7 @@ def csrf_token(token: str, session: str) -> str:
     return _mac(token, f"csrf:{session}")
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Someone the token let in, and how."""
 
     via: Literal["bearer", "session"]

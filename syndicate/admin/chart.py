@@ -14,10 +14,11 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 # Okabe and Ito's colour-blind-safe palette, without its black, which vanishes on dark themes.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
@@ -41,8 +42,7 @@ Attrs = Mapping[str, float | str]  # an element's attributes, numbers not yet fo
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-@dataclass(frozen=True, slots=True)
-class DailyCounts:
+class DailyCounts(msgspec.Struct, frozen=True):
     """Deliveries per account per day, ready to draw."""
 
     days: tuple[date, ...]  # oldest first, consecutive
@@ -160,8 +160,7 @@ def render_chart(counts: DailyCounts, *, title: str = "Deliveries per day") -> s
     return "\n".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class _Plot:
+class _Plot(msgspec.Struct, frozen=True):
     """Where the bars go: `slot` units of width per day from `left`, `scale` units per send."""
 
     left: float

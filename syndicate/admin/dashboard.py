@@ -12,12 +12,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from math import ceil
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from syndicate.admin import schemas as out
 from syndicate.admin.chart import daily_counts
@@ -75,8 +76,7 @@ class LedgerPosts:
             return self._records
 
 
-@dataclass(frozen=True, slots=True)
-class Parts:
+class Parts(msgspec.Struct, frozen=True):
     settings: Settings
     ledger: Ledger
     posts: PostIndex

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,12 +40,11 @@ DISABLED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Guard:
+class Guard(msgspec.Struct, frozen=True):
     tokens: TokenSource
     clock: Clock
     session_seconds: float
-    throttle: Throttle = field(default_factory=Throttle)
+    throttle: Throttle = msgspec.field(default_factory=Throttle)
     metrics: Metrics | None = None
     ended: EndedSessions | None = None  # sessions logged out; None: a cookie holds till expiry
 

@@ -26,9 +26,9 @@ import asyncio
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
@@ -51,8 +51,7 @@ KEEP_FINISHED_HOURS = 7 * 24  # a week to look at a failed job before it goes
 _SCHEMA_LOCK = 7_306_030_105  # pg_advisory_xact_lock key: one replica creates the job tables
 
 
-@dataclass(frozen=True, slots=True)
-class Liveness:
+class Liveness(msgspec.Struct, frozen=True):
     """How soon a silent worker counts as gone and its jobs are closed."""
 
     heartbeat: float = 10.0  # seconds between a worker's heartbeats

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from syndicate.content import files
@@ -17,8 +17,7 @@ from syndicate.content.settings import ContentSettings
 from syndicate.content.site_paths import front_matter
 
 
-@dataclass(frozen=True, slots=True)
-class Blog:
+class Blog(msgspec.Struct, frozen=True):
     root: Path
     layout: Layout
     authors: AuthorRegistry

@@ -7,9 +7,10 @@ Readers strip iframes and scripts, so an embedded video would otherwise vanish s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
+
+import msgspec
 
 if TYPE_CHECKING:  # the tree is render.py's, parsed only for a body that needs it
     from lxml import html as lxml_html
@@ -22,8 +23,7 @@ _FLICKR = re.compile(r"(flickr\.com/photos/[^/]+/\d+)")
 _GIST = re.compile(r"(gist\.github\.com/[\w.-]+/[0-9a-f]+)\.js")
 
 
-@dataclass(frozen=True, slots=True)
-class Replacement:
+class Replacement(msgspec.Struct, frozen=True):
     url: str
     label: str
     thumbnail: str | None = None

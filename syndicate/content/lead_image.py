@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
+
+import msgspec
 
 from syndicate.content import urls
 from syndicate.content.text import collapse_space
@@ -47,8 +48,7 @@ _HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
-@dataclass(frozen=True, slots=True)
-class LeadImage:
+class LeadImage(msgspec.Struct, frozen=True):
     url: str  # absolute http(s)
     alt: str | None
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+import msgspec
+from msgspec.structs import replace
 
 from syndicate.content import files, frontmatter, lead_image, urls
 from syndicate.content.authors import AuthorRegistry
@@ -25,7 +27,7 @@ from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
 from syndicate.content.text import collapse_space, digest, plain_title
 from syndicate.errors import PostDataError
-from syndicate.model import Post, PostOverrides, Term, Visibility, reduce_by_fields
+from syndicate.model import Post, PostOverrides, Term, Visibility
 
 T = TypeVar("T")
 
@@ -40,8 +42,7 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedPost:
+class LoadedPost(msgspec.Struct, frozen=True):
     post: Post
     body: str | None  # None when it was not kept (a worker read it; see build.workers)
     body_format: str  # "markdown" or "html"
@@ -49,8 +50,6 @@ class LoadedPost:
     source_hash: str  # of the file's bytes
     warnings: tuple[str, ...] = ()
     post_json: str | None = None  # the post as the ledger stores it, when already encoded
-
-    __reduce__ = reduce_by_fields
 
 
 class PostLoader:

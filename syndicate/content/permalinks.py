@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
+
+import msgspec
 
 _JEKYLL_PLACEHOLDER = re.compile(r":([a-z_]+)")
 _JEKYLL_DEFAULT = re.compile(r"[\W_]+")  # runs of anything but letters, marks and digits
@@ -22,8 +23,7 @@ _JEKYLL_SAFE = re.compile(r"^[a-zA-Z0-9./-]+$")
 _HUGO_PLACEHOLDER = re.compile(r":\w+(\[.+?\])?")
 
 
-@dataclass(frozen=True, slots=True)
-class PageFacts:
+class PageFacts(msgspec.Struct, frozen=True):
     """What a permalink can be made of, for one post."""
 
     date: datetime  # in the zone the generator shows it in

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from syndicate.content.layouts import hugo_config, read_config
 
 
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
+class SiteInfo(msgspec.Struct, frozen=True):
     title: str | None = None
     url: str | None = None
     description: str | None = None

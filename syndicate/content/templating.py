@@ -13,7 +13,8 @@ import html
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 Resolver = Callable[[str], str | None]  # a post reference → its permalink, or None
 
@@ -25,10 +26,9 @@ _HUGO_HIGHLIGHT = re.compile(
 _PLACEHOLDER = "\ue001{}\ue001"
 
 
-@dataclass(slots=True)
-class Expansion:
+class Expansion(msgspec.Struct):
     text: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def needs_expanding(body: str) -> bool:

@@ -39,9 +39,10 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+
+import msgspec
 
 from syndicate.backoff import Backoff
 from syndicate.clock import Clock
@@ -73,8 +74,7 @@ _GIVE_UP = 3  # failures in a row after which a round stops: the bucket is likel
 _SAVE_EVERY = 500  # confirmations between saves, so a killed cold start keeps its progress
 
 
-@dataclass(frozen=True, slots=True)
-class Served:
+class Served(msgspec.Struct, frozen=True):
     """What the daemon serves now: its feed files, their ledger records, their bytes (by
     path; None for a file gone meanwhile) and the OPML list of them."""
 

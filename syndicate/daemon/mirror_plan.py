@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from syndicate.config import MirrorSettings
 from syndicate.feeds.opml import MEDIA_TYPE as OPML_TYPE
@@ -24,19 +25,20 @@ from syndicate.web.page import OPML_PATH
 OPML_CONTENT_TYPE = f"{OPML_TYPE}; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class Wanted:
+class Wanted(msgspec.Struct, frozen=True):
     """A file the bucket should hold: its path, the digest of its bytes as last built, its
     Content-Type, and its bytes when they are made in memory (the OPML list)."""
 
     path: str
     digest: str
     content_type: str
-    data: bytes | None = field(default=None, repr=False)
+    data: bytes | None = None
+
+    def __repr__(self) -> str:  # without the bytes, which can be a whole OPML list
+        return f"Wanted(path={self.path!r}, digest={self.digest!r}, type={self.content_type!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(msgspec.Struct, frozen=True):
     uploads: list[Wanted]
     deletions: list[str]
 

@@ -17,10 +17,10 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
+from msgspec.structs import replace
 
 from syndicate.clock import Clock
 from syndicate.config import SourceSettings

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
+
+from msgspec.structs import replace
 
 from syndicate.content.urls import absolute
 from syndicate.model import Entry, FeedOutput, FeedSpec, History

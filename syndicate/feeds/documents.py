@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from syndicate import __version__
 from syndicate.feeds import xmltext
@@ -35,8 +36,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 
 
-@dataclass(frozen=True, slots=True)
-class FeedHead:
+class FeedHead(msgspec.Struct, frozen=True):
     """Feed-level facts shared by every format of one feed."""
 
     spec: FeedSpec
@@ -49,8 +49,7 @@ class FeedHead:
     logo: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Shell:
+class Shell(msgspec.Struct, frozen=True):
     """A document with no entries, and where the entries go."""
 
     before: bytes

@@ -5,15 +5,14 @@ date), so a list that did not change keeps its ETag."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+import msgspec
 from lxml import etree
 
 MEDIA_TYPE = "text/x-opml"
 
 
-@dataclass(frozen=True, slots=True)
-class Outline:
+class Outline(msgspec.Struct, frozen=True):
     """One feed in a list: its name, its address, its page, the section it is listed under."""
 
     text: str

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+
+import msgspec
 
 from syndicate.config import FeedSettings, SiteSettings
 from syndicate.content.tags import bounded
@@ -22,8 +23,7 @@ from syndicate.feeds.archives import archived
 from syndicate.model import Entry, FeedFormat, FeedOutput, FeedSpec, Post
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedFeed:
+class PlannedFeed(msgspec.Struct, frozen=True):
     spec: FeedSpec
     entries: tuple[Entry, ...]  # newest first, at most spec.limit
     name: str = ""  # the tag or author as shown

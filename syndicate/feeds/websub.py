@@ -53,11 +53,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
+import msgspec
 
 from syndicate.backoff import Backoff
 from syndicate.clock import Clock, SystemClock
@@ -70,8 +70,7 @@ _RETRYABLE = frozenset({408, 429})
 _SNIPPET = 200  # characters of a hub's error body kept in a result
 
 
-@dataclass(frozen=True, slots=True)
-class PingResult:
+class PingResult(msgspec.Struct, frozen=True):
     """How telling one hub about one feed went."""
 
     hub: str
@@ -96,8 +95,7 @@ def settled_topics(results: Iterable[PingResult]) -> list[str]:
     return [topic for topic, settled in verdicts.items() if settled]
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
+class _Answer(msgspec.Struct, frozen=True):
     """One request's outcome, before deciding whether to try again."""
 
     ok: bool

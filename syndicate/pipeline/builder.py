@@ -16,9 +16,11 @@ import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+
+import msgspec
+from msgspec.structs import replace
 
 from syndicate import __version__
 from syndicate.clock import Clock
@@ -70,21 +72,20 @@ class NoProgress:
         pass
 
 
-@dataclass(slots=True)
-class BuildReport:
+class BuildReport(msgspec.Struct):
     scanned: int = 0
     read: int = 0
     public: int = 0
     rendered: int = 0
     feeds: int = 0  # output files in the plan
     stale: int = 0  # outputs whose inputs changed
-    written: list[str] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    errors: list[ContentError] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+    written: list[str] = msgspec.field(default_factory=list)
+    changes: list[Change] = msgspec.field(default_factory=list)
+    events: list[Event] = msgspec.field(default_factory=list)
+    errors: list[ContentError] = msgspec.field(default_factory=list)
+    warnings: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (source, message)
     seconds: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
+    phases: dict[str, float] = msgspec.field(default_factory=dict)  # seconds spent in each step
 
     def lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -860,7 +861,7 @@ def _recorded_members(
             record = known.get(output.path)
             if record is not None and record.members is None and output.path not in remade:
                 members = members or members_of(feed)
-                found.append(record._replace(members=members))
+                found.append(replace(record, members=members))
     return found
 
 

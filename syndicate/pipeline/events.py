@@ -21,8 +21,9 @@ loses none and repeats none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import replace
 from datetime import datetime
+
+from msgspec.structs import replace
 
 from syndicate.store.ledger import Event, Record
 

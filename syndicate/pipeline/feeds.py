@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Container, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import msgspec
 
 from syndicate.errors import OutputError
 from syndicate.feeds.budget import Fit, fit
@@ -27,8 +28,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Variant = tuple[FeedFormat, bool]  # (format, full content)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedJob:
+class FeedJob(msgspec.Struct, frozen=True):
     """One output file to (re)make."""
 
     feed: PlannedFeed
@@ -36,8 +36,7 @@ class FeedJob:
     signature: str
 
 
-@dataclass(frozen=True, slots=True)
-class SiteFacts:
+class SiteFacts(msgspec.Struct, frozen=True):
     """Feed-level facts that come from the settings rather than from posts."""
 
     author: str

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
@@ -23,8 +24,7 @@ from syndicate.store.codec import dump_post, load_post
 SOURCE_PREFIX = "sources/"
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteBatch:
+class RemoteBatch(msgspec.Struct, frozen=True):
     """The entries one successful poll found, and the source's state to store with them."""
 
     name: str  # the source's name in the settings

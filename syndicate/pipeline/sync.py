@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from syndicate.content.files import SourceStamp
 from syndicate.content.loader import LoadedPost
@@ -28,8 +30,7 @@ class ChangeKind(enum.Enum):
     DELETED = "deleted"
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     kind: ChangeKind
     pk: int
     source: str  # for DELETED, the path the post had
@@ -86,16 +87,19 @@ class LedgerIndex:
         return moment
 
 
-@dataclass(slots=True)
-class SyncResult:
+class SyncResult(msgspec.Struct):
     index: LedgerIndex  # the whole ledger after the sync
-    dirty: list[Record] = field(default_factory=list)  # records to write back
-    loaded: dict[int, LoadedPost] = field(default_factory=dict)  # posts read in this sync
-    changes: list[Change] = field(default_factory=list)
-    errors: list[ContentError] = field(default_factory=list)
-    edited: dict[int, Record] = field(default_factory=dict)  # pk → record before a content edit
+    dirty: list[Record] = msgspec.field(default_factory=list)  # records to write back
+    loaded: dict[int, LoadedPost] = msgspec.field(default_factory=dict)  # posts read in this sync
+    changes: list[Change] = msgspec.field(default_factory=list)
+    errors: list[ContentError] = msgspec.field(default_factory=list)
+    edited: dict[int, Record] = msgspec.field(
+        default_factory=dict
+    )  # pk → record before a content edit
     read: int = 0
-    before: dict[int, Record | None] = field(default_factory=dict)  # pk → as at the last build
+    before: dict[int, Record | None] = msgspec.field(
+        default_factory=dict
+    )  # pk → as at the last build
 
     def store(self, record: Record) -> None:
         self.before.setdefault(record.pk, self.index.records.get(record.pk))

@@ -14,9 +14,10 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from syndicate.content.files import SourceStamp, decode
 from syndicate.content.frontmatter import body_of
@@ -32,8 +33,7 @@ from syndicate.store.codec import dump_post, load_post
 POOL_THRESHOLD = 1000  # below this many items, a pool costs more than it saves (bench: rdo, 1k)
 
 
-@dataclass(frozen=True, slots=True)
-class RenderJob:
+class RenderJob(msgspec.Struct, frozen=True):
     """Make one entry's serialised variants, rendering its body first unless `rendered` is given."""
 
     entry: Entry
@@ -44,14 +44,13 @@ class RenderJob:
     rendered: Rendered | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RenderResult:
+class RenderResult(msgspec.Struct, frozen=True):
     entry_id: str
     rendered: Rendered | None  # None when rendering failed
     fresh: bool  # rendered by this job (worth caching)
     pieces: dict[Variant, bytes]
     error: ContentError | None = None
-    briefs: dict[Variant, bytes] = field(default_factory=dict)  # of the large pieces
+    briefs: dict[Variant, bytes] = msgspec.field(default_factory=dict)  # of the large pieces
 
 
 class PostWork:

@@ -10,8 +10,9 @@ network.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from syndicate.accounts import AccountSettings
 from syndicate.clock import Clock
@@ -29,8 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(msgspec.Struct, frozen=True):
     """A stretch of `Message.text`, in Python string indices (code points), end exclusive: a
     link (`target` is the full URL, even when the text shows it shortened), a hashtag (`target`
     is the tag without `#`) or a mention (`target` is the handle)."""
@@ -41,8 +41,7 @@ class Span:
     target: str
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     """One post as an account will publish it: the exact text, and what a link card needs."""
 
     text: str
@@ -64,8 +63,7 @@ class Message:
     reply_to: Receipt | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TextRules:
+class TextRules(msgspec.Struct, frozen=True):
     """How a network counts a post's length: the composer fits text to these."""
 
     network: str
@@ -88,8 +86,7 @@ class StateStore(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """All a publisher factory is given. `secrets` holds the resolved credentials (never
     logged, never stored); `server` is the account's server with the network's default."""
 

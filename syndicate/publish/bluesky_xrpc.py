@@ -15,11 +15,12 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+from msgspec.structs import asdict
 
 from syndicate.clock import Clock
 from syndicate.errors import (
@@ -38,8 +39,7 @@ TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 EARLY = timedelta(seconds=60)  # refresh a token this long before it expires
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
+class Session(msgspec.Struct, frozen=True):
     """A logged-in session, as stored in the account's state."""
 
     identifier: str  # what logged in (the configured handle): a new one means a new login
@@ -63,8 +63,7 @@ class Session:
             return None
 
 
-@dataclass(frozen=True, slots=True)
-class Login:
+class Login(msgspec.Struct, frozen=True):
     """Who the account logs in as, and where."""
 
     server: str  # the PDS, without a trailing slash

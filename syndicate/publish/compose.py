@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+import msgspec
 import regex
+from msgspec.structs import replace
 
 from syndicate.accounts import AccountSettings, parse_template
 from syndicate.errors import RejectedError
@@ -42,8 +43,7 @@ _WHITESPACE = regex.compile(r"\s+")
 _DANGLING = " ,;:-\u2013\u2014"  # left at a cut, before the ellipsis
 
 
-@dataclass(frozen=True, slots=True)
-class _Cut:
+class _Cut(msgspec.Struct, frozen=True):
     """How much of each shortenable part a candidate text keeps."""
 
     title_words: int

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import msgspec
 import regex
 
 from syndicate.publish.base import TextRules
@@ -76,8 +76,7 @@ _MASTODON_MENTION = regex.compile(
 _GRAPHEME = regex.compile(r"\X")
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(msgspec.Struct, frozen=True):
     """A stretch of text, code-point offsets, end exclusive."""
 
     start: int

@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import yaml
 
 from syndicate.clock import Clock
@@ -65,16 +65,14 @@ _DASH = "\u2013"  # an en dash, between the days of a period
 _SUFFIXES = {"middleman": ".html.md", "jekyll": ".md", "hugo": ".md"}
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodPost:
+class PeriodPost(msgspec.Struct, frozen=True):
     """A post published in the period, and the moment that put it there."""
 
     record: Record
     moment: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
+class Digest(msgspec.Struct, frozen=True):
     path: str  # relative to the blog's root, forward slashes
     text: str  # the whole file: frontmatter and Markdown
     count: int  # posts listed
@@ -304,8 +302,7 @@ def save_digest(root: Path, digest: Digest) -> Path:
     return path
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(msgspec.Struct, frozen=True):
     """What the ledger and render cache say about a period: its posts and their summaries."""
 
     posts: list[PeriodPost]

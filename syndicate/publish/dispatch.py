@@ -16,8 +16,10 @@ import os
 import random
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+import msgspec
+from msgspec.structs import replace
 
 from syndicate.accounts import AccountSettings
 from syndicate.backoff import Backoff
@@ -49,8 +51,7 @@ BACKOFF_CAP = 3600.0  # seconds: a failing network is tried at least hourly
 _EVENT_BATCH = 500
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """What one attempt at one delivery came to, for logs, metrics and the CLI."""
 
     delivery: Delivery

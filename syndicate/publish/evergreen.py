@@ -16,8 +16,9 @@ longest ago (never first), older posts first among equals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from syndicate.accounts import AccountSettings
 from syndicate.content.tags import slugify
@@ -32,8 +33,7 @@ _NEVER = datetime.min
 _WAITING = QUEUED | {DeliveryStatus.SENDING, DeliveryStatus.PAUSED}
 
 
-@dataclass(frozen=True, slots=True)
-class Reshare:
+class Reshare(msgspec.Struct, frozen=True):
     record: Record
     number: int  # this post's re-share number for the account: 1 for the first
 

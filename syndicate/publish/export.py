@@ -25,9 +25,10 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from syndicate.accounts import AccountSettings, TimingSettings
 from syndicate.clock import Clock
@@ -52,8 +53,7 @@ DATE_FORMATS = {"mdy": "%m/%d/%Y %H:%M", "dmy": "%d/%m/%Y %H:%M"}
 Composer = Callable[[Post, str], Message]  # a post and its summary -> the account's message
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     """One scheduled post of the CSV."""
 
     at: datetime  # timezone-aware
@@ -61,8 +61,7 @@ class Row:
     link: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """A post that could not become a valid row, and why."""
 
     title: str
@@ -71,8 +70,7 @@ class Problem:
     at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Export:
+class Export(msgspec.Struct, frozen=True):
     rows: tuple[Row, ...]
     problems: tuple[Problem, ...]
 

@@ -20,13 +20,13 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
+from msgspec.structs import replace
 
 from syndicate.accounts import AccountSettings
 from syndicate.errors import AmbiguousError, PublishError, RejectedError, TransientError

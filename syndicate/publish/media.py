@@ -16,9 +16,10 @@ import logging
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 
 import httpx
+import msgspec
+from msgspec.structs import replace
 from PIL import Image as Pillow
 from PIL import ImageOps, UnidentifiedImageError
 
@@ -36,8 +37,7 @@ QUALITIES = (88, 80, 70, 60)
 SHRINK = 0.75  # each further step scales the sides by this
 
 
-@dataclass(frozen=True, slots=True)
-class ImageLimits:
+class ImageLimits(msgspec.Struct, frozen=True):
     """What a network takes: bytes, the longest side in pixels, media types, alt length."""
 
     max_bytes: int
@@ -47,8 +47,7 @@ class ImageLimits:
     max_pixels: int | None = None  # width times height
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     """An image ready to upload, with the post's alt text (cut to the network's limit)."""
 
     data: bytes

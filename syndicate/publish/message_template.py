@@ -19,7 +19,8 @@ where a missing handle must not leave `by` hanging.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from syndicate.accounts import EMPTY, Segment
 from syndicate.publish.base import Span
@@ -27,8 +28,7 @@ from syndicate.publish.base import Span
 _SPACES = " \t"
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(msgspec.Struct, frozen=True):
     """Text a placeholder stands for; a `kind` makes it a span (see base.Span)."""
 
     text: str

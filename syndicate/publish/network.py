@@ -9,7 +9,8 @@ network only through its descriptor, so none of them names a network.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from syndicate import registry
 from syndicate.accounts import AccountSettings
@@ -28,8 +29,7 @@ def _no_problem(account: AccountSettings) -> list[str]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
-class Network:
+class Network(msgspec.Struct, frozen=True):
     """One network: how to make its publisher and how its posts are written and counted."""
 
     name: str
@@ -42,7 +42,7 @@ class Network:
     # What an account of this network must say besides credentials (a server, a room):
     # each problem for people, naming the account; checked as the settings load.
     check: Callable[[AccountSettings], list[str]] = _no_problem
-    url_credentials: frozenset[str] = field(default_factory=frozenset)  # checked as URLs
+    url_credentials: frozenset[str] = msgspec.field(default_factory=frozenset)  # checked as URLs
     # Whether a post can answer the account's own post (Message.reply_to): what threads need.
     replies: bool = False
 

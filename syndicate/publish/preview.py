@@ -3,8 +3,9 @@ dashboard. Reads only; never sends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from syndicate.errors import PublishError
 from syndicate.model import Delivery, DeliveryStatus
@@ -18,8 +19,7 @@ from syndicate.publish.timing import plan
 from syndicate.store.ledger import Record
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadPart:
+class ThreadPart(msgspec.Struct, frozen=True):
     """A thread's later part, as it would be (or was) posted."""
 
     text: str
@@ -29,8 +29,7 @@ class ThreadPart:
         return {"text": self.text, "length": self.length}
 
 
-@dataclass(frozen=True, slots=True)
-class PreviewItem:
+class PreviewItem(msgspec.Struct, frozen=True):
     account: str
     network: str
     text: str | None  # None when the account does not take the post; a thread's first part

@@ -11,7 +11,8 @@ A post's own text (`syndicate: text:`) is never made a thread, nor is a template
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from syndicate.accounts import AccountSettings
 from syndicate.model import Post

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from syndicate.model import Rendered
 
@@ -30,8 +31,7 @@ CREATE TABLE IF NOT EXISTS renders (
 """
 
 
-@dataclass(frozen=True, slots=True)
-class CachedRender:
+class CachedRender(msgspec.Struct, frozen=True):
     key: str
     rendered: Rendered
     baseline: str  # HTML of the last significant version

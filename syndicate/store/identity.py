@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
+
+import msgspec
 
 from syndicate.content.text import collapse_space, digest
 from syndicate.content.urls import host_of, path_of
@@ -15,8 +16,7 @@ from syndicate.content.urls import host_of, path_of
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
+class Fingerprint(msgspec.Struct, frozen=True):
     """What identifies a post across renames when its path no longer does."""
 
     declared_id: str | None

@@ -13,15 +13,15 @@ send the validators of the poll before, not older ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from syndicate.store.database import Database, unix_ms, upsert_statement
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
+class Waiting(msgspec.Struct, frozen=True):
     id: int
     source: str
     batch: str  # RemoteBatch as JSON (pipeline/remote_entries.py)

@@ -4,14 +4,14 @@ of a cluster, which of them are alive, and which stopped or went silent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from syndicate.store.database import Database, from_unix_ms, unix_ms, upsert_statement
 
 
-@dataclass(frozen=True, slots=True)
-class NodeBeat:
+class NodeBeat(msgspec.Struct, frozen=True):
     node: str
     host: str
     pid: int

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,8 +33,7 @@ _P = schema.delivery_parts.c
 _CURSOR = "outbox_cursor"  # the last event sequence number the outbox has taken in
 
 
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
+class NewDelivery(msgspec.Struct, frozen=True):
     post_pk: int
     entry_id: str
     account: str
@@ -44,15 +43,16 @@ class NewDelivery:
     reshare: int = 0  # a planned re-share's number (see publish/evergreen.py)
 
 
-@dataclass(frozen=True, slots=True)
-class Intake:
+class Intake(msgspec.Struct, frozen=True):
     """What a batch of events asks of the outbox, applied in one transaction with the cursor."""
 
     cursor: int
     new: Sequence[NewDelivery] = ()
     reopen: Sequence[tuple[int, str]] = ()  # (post, account): a withdrawn post is back
     withdrawn: Sequence[int] = ()  # posts no longer public: cancel what has not gone out
-    accounts: Mapping[str, bool] = field(default_factory=dict)  # account -> paused, for new rows
+    accounts: Mapping[str, bool] = msgspec.field(
+        default_factory=dict
+    )  # account -> paused, for new rows
 
 
 class Outbox:

@@ -13,16 +13,16 @@ its commit is refused (StaleOwnerError), however sure it is that it still owns t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from syndicate.errors import StaleOwnerError
 from syndicate.store.database import Database, from_unix_ms, unix_ms
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
+class Lease(msgspec.Struct, frozen=True):
     blog: str
     owner: str
     epoch: int

@@ -20,8 +20,9 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import msgspec
 
 from syndicate.errors import AddressRefusedError
 
@@ -91,8 +92,7 @@ def unwrap(address: IPAddress) -> IPAddress:
     return address
 
 
-@dataclass(frozen=True, slots=True)
-class AddressPolicy:
+class AddressPolicy(msgspec.Struct, frozen=True):
     """Where one source may be fetched from: public addresses, its own host's, and with
     `intranet` a private network's; never a metadata service."""
 

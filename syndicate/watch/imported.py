@@ -5,22 +5,22 @@ whose slugs differ (a source's entries are keyed by its name's slug)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import msgspec
 
 from syndicate.config import SourceSettings
 from syndicate.content.tags import slugify
 
 
-@dataclass(frozen=True, slots=True)
-class Imported:
+class Imported(msgspec.Struct, frozen=True):
     """The list's name, its feeds as sources, and what was not imported (`warnings` about the
     list, `notes` per source URL)."""
 
     name: str | None
     sources: tuple[SourceSettings, ...]
     warnings: tuple[str, ...] = ()
-    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: Mapping[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     origin: str = ""  # the file (or address) read, as people know it
 
 

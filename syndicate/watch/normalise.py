@@ -8,9 +8,10 @@ same bytes always give the same posts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from syndicate.config import SourceSettings
 from syndicate.content.authors import AuthorRegistry
@@ -25,8 +26,7 @@ from syndicate.watch import entry as fields
 MAX_ENTRIES = 200  # entries taken per poll: feeds of a blog's whole archive exist
 
 
-@dataclass(frozen=True, slots=True)
-class Normalised:
+class Normalised(msgspec.Struct, frozen=True):
     posts: tuple[LoadedPost, ...]
     warnings: tuple[str, ...] = ()  # about the feed as a whole (entries skipped or left out)
 
@@ -50,8 +50,7 @@ def source_key(name: str, identity: str) -> str:
     return source_prefix(name) + digest(identity)[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(msgspec.Struct, frozen=True):
     """An entry with what is cheap to know, before the work of making it a post."""
 
     entry: Mapping[str, Any]

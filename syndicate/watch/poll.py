@@ -15,11 +15,12 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+from msgspec.structs import replace
 
 from syndicate import __version__
 from syndicate.backoff import retry_after_seconds
@@ -89,8 +90,7 @@ class PollKind(enum.StrEnum):
     FAILED = "failed"  # `error` says why; the state counts the failure
 
 
-@dataclass(frozen=True, slots=True)
-class PollOutcome:
+class PollOutcome(msgspec.Struct, frozen=True):
     """What one poll found. `state` is the source's new state, `next_poll` included: the
     daemon stores it as is. `kind` is also the label for the polls metric."""
 
@@ -270,8 +270,7 @@ def poll(
     return _read_ok(source, state, now, rng, url, response, feed, normalised, moved_to)
 
 
-@dataclass(frozen=True, slots=True)
-class _Response:
+class _Response(msgspec.Struct, frozen=True):
     status: int
     reason: str
     url: str  # where the answer came from, after redirects

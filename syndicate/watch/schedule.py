@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
+from msgspec.structs import asdict, fields
 
 from syndicate.backoff import Backoff
 from syndicate.config import SourceSettings
@@ -21,8 +23,7 @@ RETRY_AFTER_CAP = timedelta(hours=24)  # a server cannot silence a source for lo
 _MAX_DELAY = timedelta(days=366)  # keeps absurd intervals from overflowing datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SourceState:
+class SourceState(msgspec.Struct, frozen=True):
     """What the daemon remembers of one source between polls (persist it with `to_json`)."""
 
     url: str | None = None  # the configured URL this state is about; another URL starts afresh

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import Protocol
+
+import msgspec
+from msgspec.structs import replace
 
 from syndicate.config import Settings
 from syndicate.content.urls import absolute
@@ -21,8 +23,7 @@ from syndicate.model import FeedFormat, FeedSpec
 from syndicate.store.ledger import FeedRecord
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFile:
+class FeedFile(msgspec.Struct, frozen=True):
     """One output file of a feed."""
 
     path: str  # under the output directory, forward slashes, no leading slash
@@ -126,8 +127,7 @@ def feed_index_from_ledger(settings: Settings, records: Iterable[FeedRecord]) ->
     return catalog
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     """The feed files at one moment, and the same by path."""
 
     files: Sequence[FeedFile]

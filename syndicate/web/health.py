@@ -16,16 +16,16 @@ one. The threshold tolerates one late or failed rescan, never two:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import msgspec
 
 DEFAULT_GRACE = 300.0
 MARGIN = 60.0  # room for the rescan's own duration and a busy machine
 
 
-@dataclass(frozen=True, slots=True)
-class HealthFacts:
+class HealthFacts(msgspec.Struct, frozen=True):
     """What the daemon knows about its own progress."""
 
     last_success: datetime | None  # when the last successful scan started (timezone-aware)
@@ -49,8 +49,7 @@ def stale_after(rescan: float) -> float | None:
     return 2 * rescan + MARGIN if rescan > 0 else None
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     healthy: bool
     body: dict[str, Any]
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections import OrderedDict
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import anyio
+import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.config import ServerSettings
@@ -36,8 +36,7 @@ from syndicate.config import ServerSettings
 BODY_ROUTES = ("/admin/", "/api/")  # POSTs under these take a (small) body; nothing else does
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     max_connections: int = 1000
     request_timeout: float = 10.0
     keep_alive: int = 5

@@ -14,9 +14,10 @@ import hashlib
 import os
 import stat
 from collections import OrderedDict
-from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
+
+import msgspec
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -28,8 +29,7 @@ def stamp_of(info: os.stat_result) -> Stamp:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(msgspec.Struct, frozen=True):
     """One representation: the bytes sent and their ETag."""
 
     data: bytes
@@ -37,8 +37,7 @@ class Body:
     encoding: str | None  # the Content-Encoding, None for identity
 
 
-@dataclass(frozen=True, slots=True)
-class Representation:
+class Representation(msgspec.Struct, frozen=True):
     """One version of one file, in every encoding it is served in."""
 
     stamp: Stamp

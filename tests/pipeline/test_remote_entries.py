@@ -4,11 +4,11 @@ this site's feeds only when the source says so, and kept across scans and cache 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import feedparser
+from msgspec.structs import replace
 
 from syndicate.clock import FixedClock
 from syndicate.config import Settings

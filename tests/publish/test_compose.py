@@ -4,9 +4,9 @@ with its link, hashtags and mentions intact."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 import pyuegc  # type: ignore[import-untyped]
 from hypothesis import given, settings
@@ -295,7 +295,7 @@ def test_x_posts_fit_by_twitter_text(data: st.DataObject) -> None:
 def test_mastodon_posts_fit_by_graphemes(data: st.DataObject) -> None:
     post, summary = _post_from(data, _letters)
     limit = data.draw(st.sampled_from([500, 150]))
-    rules = dataclasses.replace(describe("mastodon").rules, limit=limit)
+    rules = msgspec.structs.replace(describe("mastodon").rules, limit=limit)
     account = _account("mastodon", template=_template(data))
     message = compose(post, summary, account, rules)
     # Mastodon's own rule: every URL counts 23, a mention its user part; the rest graphemes.

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
+from msgspec.structs import replace
 
 from syndicate.accounts import AccountSettings, TimingSettings
 from syndicate.clock import FixedClock

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 from sqlalchemy import create_engine, text
 
 from syndicate.errors import StoreError
@@ -83,7 +83,7 @@ def test_a_feeds_members_are_read_when_asked_for(tmp_path: Path) -> None:
     feed = FeedRecord("feed.xml", "site", "", "X", "tag:x", "sig", "dig", 10, 1, members='["a"]')
     ledger.save([record(1), record(2, None)], [feed])
     assert ledger.feeds(members=True) == {"feed.xml": feed}
-    assert ledger.feeds()["feed.xml"] == feed._replace(members=None)
+    assert ledger.feeds()["feed.xml"] == replace(feed, members=None)
     stubs = ledger.stubs()
     assert sorted((s.pk, s.source, s.size) for s in stubs) == [(1, POST.source, 2), (2, None, 2)]
     assert list(ledger.deleted_records()) == [2]
@@ -131,7 +131,7 @@ def test_every_statement_of_the_ledger_runs_on_its_database(ledger_url: str) -> 
         bodies = {f"remote:{i}": f"<p>{i}% done</p>" for i in range(700)}
         events = [Event(1, "tag:x,1", "published", WHEN), Event(2, "tag:x,2", "updated", WHEN)]
         ledger.save(many, [feed], {"k": "v"}, events, {"planet": "{}"}, bodies)
-        ledger.save(feeds=[feed._replace(pinged="ignored", digest="new")])
+        ledger.save(feeds=[replace(feed, pinged="ignored", digest="new")])
         assert len(ledger.records()) == 1202
         assert sorted(ledger.records_of(range(600, 1300))) == list(range(600, 1203))
         assert ledger.feeds()["feed.xml"].pinged == "old"  # only mark_pinged writes it
