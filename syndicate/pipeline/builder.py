@@ -42,6 +42,7 @@ from syndicate.pipeline import events
 from syndicate.pipeline import sync as sync_step
 from syndicate.pipeline.feeds import FeedAssembler, FeedJob, SiteFacts, members_of, stale_jobs
 from syndicate.pipeline.remote_entries import (
+    SOURCE_PREFIX,
     RemoteBatch,
     is_remote,
     source_prefix,
@@ -429,8 +430,9 @@ class Builder:
         new = [stamp for stamp in stamps if stamp not in unchanged]  # stamps are such tuples
         if any(stamp.rel in known for stamp in new):
             return None  # an edit
-        local = sum(1 for source in known if not is_remote(source))
-        if len(stamps) - len(new) != local or unclaimed(known, self._remote_prefixes):
+        remote = [source for source in known if source.startswith(SOURCE_PREFIX)]
+        local = len(known) - len(remote)
+        if len(stamps) - len(new) != local or unclaimed(remote, self._remote_prefixes):
             return None
         return new
 
@@ -490,11 +492,10 @@ class Builder:
         )
         report.feeds = len(self._feeds)
         listed = self._included_prefixes
-        report.public = sum(
-            1
-            for source in self._ledger.public_sources()
-            if not is_remote(source) or source.startswith(listed)
-        )
+        unlisted = [
+            s for s in self._ledger.public_sources(SOURCE_PREFIX) if not s.startswith(listed)
+        ]
+        report.public = self._ledger.public_count() - len(unlisted)
         lap = time.perf_counter()
         basis["at"] = now.isoformat()
         boundary = events.visibility_boundary(result.dirty, now)

@@ -152,10 +152,18 @@ class Ledger:
         query = f"SELECT {', '.join(POST_COLUMNS)} FROM posts WHERE source IS NULL"  # noqa: S608
         return {row[0]: _record(*row) for row in self._select(query)}
 
-    def public_sources(self) -> list[str]:
-        """The sources of the posts public at the last build."""
-        query = "SELECT source FROM posts WHERE public = 1 AND source IS NOT NULL"
-        return [str(source) for (source,) in self._select(query)]
+    def public_count(self) -> int:
+        """How many posts were public at the last build."""
+        query = "SELECT count(*) FROM posts WHERE public = 1 AND source IS NOT NULL"
+        return int(self._select(query)[0][0])
+
+    def public_sources(self, prefix: str) -> list[str]:
+        """The sources starting with `prefix` of the posts public at the last build."""
+        query = (
+            "SELECT source FROM posts WHERE public = 1 "  # noqa: S608
+            f"AND substr(source, 1, {len(prefix)}) = :prefix"
+        )
+        return [str(source) for (source,) in self._select(query, {"prefix": prefix})]
 
     def feeds(self, *, members: bool = False) -> dict[str, FeedRecord]:
         """Every feed file's record; with `members` what each lists too (the builder's: a

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.content.files import DROPPING, body_format, decode, is_dropping, scan
+from syndicate.content.files import (
+    _POST_NAMES,
+    DROPPING,
+    body_format,
+    decode,
+    is_dropping,
+    scan,
+)
 from syndicate.errors import EncodingError
 
 FRENCH = (
@@ -114,6 +121,13 @@ def test_scan_of_the_root_itself_has_no_prefix(tmp_path: Path) -> None:
 )
 def test_body_format_from_the_file_name(name: str, expected: str | None) -> None:
     assert body_format(name) == expected
+
+
+@given(st.text(alphabet=".mdarkownhtlerbMDHTE\nİ", max_size=16) | st.text(max_size=12))
+def test_the_scan_takes_the_names_body_format_takes(name: str) -> None:
+    """The scan tests a name with one `endswith` of the lowered name instead of calling
+    body_format (3 ms of a 10,000-post scan): both must agree on every name."""
+    assert name.lower().endswith(_POST_NAMES) == (body_format(name) is not None)
 
 
 # --- decoding ------------------------------------------------------------------------------
