@@ -233,11 +233,15 @@ def test_a_build_process_leaves_at_once_with_everything_written(project: Path, b
 def test_a_build_loads_only_what_its_posts_need(project: Path, blog: Blog) -> None:
     """A build of plain Markdown posts, too few for worker processes, loads neither lxml nor
     feedgen (the direct writer writes its feeds; only a body with an embed or an attribute
-    list is parsed) nor multiprocessing: together some 20 ms of every `syndicate build`."""
+    list is parsed) nor multiprocessing: together some 20 ms of every `syndicate build`; nor
+    difflib (for edits) or html.parser (for image tags)."""
     run(["init", str(blog.root)], project)
     for n in range(1, 30):
         blog.post(f"2024-01-{n:02d}-post-{n}.html.md", {"title": f"Post {n}", "tags": ["a"]}, "x")
-    heavy = ("lxml", "feedgen", "dateutil", "multiprocessing", "sqlalchemy", "pydantic")
+    heavy = (
+        *("lxml", "feedgen", "dateutil", "multiprocessing", "sqlalchemy", "pydantic"),
+        *("difflib", "html.parser"),
+    )
     code = (
         "import sys\nfrom syndicate.cli import main\ntry:\n"
         "    main.main(['build'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"

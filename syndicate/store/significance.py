@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from difflib import SequenceMatcher
 
 from syndicate.content.text import words
 
@@ -16,6 +15,8 @@ def changed_words(old: str, new: str) -> int:
     a, b = words(old), words(new)
     if a == b:
         return 0
+    from difflib import SequenceMatcher  # only for an edit: 1 ms of every build's start
+
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return sum(
         max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
