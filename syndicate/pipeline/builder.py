@@ -430,7 +430,7 @@ class Builder:
         new = [stamp for stamp in stamps if stamp not in unchanged]  # stamps are such tuples
         if any(stamp.rel in known for stamp in new):
             return None  # an edit
-        remote = [source for source in known if source.startswith(SOURCE_PREFIX)]
+        remote = [source for source in known if is_remote(source)]
         local = len(known) - len(remote)
         if len(stamps) - len(new) != local or unclaimed(remote, self._remote_prefixes):
             return None

@@ -33,7 +33,7 @@ from syndicate.store.codec import dump_post, load_post
 POOL_THRESHOLD = 1000  # below this many items, a pool costs more than it saves (bench: rdo, 1k)
 # Jobs per message at most. A worker holds a chunk's results until it is done, and the parent
 # holds the chunks that arrive while it writes: at 256 that was 16 MB more tree PSS at 10k
-# posts (156-159 MB against 139-141 at 32), and no quicker (bench/measure.py's sampling).
+# posts (157-162 MB against 139-141 at 32), and no quicker (bench/measure.py's sampling).
 _CHUNK = 32
 
 
