@@ -153,9 +153,8 @@ class Ledger:
         return {row[0]: _record(*row) for row in self._select(query)}
 
     def public_count(self) -> int:
-        """How many posts were public at the last build."""
-        query = "SELECT count(*) FROM posts WHERE public = 1 AND source IS NOT NULL"
-        return int(self._select(query)[0][0])
+        """How many posts were public at the last build (counted as `status` counts them)."""
+        return tallies.posts(self._db).public
 
     def public_sources(self, prefix: str) -> list[str]:
         """The sources starting with `prefix` of the posts public at the last build."""
