@@ -52,7 +52,7 @@ from syndicate.pipeline.remote_entries import (
 from syndicate.pipeline.sync import Change, LedgerIndex, SyncResult
 from syndicate.pipeline.workers import PostWork, RenderJob, RenderResult
 from syndicate.store.cache import CachedRender, RenderCache
-from syndicate.store.ledger import Event, FeedDocument, FeedRecord, Ledger, Record, Stub
+from syndicate.store.ledger import Event, FeedDocument, FeedRecord, Ledger, Record
 from syndicate.store.significance import is_significant
 
 QUICK_BASIS = "quick_basis"  # state: what a quick build may rely on (see Builder._quick_build)
@@ -350,18 +350,21 @@ class Builder:
         settings = self.settings
         if not self._may_be_quick(now):
             return None
-        stubs = self._ledger.stubs()
+        known = self._ledger.file_stamps()
         stamps = self.scan()
-        new = self._only_new(stamps, stubs)
+        new = self._only_new(stamps, known)
         if new is None:
             return None
         report = BuildReport(scanned=len(stamps))
         lap = report.lap("scan", started)
-        index = LedgerIndex(self._ledger.deleted_records())
-        index.by_source.update((s.source, s.pk) for s in stubs if s.source is not None)
-        index.taken_ids.update(s.entry_id for s in stubs)
-        index.taken_updated.update(s.updated for s in stubs)
-        index.next_pk = max([index.next_pk, *(s.pk + 1 for s in stubs)])
+        ledger = self._ledger
+        index = LedgerIndex(
+            ledger.deleted_records(),
+            stored_ids=ledger.holds_entry_id,
+            stored_updated=ledger.holds_updated,
+        )
+        index.by_source.update((source, pk) for source, _, _, pk in known)
+        index.next_pk = max(index.next_pk, ledger.next_pk())
         work = PostWork(
             self.root,
             self.loader,
@@ -421,17 +424,17 @@ class Builder:
         return not set(self._feeds) - self._out.files()  # a removed output is made again
 
     def _only_new(
-        self, stamps: Sequence[files.SourceStamp], stubs: Sequence[Stub]
+        self, stamps: Sequence[files.SourceStamp], known: Sequence[tuple[str, int, int, int]]
     ) -> list[files.SourceStamp] | None:
-        """The scanned files the ledger does not know; None when a known one changed or went
-        (or a remote source was dropped)."""
-        unchanged = {(s.source, s.mtime_ns, s.size) for s in stubs if s.source is not None}
-        known = {source for source, _, _ in unchanged}
+        """The scanned files the ledger does not know (`known`: Ledger.file_stamps); None when
+        a known one changed or went (or a remote source was dropped)."""
+        unchanged = {(source, mtime_ns, size) for source, mtime_ns, size, _ in known}
+        known_sources = {source for source, _, _ in unchanged}
         new = [stamp for stamp in stamps if stamp not in unchanged]  # stamps are such tuples
-        if any(stamp.rel in known for stamp in new):
+        if any(stamp.rel in known_sources for stamp in new):
             return None  # an edit
-        remote = [source for source in known if is_remote(source)]
-        local = len(known) - len(remote)
+        remote = [source for source in known_sources if is_remote(source)]
+        local = len(known_sources) - len(remote)
         if len(stamps) - len(new) != local or unclaimed(remote, self._remote_prefixes):
             return None
         return new

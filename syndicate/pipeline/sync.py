@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 from msgspec.structs import replace
@@ -38,19 +38,48 @@ class Change(msgspec.Struct, frozen=True):
     content_changed: bool = False
 
 
+T = TypeVar("T")
+
+
+class Taken(Generic[T]):
+    """Values no new post may take: those held here, and those `stored` says the ledger holds
+    (a quick build asks the ledger for the few values it tests instead of reading them all)."""
+
+    __slots__ = ("_held", "_stored")
+
+    def __init__(self, held: Iterable[T], stored: Callable[[T], bool] | None = None) -> None:
+        self._held = set(held)
+        self._stored = stored
+
+    def __contains__(self, value: object) -> bool:
+        if value in self._held:
+            return True
+        return self._stored is not None and self._stored(cast(T, value))
+
+    def add(self, value: T) -> None:
+        self._held.add(value)
+
+
 class LedgerIndex:
     """The ledger's posts in memory, with the lookups a sync needs, kept across builds.
 
     A long-running builder keeps one, so a build that knows which files changed does work in
-    proportion to them rather than to the whole blog.
+    proportion to them rather than to the whole blog. A quick build's holds only some posts:
+    `stored_ids` and `stored_updated` then answer for the rest.
     """
 
-    def __init__(self, records: Mapping[int, Record]) -> None:
+    def __init__(
+        self,
+        records: Mapping[int, Record],
+        *,
+        stored_ids: Callable[[str], bool] | None = None,
+        stored_updated: Callable[[datetime], bool] | None = None,
+    ) -> None:
         self.records = dict(records)
         self.by_source = {r.source: r.pk for r in records.values() if r.source is not None}
         self.orphans = {r.pk for r in records.values() if r.source is None}
-        self.taken_ids = {r.entry_id for r in records.values()}
-        self.taken_updated = {r.updated for r in records.values()}
+        self.taken_ids = Taken((r.entry_id for r in records.values()), stored_ids)
+        self.taken_updated = Taken((r.updated for r in records.values()), stored_updated)
         self.next_pk = max(records, default=0) + 1
 
     def at(self, source: str) -> Record | None:

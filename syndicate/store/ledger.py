@@ -47,18 +47,6 @@ class Record(msgspec.Struct, frozen=True):
         )
 
 
-class Stub(msgspec.Struct, frozen=True):
-    """A post's identity and file stamp, as the ledger holds them (no Post decoded): what a
-    quick build reads of every post."""
-
-    pk: int
-    entry_id: str
-    source: str | None
-    mtime_ns: int
-    size: int
-    updated: datetime
-
-
 class FeedRecord(msgspec.Struct, frozen=True):
     """What a feed file was last made from and what was written (every build opens by reading
     all of them, 3,000 at 10,000 posts)."""
@@ -134,12 +122,25 @@ class Ledger:
         rows = self._select_in(query, sorted(set(pks)))
         return {row[0]: _record(*row) for row in rows}
 
-    def stubs(self) -> list[Stub]:
-        """Every post's identity and file stamp, without decoding any post: what a build that
-        only adds posts needs of the whole ledger (pipeline/builder.py's quick path)."""
-        query = "SELECT pk, entry_id, source, mtime_ns, size, updated FROM posts"
-        parse = datetime.fromisoformat
-        return [Stub(pk, e, s, m, z, parse(u)) for pk, e, s, m, z, u in self._select(query)]
+    def file_stamps(self) -> list[tuple[str, int, int, int]]:
+        """(source, mtime_ns, size, pk) of every post with a file, read from an index without
+        decoding any post: what a build that only adds posts needs of the whole ledger
+        (pipeline/builder.py's quick path)."""
+        query = "SELECT source, mtime_ns, size, pk FROM posts WHERE source IS NOT NULL"
+        return self._select(query)
+
+    def next_pk(self) -> int:
+        (row,) = self._select("SELECT max(pk) FROM posts")
+        return int(row[0] or 0) + 1
+
+    def holds_entry_id(self, entry_id: str) -> bool:
+        query = "SELECT 1 FROM posts WHERE entry_id = :id"
+        return bool(self._select(query, {"id": entry_id}))
+
+    def holds_updated(self, moment: datetime) -> bool:
+        """Whether a post is updated at `moment` (stored as `_stamp` writes it)."""
+        query = "SELECT 1 FROM posts WHERE updated = :at"
+        return bool(self._select(query, {"at": _stamp(moment)}))
 
     def records_by_entry(self, entry_ids: Iterable[str]) -> dict[int, Record]:
         """Only the records with these entry ids."""

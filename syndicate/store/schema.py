@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -37,7 +38,7 @@ posts = Table(
     metadata,
     Column("pk", Integer, primary_key=True, autoincrement=False),
     Column("entry_id", String, nullable=False, unique=True),  # the id feeds carry, forever
-    Column("source", String, nullable=True, index=True),  # current file; NULL once deleted
+    Column("source", String, nullable=True),  # current file; NULL once deleted
     Column("declared_id", String, nullable=True),
     Column("content_hash", String, nullable=False),
     Column("title_key", String, nullable=False),
@@ -50,6 +51,9 @@ posts = Table(
     Column("updated", String, nullable=False),  # RFC 3339, UTC
     Column("public", Integer, nullable=False, default=0),  # public at the last build
     Column("published_at", String, nullable=True),  # when first seen public (RFC 3339, UTC)
+    # Every file's stamp and the public count, read without the rows' JSON (0007).
+    Index("ix_posts_source_stamp", "source", "mtime_ns", "size", "public"),
+    Index("ix_posts_updated", "updated"),  # is a new post's instant taken?
 )
 
 feeds = Table(

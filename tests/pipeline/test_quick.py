@@ -133,6 +133,15 @@ def _a_tag(twin: Twin) -> str:
         ledger.close()
 
 
+def _entry_id(twin: Twin, name: str) -> str:
+    ledger = Ledger.open(twin.settings.store_url)
+    try:
+        records = ledger.records().values()
+        return next(r.entry_id for r in records if r.source and r.source.endswith(name))
+    finally:
+        ledger.close()
+
+
 def test_new_posts_built_quick_give_the_bytes_of_a_whole_build(
     twins: tuple[Twin, Twin], whole_reads: list[int]
 ) -> None:
@@ -145,7 +154,10 @@ def test_new_posts_built_quick_give_the_bytes_of_a_whole_build(
     assert _step(twins, clock, whole_reads)
 
     # a new tag, a draft, a post dated ahead, a broken one, a post older than every feed's
-    # newest entries, and one on the same second as another (its `updated` moves on)
+    # newest entries, one on the same second as another (its `updated` moves on) and one
+    # declaring another's id (it is given its own): the ledger answers for the posts not read
+    taken = f"id: {_entry_id(twins[0], '2024-05-20-one.html.md')}\n"
+    _post(twins, "2024-05-24-copy.html.md", _front("Copy", "2024-05-24 10:00:00 UTC", tag, taken))
     _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21 10:00:00 UTC", "brand new"))
     _post(twins, "2024-05-22-draft.html.md", _front("D", "2024-05-22", tag, "published: false\n"))
     _post(twins, "2024-06-20-ahead.html.md", _front("Ahead", "2024-06-20 10:00:00 UTC", tag))

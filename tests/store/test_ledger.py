@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -84,10 +84,22 @@ def test_a_feeds_members_are_read_when_asked_for(tmp_path: Path) -> None:
     ledger.save([record(1), record(2, None)], [feed])
     assert ledger.feeds(members=True) == {"feed.xml": feed}
     assert ledger.feeds()["feed.xml"] == replace(feed, members=None)
-    stubs = ledger.stubs()
-    assert sorted((s.pk, s.source, s.size) for s in stubs) == [(1, POST.source, 2), (2, None, 2)]
     assert list(ledger.deleted_records()) == [2]
     assert list(ledger.records_by_entry(["tag:x.org,2024-05-01:/1"])) == [1]
+
+
+def test_a_quick_build_reads_the_files_stamps_and_asks_for_ids_and_instants(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.save([record(1), record(2, None)])
+    first = record(1)
+    assert [tuple(row) for row in ledger.file_stamps()] == [(POST.source, 1, 2, 1)]
+    assert ledger.next_pk() == 3
+    assert ledger.holds_entry_id(first.entry_id) and not ledger.holds_entry_id("tag:x.org,1:/1")
+    # An instant is the same whatever its zone, as it is stored: in UTC.
+    assert ledger.holds_updated(first.updated.astimezone(timezone(timedelta(hours=2))))
+    assert not ledger.holds_updated(first.updated + timedelta(seconds=1))
 
 
 def test_saving_twice_updates_in_place(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_the_status_report_counts_what_the_rows_say(blog: Blog, clock: FixedCloc
         outbox.take(Intake(1, new=new), NOW)
         outbox.pause("toots", "401 Unauthorized: the token was revoked", NOW)
         rows = outbox.select()
-        stubs, events = ledger.stubs(), ledger.events()
+        records, events = ledger.records(), ledger.events()
         public, feeds = ledger.public_sources(""), ledger.feeds()
         paused = outbox.accounts()
         state, sources = ledger.state(), ledger.source_states()
@@ -54,9 +54,9 @@ def test_the_status_report_counts_what_the_rows_say(blog: Blog, clock: FixedCloc
         ledger.close()
 
     report = collect(settings)
-    present = [s for s in stubs if s.source is not None]
+    present = [r for r in records.values() if r.source is not None]
     assert report["posts"] == {
-        "known": len(stubs),
+        "known": len(records),
         "present": len(present),
         "public": len(public),
         "remote": 0,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from syndicate.errors import StoreError
 from syndicate.store.database import Database
 
-HEAD = "0006_feed_members"  # the newest revision: tests/store/test_migrations.py keeps it true
+HEAD = "0007_post_stamp_index"  # the newest revision: tests/store/test_migrations.py keeps it true
 BASELINE = "0001_baseline"  # the schema as syndicate's schema_version 2 left it
 LEGACY_VERSION = 3  # written to state.schema_version: pre-Alembic syndicates refuse the ledger
 

@@ -6,7 +6,7 @@ schema.py; tests/store/test_migrations.py checks that it is current. To regenera
     python -c 'from syndicate.store.migrations import steps; steps.write_new_sqlite()'
 """
 
-REVISION = "0006_feed_members"
+REVISION = "0007_post_stamp_index"
 STATEMENTS = (
     "CREATE TABLE account_states ( account VARCHAR NOT NULL, paused INTEGER NOT NULL, reason TEXT, since VARCHAR, not_before VARCHAR, PRIMARY KEY (account) )",
     "CREATE TABLE blog_owner ( blog VARCHAR NOT NULL, owner VARCHAR NOT NULL, epoch BIGINT NOT NULL, until_ms BIGINT NOT NULL, PRIMARY KEY (blog) )",
@@ -21,7 +21,8 @@ STATEMENTS = (
     "CREATE TABLE feed_documents ( path VARCHAR NOT NULL, body BLOB NOT NULL, etag VARCHAR NOT NULL, modified_ms BIGINT NOT NULL, PRIMARY KEY (path) )",
     'CREATE TABLE feeds ( path VARCHAR NOT NULL, kind VARCHAR NOT NULL, "key" VARCHAR NOT NULL, name VARCHAR NOT NULL, feed_id VARCHAR NOT NULL, signature VARCHAR NOT NULL, digest VARCHAR NOT NULL, size BIGINT NOT NULL, entries INTEGER NOT NULL, pinged VARCHAR, members TEXT, PRIMARY KEY (path) )',
     "CREATE TABLE posts ( pk INTEGER NOT NULL, entry_id VARCHAR NOT NULL, source VARCHAR, declared_id VARCHAR, content_hash VARCHAR NOT NULL, title_key VARCHAR NOT NULL, source_hash VARCHAR NOT NULL, mtime_ns BIGINT NOT NULL, size BIGINT NOT NULL, body_format VARCHAR NOT NULL, post TEXT NOT NULL, first_seen VARCHAR NOT NULL, updated VARCHAR NOT NULL, public INTEGER NOT NULL, published_at VARCHAR, PRIMARY KEY (pk), UNIQUE (entry_id) )",
-    "CREATE INDEX ix_posts_source ON posts (source)",
+    "CREATE INDEX ix_posts_source_stamp ON posts (source, mtime_ns, size, public)",
+    "CREATE INDEX ix_posts_updated ON posts (updated)",
     "CREATE TABLE remote_inbox ( id INTEGER NOT NULL, source VARCHAR NOT NULL, state TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (id) )",
     "CREATE TABLE source_due ( source VARCHAR NOT NULL, host VARCHAR NOT NULL, due_ms BIGINT NOT NULL, PRIMARY KEY (source) )",
     "CREATE INDEX ix_source_due_due_ms ON source_due (due_ms)",
