@@ -24,6 +24,10 @@ class OutputDir:
         # taken, so the build can store them for the other nodes (Builder).
         self.collect = False
         self._collected: dict[str, bytes] = {}
+        # The files under root as last walked, kept up to date with what this object writes
+        # and sweeps, until `forget_listing` (a build's end): one walk serves the sweep and
+        # the build's checks instead of one walk each.
+        self._listing: set[str] | None = None
 
     def take_collected(self) -> dict[str, bytes]:
         taken, self._collected = self._collected, {}
@@ -65,6 +69,8 @@ class OutputDir:
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise OutputError(f"cannot write {target}: {exc}") from exc
+        if self._listing is not None:
+            self._listing.add(rel)
         return True
 
     def sweep(self) -> list[str]:
@@ -78,6 +84,8 @@ class OutputDir:
             if pid is not None and (pid == os.getpid() or not _running(pid)):
                 (self.root / rel).unlink(missing_ok=True)
                 removed.append(rel)
+        if self._listing is not None:
+            self._listing.difference_update(removed)
         return removed
 
     def _ensure_dir(self, directory: Path) -> None:
@@ -86,7 +94,17 @@ class OutputDir:
             self._made.add(directory)
 
     def files(self) -> set[str]:
-        """Every file under the output directory, as paths relative to it (one walk)."""
+        """Every file under the output directory, as paths relative to it: walked once, then
+        as this object changed it until `forget_listing`."""
+        if self._listing is None:
+            self._listing = self._walk()
+        return set(self._listing)
+
+    def forget_listing(self) -> None:
+        """Walk the directory again at the next `files`: others may change it meanwhile."""
+        self._listing = None
+
+    def _walk(self) -> set[str]:
         found: set[str] = set()
         stack = [(self.root, "")]
         while stack:

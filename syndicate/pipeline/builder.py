@@ -241,6 +241,8 @@ class Builder:
                 self._entries.clear()
                 self._feed_versions.clear()
                 raise
+            finally:
+                self._out.forget_listing()  # the next build sees the folder as it is then
 
     def _build(
         self,

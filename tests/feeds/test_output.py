@@ -36,3 +36,17 @@ def test_files_are_readable_by_a_web_server(tmp_path: Path) -> None:
 def test_paths_stay_inside(tmp_path: Path, path: str) -> None:
     with pytest.raises(OutputError, match="leaves the output directory"):
         OutputDir(tmp_path / "out").write_if_changed(path, b"x")
+
+
+def test_the_listing_is_walked_once_then_kept_as_written_and_swept(tmp_path: Path) -> None:
+    (tmp_path / "tag").mkdir()
+    (tmp_path / "tag" / "a.xml").write_bytes(b"a")
+    (tmp_path / f".feed.xml.{os.getpid()}.tmp").write_bytes(b"half")  # a killed write's
+    out = OutputDir(tmp_path)
+    assert out.sweep() == [f".feed.xml.{os.getpid()}.tmp"]
+    assert out.files() == {"tag/a.xml"}
+    out.write_if_changed("feed.xml", b"x")
+    (tmp_path / "tag" / "a.xml").unlink()  # by someone else: seen at the next walk only
+    assert out.files() == {"tag/a.xml", "feed.xml"}
+    out.forget_listing()
+    assert out.files() == {"feed.xml"}

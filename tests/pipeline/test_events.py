@@ -91,6 +91,9 @@ def test_an_upgraded_ledger_does_not_announce_its_posts_again(
 
     with create_engine(settings.store_url).begin() as conn:  # what a version-1 ledger looked like
         conn.execute(text("DROP TABLE events"))
+        conn.execute(text("DROP INDEX ix_posts_source_stamp"))  # 0007's, on `public` too
+        conn.execute(text("DROP INDEX ix_posts_updated"))
+        conn.execute(text("CREATE INDEX ix_posts_source ON posts (source)"))
         conn.execute(text("ALTER TABLE posts DROP COLUMN public"))
         conn.execute(text("ALTER TABLE posts DROP COLUMN published_at"))
         conn.execute(text("ALTER TABLE feeds DROP COLUMN pinged"))
