@@ -5,6 +5,9 @@ waited for, so it is the largest single process). A process tree's memory is not
 its RSS: syndicate's forked workers share most pages with their parent. So a thread also
 samples /proc/<pid>/smaps_rollup for the child and its descendants every INTERVAL seconds and
 keeps the largest sum of PSS, which divides each shared page among the processes sharing it.
+Sampling is not free: reading smaps_rollup walks the process's memory map under its lock, which
+holds up the process's page faults (10-30 ms on a quarter-second `syndicate build`), so a run
+whose memory is not reported is measured unsampled (`sample=False`).
 """
 
 from __future__ import annotations
@@ -28,15 +31,19 @@ class Measurement:
     returncode: int
 
 
-def run(command: list[str], *, cwd: Path, stdout: Path, stderr: Path) -> Measurement:
-    """Run COMMAND in CWD with its output in files (a pipe could fill up and block it)."""
+def run(
+    command: list[str], *, cwd: Path, stdout: Path, stderr: Path, sample: bool = True
+) -> Measurement:
+    """Run COMMAND in CWD with its output in files (a pipe could fill up and block it); PSS
+    sampled unless `sample` is False (then peak_pss_kb is 0)."""
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL
         )
         sampler = _PssSampler(process.pid)
-        sampler.start()
+        if sample:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         sampler.stop()
@@ -68,7 +75,8 @@ class _PssSampler(threading.Thread):
 
     def stop(self) -> None:
         self._done.set()
-        self.join()
+        if self.is_alive():
+            self.join()
 
 
 def tree(root: int) -> list[int]:

@@ -402,19 +402,19 @@ def run_round_robin(corpus: Corpus, repeat: int, pause: float, logs: Path) -> No
             )
 
 
-def run_cold(tool: Tool, pause: float, logs: Path) -> dict[str, Any]:
+def run_cold(tool: Tool, pause: float, logs: Path, *, sample: bool = True) -> dict[str, Any]:
     for path in (tool.output, *tool.state):
         TRASH.take(path)
     measure.settle(pause)
-    return run_measured(tool, logs)
+    return run_measured(tool, logs, sample=sample)
 
 
-def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
+def run_measured(tool: Tool, logs: Path, *, sample: bool = True) -> dict[str, Any]:
     logs.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]  # kept with the run: a high one explains an outlier
     stem = {name: key for key, name in TOOL_KEYS.items()}[tool.name]
     stdout, stderr = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
-    result = measure.run(tool.command, cwd=tool.cwd, stdout=stdout, stderr=stderr)
+    result = measure.run(tool.command, cwd=tool.cwd, stdout=stdout, stderr=stderr, sample=sample)
     if result.returncode not in tool.ok_codes:
         # Recorded and reported, not fatal: one crash should not cost the other tools' numbers.
         tail = stderr.read_text("utf-8", "replace").strip().splitlines()[-1:]
@@ -446,7 +446,8 @@ def run_measured(tool: Tool, logs: Path) -> dict[str, Any]:
 
 
 def run_incremental(corpus: Corpus, repeat: int, pause: float, logs: Path) -> dict[str, Any]:
-    """One new post per round, then each syndicate config's ordinary build and Hugo's rebuild."""
+    """One new post per round, then each syndicate config's ordinary build and Hugo's rebuild,
+    unsampled: the table shows no PSS, and sampling would slow these short runs (measure.py)."""
     logs = logs / f"{corpus.label}-incremental"
     syndicates = [t for t in corpus.tools if t.reports_json]
     for tool in syndicates:  # already built, whatever ran before
@@ -457,9 +458,9 @@ def run_incremental(corpus: Corpus, repeat: int, pause: float, logs: Path) -> di
         _add_post(corpus, round_)
         for tool in syndicates:
             measure.settle(pause)
-            runs.setdefault(tool.name, []).append(run_measured(tool, logs))
+            runs.setdefault(tool.name, []).append(run_measured(tool, logs, sample=False))
         if hugo is not None:
-            runs.setdefault(HUGO, []).append(run_cold(hugo, pause, logs))
+            runs.setdefault(HUGO, []).append(run_cold(hugo, pause, logs, sample=False))
         _log(f"[incremental] round {round_ + 1}/{repeat} done")
     return {"size": corpus.label, "posts": len(corpus.posts), "runs": runs}
 
