@@ -8,15 +8,23 @@ keeps the largest sum of PSS, which divides each shared page among the processes
 Sampling is not free: reading smaps_rollup walks the process's memory map under its lock, which
 holds up the process's page faults (10-30 ms on a quarter-second `syndicate build`), so a run
 whose memory is not reported is measured unsampled (`sample=False`).
+
+The commands are started by a small spawner process (`start_spawner`, before the benchmark
+loads any corpus), not by the benchmark itself: Linux's ru_maxrss of a child counts the memory
+of the process it was forked from (at exec, the old image's high-water mark is kept), so a
+`/bin/true` started by a 300 MB benchmark reports 311 MB.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 INTERVAL = 0.02  # seconds between PSS samples
@@ -36,25 +44,49 @@ def run(
 ) -> Measurement:
     """Run COMMAND in CWD with its output in files (a pipe could fill up and block it); PSS
     sampled unless `sample` is False (then peak_pss_kb is 0)."""
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-        )
-        sampler = _PssSampler(process.pid)
-        if sample:
-            sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        sampler.stop()
-    process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+    spawner = start_spawner()
+    assert spawner.stdin is not None and spawner.stdout is not None
+    request = {"command": command, "cwd": str(cwd), "stdout": str(stdout), "stderr": str(stderr)}
+    spawner.stdin.write(json.dumps(request) + "\n")
+    spawner.stdin.flush()
+    sampler = _PssSampler(int(spawner.stdout.readline()))
+    if sample:
+        sampler.start()
+    done = json.loads(spawner.stdout.readline())
+    sampler.stop()
     return Measurement(
-        wall=wall,
-        max_rss_kb=int(usage.ru_maxrss),
+        wall=done["wall"],
+        max_rss_kb=done["max_rss_kb"],
         peak_pss_kb=sampler.peak_kb,
         samples=sampler.samples,
-        returncode=process.returncode,
+        returncode=done["returncode"],
     )
+
+
+# The spawner: reads one JSON request a line, prints the child's pid, then its measurement.
+_SPAWNER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    asked = json.loads(line)
+    with open(asked["stdout"], "wb") as out, open(asked["stderr"], "wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            asked["command"], cwd=asked["cwd"], stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        )
+        print(child.pid, flush=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+    done = {"wall": wall, "max_rss_kb": usage.ru_maxrss, "returncode": child.returncode}
+    print(json.dumps(done), flush=True)
+"""
+
+
+@cache
+def start_spawner() -> subprocess.Popen[str]:
+    """The process that starts every measured command; start it while this one is small."""
+    command = [sys.executable, "-c", _SPAWNER]
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 class _PssSampler(threading.Thread):

@@ -96,6 +96,7 @@ def main() -> None:
     # import, unless this forbids it: then every run would compile syndicate's modules again
     # (about 80 ms here), which no user pays.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    measure.start_spawner()  # now, while this process is small (see measure.py)
     work: Path = args.scratch.resolve()
     TRASH.folder = work / "trash"
     facts = machine_facts()
