@@ -49,10 +49,10 @@ def run(
     request = {"command": command, "cwd": str(cwd), "stdout": str(stdout), "stderr": str(stderr)}
     spawner.stdin.write(json.dumps(request) + "\n")
     spawner.stdin.flush()
-    sampler = _PssSampler(int(spawner.stdout.readline()))
+    sampler = _PssSampler(int(_answer(spawner)))
     if sample:
         sampler.start()
-    done = json.loads(spawner.stdout.readline())
+    done = json.loads(_answer(spawner))
     sampler.stop()
     return Measurement(
         wall=done["wall"],
@@ -80,6 +80,14 @@ for line in sys.stdin:
     done = {"wall": wall, "max_rss_kb": usage.ru_maxrss, "returncode": child.returncode}
     print(json.dumps(done), flush=True)
 """
+
+
+def _answer(spawner: subprocess.Popen[str]) -> str:
+    assert spawner.stdout is not None
+    line = spawner.stdout.readline()
+    if not line:  # it printed why on this process's stderr (a command not found, say)
+        raise RuntimeError(f"the spawner process ended (exit status {spawner.wait()})")
+    return line
 
 
 @cache

@@ -448,6 +448,7 @@ def _swept(output: OutputDir) -> OutputDir:
     """`output` without the temporary files a killed run left behind."""
     for rel in output.sweep():
         log.info("removed a temporary file left by a killed run", extra=fields(file=rel))
+    output.forget_listing()  # the first build may come much later (a replica made owner)
     return output
 
 
