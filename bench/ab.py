@@ -3,7 +3,8 @@
     python bench/ab.py CONFIG TREE [TREE ...] [--runs 9] [--warm]
 
 Each TREE is a checkout of syndicate (`git worktree add /tmp/main main`); it runs with
-`PYTHONPATH=TREE`, so the same interpreter and dependencies serve every tree. `TREE@OTHER.toml`
+`PYTHONPATH=TREE`, so the same interpreter and dependencies serve every tree, in CONFIG's
+folder (`-m` would take a checkout in the current directory first). `TREE@OTHER.toml`
 uses another config file beside CONFIG (another setting, the same blog). Before each cold run
 the output, ledger and render cache beside CONFIG are moved aside (not deleted: see Trash in
 run.py), then the disk is synced. `--warm` keeps them: a build with nothing to do.
@@ -59,7 +60,8 @@ def main() -> None:
             started = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, "-m", "syndicate", "--config", str(config), "build", "--json"],
-                env={**env, "PYTHONPATH": path}, capture_output=True, text=True, check=False,
+                env={**env, "PYTHONPATH": path}, cwd=home, capture_output=True, text=True,
+                check=False,
             )  # fmt: skip
             walls[tree].append(time.perf_counter() - started)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,21 +1,26 @@
 """The per-post work of a build (reading, rendering, serialising entries), spread over cores.
 
-A cold build of a large blog spends most of its time on work that is independent per post,
-so it goes to forked worker processes; small incremental builds stay in-process, where
-starting workers would cost more than it saves.
+A cold build spends most of its time on work that is independent per post, so it goes to
+forked processes: one helper beside this process for a mid-sized phase, a pool of workers for
+a large one. Small incremental builds stay in-process, where forking would cost more than it
+saves.
 
-Each phase forks its own pool *after* its jobs are prepared, so workers inherit the jobs and
+Each phase forks its helper or pool *after* its jobs are prepared, so they inherit the jobs and
 receive only their numbers; what comes back is kept flat (tuples of strings and bytes), since
 on two cores the parent's time spent unpickling is time taken from the workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import pickle
+import signal
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -30,9 +35,20 @@ from syndicate.pipeline.feeds import Variant
 from syndicate.pipeline.remote_entries import is_remote
 from syndicate.store.codec import dump_post, load_post
 
-POOL_THRESHOLD = 1000  # below this many items, a pool costs more than it saves (bench: rdo, 1k)
-# Checked again at the RDO blog's size (306 posts read, 172 rendered) with a threshold of 100:
-# 304 ms wall and 411 ms CPU against 288 and 284 in-process (bench/ab.py, 7 alternating runs).
+# From HELPER_THRESHOLD items, one forked child takes part of a phase's work while this
+# process does the rest (_Helper): one fork and one message, where a pool's parent only
+# collects. From POOL_THRESHOLD, a pool of workers: its results come back in chunks, so memory
+# stays flat at 10k posts, and it uses more than two cores. Cold builds on two cores, medians
+# (bench/ab.py): RDO blog (306 read, 172 rendered) build 210 ms with a helper, 292 in-process;
+# generated 1,000 posts 767 ms wall with a helper, 1,152 with a pool; 2,000 1,154 against
+# 1,346; 5,000 2,268 against 2,348 (and a fifth less CPU).
+HELPER_THRESHOLD = 100
+POOL_THRESHOLD = 5000
+# This process's share of the work under a helper, where both end about together (RDO blog,
+# 306 posts read, 172 rendered): the child's reading costs more (its posts travel back as
+# JSON), this process's rendering costs more (it also assembles and writes the feeds).
+_OWN_READING = 0.6
+_OWN_RENDERING = 0.4
 # Jobs per message at most. A worker holds a chunk's results until it is done, and the parent
 # holds the chunks that arrive while it writes: at 256 that was 16 MB more tree PSS at 10k
 # posts (157-162 MB against 139-141 at 32), and no quicker (bench/measure.py's sampling).
@@ -80,22 +96,36 @@ class PostWork:
         self, stamps: Sequence[SourceStamp], on_done: Callable[[], None]
     ) -> Iterator[tuple[SourceStamp, LoadedPost | ContentError]]:
         """Read and parse files. Bodies are kept only when read in this process."""
-        if not self._parallel(len(stamps)):
-            for stamp in stamps:
-                yield stamp, self.load(stamp, keep_body=True)
+        if self._parallel(len(stamps)):
+            for index, packed in self._fan_out(_load_job, stamps, ordered=True):
+                yield stamps[index], self._unpack_loaded(packed)
                 on_done()
             return
-        for index, packed in self._fan_out(_load_job, stamps, ordered=True):
-            yield stamps[index], self._unpack_loaded(packed)
-            on_done()
+        costs = [1] * len(stamps)
+        with self._helper(_load_job, stamps, costs, _OWN_READING, len(stamps)) as helper:
+            for stamp in stamps[: helper.start]:
+                yield stamp, self.load(stamp, keep_body=True)
+                on_done()
+            for index, packed in helper.results():
+                yield stamps[index], self._unpack_loaded(packed)
+                on_done()
 
     def render_many(self, jobs: Sequence[RenderJob]) -> Iterator[RenderResult]:
-        if not self._parallel(sum(1 for j in jobs if j.rendered is None)):
-            yield from (self.render(job) for job in jobs)
+        to_render = sum(1 for job in jobs if job.rendered is None)
+        if self._parallel(to_render):
+            yield from self._results(self._fan_out(_render_job, jobs, ordered=False), jobs)
             return
-        for index, (rendered, fresh, pieces, error, briefs) in self._fan_out(
-            _render_job, jobs, ordered=False
-        ):
+        # A job with its rendering only serialises it: a fraction of rendering's cost.
+        costs = [1 if job.rendered is not None else 8 for job in jobs]
+        with self._helper(_render_job, jobs, costs, _OWN_RENDERING, to_render) as helper:
+            yield from (self.render(job) for job in jobs[: helper.start])
+            yield from self._results(helper.results(), jobs)
+
+    @staticmethod
+    def _results(
+        packed: Iterator[tuple[int, Any]], jobs: Sequence[RenderJob]
+    ) -> Iterator[RenderResult]:
+        for index, (rendered, fresh, pieces, error, briefs) in packed:
             job = jobs[index]
             yield RenderResult(
                 job.entry.id, rendered if fresh else job.rendered, fresh, pieces, error, briefs
@@ -161,6 +191,27 @@ class PostWork:
 
         return "fork" in multiprocessing.get_all_start_methods()
 
+    @contextlib.contextmanager
+    def _helper(
+        self,
+        function: Callable[[int], Any],
+        jobs: Sequence[Any],
+        costs: Sequence[int],
+        share: float,
+        items: int,
+    ) -> Iterator[_Helper]:
+        """A helper for the jobs past this process's `share` of their `costs`; none (its
+        `start` is then the end) for fewer than HELPER_THRESHOLD `items` or one worker."""
+        global _WORK, _JOBS
+        alone = self._workers < 2 or items < HELPER_THRESHOLD or not hasattr(os, "fork")
+        start = len(jobs) if alone else _split_at(costs, share)
+        _WORK, _JOBS = self, jobs
+        try:
+            with _Helper(function, len(jobs), start) as helper:
+                yield helper
+        finally:
+            _WORK, _JOBS = None, ()
+
     def _fan_out(
         self, function: Callable[[int], Any], jobs: Sequence[Any], *, ordered: bool
     ) -> Iterator[tuple[int, Any]]:
@@ -187,6 +238,83 @@ class PostWork:
         return LoadedPost(
             load_post(post_json), None, body_format, content_hash, source_hash, warnings, post_json
         )
+
+
+def _split_at(costs: Sequence[int], share: float) -> int:
+    """How many of the first jobs make up `share` of the total cost."""
+    goal, total = share * sum(costs), 0
+    for index, cost in enumerate(costs):
+        total += cost
+        if total >= goal:
+            return index + 1
+    return len(costs)
+
+
+class _Helper:
+    """One forked child running `function(i)` for i in range(start, count) while this process
+    does the jobs before `start`. Its results come back in one pickle through an unlinked
+    temporary file: a pipe would stop the child once full, while this process is still busy
+    with its own share."""
+
+    def __init__(self, function: Callable[[int], Any], count: int, start: int) -> None:
+        self._function, self._count = function, count
+        self._pid: int | None = None
+        self._file: IO[bytes] | None = None
+        self.start = start if start < count and self._fork(start) else count
+
+    def _fork(self, start: int) -> bool:
+        """Start the child; False where the system cannot (this process then does it all)."""
+        try:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+        except OSError:
+            return False
+        gc.freeze()  # as for a pool: the child's collector would copy every inherited page
+        try:
+            self._pid = os.fork()
+        except OSError:
+            return False
+        if self._pid == 0:
+            self._child(self._file, start)
+        return True
+
+    def _child(self, file: IO[bytes], start: int) -> None:
+        code = 1
+        try:
+            done = [self._function(i) for i in range(start, self._count)]
+            pickle.dump(done, file, pickle.HIGHEST_PROTOCOL)
+            file.flush()
+            code = 0
+        finally:
+            os._exit(code)  # nothing of the parent's (atexit, buffers, connections) runs here
+
+    def results(self) -> Iterator[Any]:
+        """The child's results once it is done; if it failed, they are made here, so an
+        error surfaces as it would have in-process."""
+        if self._pid is None or self._file is None:
+            return
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        done: list[Any] | None = None
+        if status == 0:
+            self._file.seek(0)
+            with contextlib.suppress(EOFError, pickle.UnpicklingError):
+                done = pickle.load(self._file)  # noqa: S301 (our own child wrote it)
+        if done is None:
+            done = [self._function(i) for i in range(self.start, self._count)]
+        yield from done
+
+    def __enter__(self) -> _Helper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pid is not None:  # the results were not wanted after all
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            gc.unfreeze()
 
 
 _WORK: PostWork | None = None  # what forked workers inherit

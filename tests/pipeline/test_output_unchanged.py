@@ -1,7 +1,7 @@
 """Speed work must not change a byte: the feeds of a generated 400-post blog (every format,
 site, tag and author feeds), of 300 awkward posts and of the bundled example are compared with
-the digests of what an earlier syndicate built (output_digests.json), in one process and with
-worker pools.
+the digests of what an earlier syndicate built (output_digests.json), in one process, with a
+forked helper and with worker pools.
 
 After a change meant to alter the output, regenerate the digests and say why in the commit:
 
@@ -155,10 +155,10 @@ def _generated_blog(folder: Path) -> Path:
     return folder
 
 
-def built(root: Path, home: Path) -> dict[str, str]:
+def built(root: Path, home: Path, workers: int = 0) -> dict[str, str]:
     """Every output file's SHA-256 after a cold build of the blog at `root`."""
     home.mkdir(parents=True)
-    config = CONFIG.format(root=json.dumps(str(root)))
+    config = CONFIG.format(root=json.dumps(str(root))) + f"[build]\nworkers = {workers}\n"
     settings = parse_settings(config, file="unchanged.toml", base_dir=home)
     with open_builder(settings, clock=FixedClock(NOW)) as builder:
         builder.build()
@@ -188,9 +188,19 @@ def expected() -> dict[str, dict[str, str]]:
 
 
 def test_the_feeds_are_byte_for_byte_what_they_were(
+    tmp_path: Path, expected: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "HELPER_THRESHOLD", sys.maxsize)  # all in one process
+    assert all_outputs(tmp_path) == expected
+
+
+def test_a_forked_helper_makes_the_same_bytes(
     tmp_path: Path, expected: dict[str, dict[str, str]]
 ) -> None:
-    assert all_outputs(tmp_path) == expected
+    generated = _generated_blog(tmp_path / "generated-blog")
+    assert built(generated, tmp_path / "generated", workers=2) == expected["generated-400"]
+    awkward = _awkward_blog(tmp_path / "awkward-blog")
+    assert built(awkward, tmp_path / "awkward", workers=2) == expected["awkward-300"]
 
 
 def test_worker_pools_make_the_same_bytes(
