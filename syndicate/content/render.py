@@ -59,6 +59,13 @@ class Renderer:
         self._references = references
         self._known = None
 
+    def before_fork(self) -> None:
+        """Ask now for what rendering would ask the build later (posts' names for one another,
+        which may come from the ledger): a forked child must not use this process's database
+        connection. Only blogs whose posts carry template syntax ever ask."""
+        if self._syntax is not None and self._known is None:
+            self._known = self._references()
+
     def _resolve(self, reference: str) -> str | None:
         if self._known is None:
             self._known = self._references()

@@ -113,11 +113,14 @@ class PostWork:
     def render_many(self, jobs: Sequence[RenderJob]) -> Iterator[RenderResult]:
         to_render = sum(1 for job in jobs if job.rendered is None)
         if self._parallel(to_render):
+            self._renderer.before_fork()
             yield from self._results(self._fan_out(_render_job, jobs, ordered=False), jobs)
             return
         # A job with its rendering only serialises it: a fraction of rendering's cost.
         costs = [1 if job.rendered is not None else 8 for job in jobs]
-        with self._helper(_render_job, jobs, costs, _OWN_RENDERING, to_render) as helper:
+        with self._helper(
+            _render_job, jobs, costs, _OWN_RENDERING, to_render, self._renderer.before_fork
+        ) as helper:
             yield from (self.render(job) for job in jobs[: helper.start])
             yield from self._results(helper.results(), jobs)
 
@@ -199,12 +202,15 @@ class PostWork:
         costs: Sequence[int],
         share: float,
         items: int,
+        before_fork: Callable[[], None] | None = None,
     ) -> Iterator[_Helper]:
         """A helper for the jobs past this process's `share` of their `costs`; none (its
         `start` is then the end) for fewer than HELPER_THRESHOLD `items` or one worker."""
         global _WORK, _JOBS
         alone = self._workers < 2 or items < HELPER_THRESHOLD or not hasattr(os, "fork")
         start = len(jobs) if alone else _split_at(costs, share)
+        if not alone and before_fork is not None:
+            before_fork()
         _WORK, _JOBS = self, jobs
         try:
             with _Helper(function, len(jobs), start) as helper:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,48 @@ def test_a_build_stopped_before_its_feeds_leaves_the_next_one_whole(
     clock.set(NOW - timedelta(hours=1))  # the clock went back
     _post(twins, "2024-05-21-two.html.md", _front("Two", "2024-05-21 10:00:00 UTC", tag))
     assert not _step(twins, clock, whole_reads)
+
+
+def test_names_are_looked_up_before_a_helper_forks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick build rendering enough posts to fork a helper looks posts' names up in the
+    ledger itself, before forking: a child must not use the parent's database connection."""
+    readers = tmp_path / "readers"  # a file, so that a child's reads show too
+    records = Ledger.records
+
+    def noted(self: Ledger) -> Any:
+        with readers.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return records(self)
+
+    monkeypatch.setattr(Ledger, "records", noted)
+    root = tmp_path / "blog"
+    posts = root / "_posts"
+    posts.mkdir(parents=True)
+    (root / "_config.yml").write_text("url: https://notes.example.net\n", "utf-8")
+    (posts / "2024-01-01-first.md").write_text("---\ntitle: First\n---\nHi.\n")
+    state = tmp_path / "state"
+    state.mkdir()
+    text = (
+        f'[site]\ntitle = "T"\nurl = "https://notes.example.net/"\n'
+        f'[content]\nroot = "{root}"\nlayout = "jekyll"\n'
+        f'[feeds]\noutput = "{state / "out"}"\n[build]\nworkers = 2\n'
+        f'[store]\nurl = "sqlite:///{state / "l.db"}"\ncache = "{state / "c.sqlite"}"\n'
+    )
+    config = parse_settings(text, file="t.toml", base_dir=state)
+    clock = FixedClock(NOW)
+    with open_builder(config, clock=clock) as builder:
+        builder.build(quick=True)
+    for n in range(150):
+        (posts / f"2024-03-{n % 28 + 1:02d}-p{n}.md").write_text(
+            f"---\ntitle: P{n}\ntags: [t{n}]\n---\n[a]({{% post_url 2024-01-01-first %}})\n"
+        )
+    readers.unlink()
+    with open_builder(config, clock=clock) as builder:
+        report = builder.build(quick=True)
+    assert not report.errors
+    assert readers.read_text().split() == [str(os.getpid())]  # once, here
+    for n in range(150):
+        feed = (state / "out" / "tag" / f"t{n}.xml").read_text("utf-8")
+        assert "https://notes.example.net/2024/01/01/first.html" in feed
