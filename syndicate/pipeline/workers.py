@@ -303,7 +303,9 @@ class _Helper:
         done: list[Any] | None = None
         if status == 0:
             self._file.seek(0)
-            with contextlib.suppress(EOFError, pickle.UnpicklingError):
+            # Any failure to read them back (a truncated file, a result that does not
+            # unpickle) only costs the time: they are made again below.
+            with contextlib.suppress(Exception):
                 done = pickle.load(self._file)  # noqa: S301 (our own child wrote it)
         if done is None:
             done = [self._function(i) for i in range(self.start, self._count)]

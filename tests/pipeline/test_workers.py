@@ -84,3 +84,22 @@ def test_without_jobs_past_start_nothing_is_forked() -> None:
 )
 def test_the_split_follows_the_costs(costs: list[int], share: float, at: int) -> None:
     assert _split_at(costs, share) == at
+
+
+class Unreadable:
+    """Pickles, but fails to unpickle."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _refuse, ()
+
+
+def _refuse() -> None:
+    raise TypeError("cannot be rebuilt")
+
+
+def test_results_that_do_not_read_back_are_made_here() -> None:
+    def odd(i: int) -> object:
+        return Unreadable() if os.getpid() != PARENT else i
+
+    with _Helper(odd, 5, 2) as helper:
+        assert list(helper.results()) == [2, 3, 4]
