@@ -39,9 +39,9 @@ from syndicate.store.codec import dump_post, load_post
 # process does the rest (_Helper): one fork and one message, where a pool's parent only
 # collects. From POOL_THRESHOLD, a pool of workers: its results come back in chunks, so memory
 # stays flat at 10k posts, and it uses more than two cores. Cold builds on two cores, medians
-# (bench/ab.py): RDO blog (306 read, 172 rendered) build 210 ms with a helper, 292 in-process;
-# generated 1,000 posts 767 ms wall with a helper, 1,152 with a pool; 2,000 1,154 against
-# 1,346; 5,000 2,268 against 2,348 (and a fifth less CPU).
+# (bench/ab.py): RDO blog (306 read, 172 rendered) 417 ms wall with a helper, 514 in-process;
+# generated 1,000 posts 767 ms with a helper, 1,152 with a pool; 2,000 1,154 against 1,346;
+# 5,000 2,268 against 2,348 (and a fifth less CPU).
 HELPER_THRESHOLD = 100
 POOL_THRESHOLD = 5000
 # This process's share of the work under a helper, where both end about together (RDO blog,
