@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import signal
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -270,6 +268,10 @@ class _Helper:
 
     def _fork(self, start: int) -> bool:
         """Start the child; False where the system cannot (this process then does it all)."""
+        # Only here: 5 ms of the start of a build too small for a helper (one new post).
+        import pickle  # noqa: F401 (for the child and results(), loaded once before the fork)
+        import tempfile
+
         try:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
         except OSError:
@@ -284,6 +286,8 @@ class _Helper:
         return True
 
     def _child(self, file: IO[bytes], start: int) -> None:
+        import pickle
+
         code = 1
         try:
             done = [self._function(i) for i in range(start, self._count)]
@@ -298,6 +302,8 @@ class _Helper:
         error surfaces as it would have in-process."""
         if self._pid is None or self._file is None:
             return
+        import pickle
+
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
         done: list[Any] | None = None
