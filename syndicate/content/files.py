@@ -129,7 +129,7 @@ def _walk(
             _log.warning("skipped %s%s: %s", rel, name, exc.strerror or exc)
             continue
         if S_ISREG(stat.st_mode):
-            stamps.append(SourceStamp(rel + name, stat.st_mtime_ns, stat.st_size))
+            stamps.append(_new_stamp(SourceStamp, (rel + name, stat.st_mtime_ns, stat.st_size)))
         elif not S_ISDIR(stat.st_mode):
             _log.warning("skipped %s%s: not a regular file", rel, name)
         elif recursive and name not in skip_dirs:
@@ -143,6 +143,11 @@ def _walk(
             skip_dirs=skip_dirs,
             seen=seen,
         )
+
+
+# A SourceStamp without its class's Python-level __new__: 0.3 µs less a file, 3 ms a scan of
+# 10,000 (the scan is most of adding one post to a large blog).
+_new_stamp = tuple.__new__
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
