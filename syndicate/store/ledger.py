@@ -172,6 +172,25 @@ class Ledger:
         rows = self._select(f"SELECT {', '.join(columns)} FROM feeds")  # noqa: S608
         return {row[0]: FeedRecord(*row) for row in rows}
 
+    def feed_paths(self) -> set[str]:
+        """The path of every feed file: with `feeds_of`, all a build that only adds posts
+        needs of the feeds (3,000 at 10,000 posts, whose whole records take 15 ms to read)."""
+        return {path for (path,) in self._select("SELECT path FROM feeds")}
+
+    def feeds_of(self, groups: Iterable[tuple[str, str]]) -> dict[str, FeedRecord]:
+        """The records, members too, of the feed files of these (kind, key) groups."""
+        found: dict[str, FeedRecord] = {}
+        wanted = sorted(set(groups))
+        for start in range(0, len(wanted), 250):  # two parameters a group: 500 at most
+            chunk = wanted[start : start + 250]
+            where = " OR ".join(f"(kind = :k{i} AND key = :g{i})" for i in range(len(chunk)))
+            params: dict[str, Any] = {}
+            for i, (kind, key) in enumerate(chunk):
+                params |= {f"k{i}": kind, f"g{i}": key}
+            query = f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE {where}"  # noqa: S608
+            found.update((row[0], FeedRecord(*row)) for row in self._select(query, params))
+        return found
+
     def state(self) -> dict[str, str]:
         return tallies.state(self._db)
 

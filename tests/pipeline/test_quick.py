@@ -51,9 +51,11 @@ class Twin:
         _generate(blog.root)
         self.settings: Settings = blog.settings(EXTRA)
 
-    def build(self, clock: FixedClock) -> None:
+    def build(self, clock: FixedClock) -> tuple[int, int]:
+        """The feeds and public posts the build reports."""
         with open_builder(self.settings, clock=clock) as builder:
-            builder.build(quick=self.quick)
+            report = builder.build(quick=self.quick)
+        return report.feeds, report.public
 
     def outputs(self) -> dict[str, str]:
         root = self.blog.output
@@ -113,9 +115,9 @@ def _same(twins: tuple[Twin, Twin]) -> None:
 def _step(twins: tuple[Twin, Twin], clock: FixedClock, whole_reads: list[int]) -> bool:
     """Build both; whether the quick one read only part of the ledger."""
     del whole_reads[:]
-    twins[0].build(clock)
+    counted = twins[0].build(clock)
     quick = not whole_reads
-    twins[1].build(clock)
+    assert twins[1].build(clock) == counted
     _same(twins)
     return quick
 
