@@ -3,7 +3,8 @@
     python bench/startup.py [--runs 21] [--status CONFIG]
 
 Runs each command `--runs` times, alternating, and prints the medians: `syndicate --help`,
-`syndicate --version`, `syndicate -c CONFIG status` with `--status` (a built blog's config,
+`syndicate --version`, the interpreter alone, a process that imports what a build does and
+exits, `syndicate -c CONFIG status` with `--status` (a built blog's config,
 e.g. bench/scratch/10k/syndicate/syndicate.toml after run.py), and `hugo version` when Hugo is
 installed (the bench extra).
 """
@@ -30,10 +31,22 @@ def main() -> None:
     print("\n".join(table(measure(commands(args.status), args.runs))))
 
 
+# What every `syndicate build` pays before it reads a post: the modules it imports, then an exit
+# as fast as the command's own (cli/__init__.py's `entry`). Beside Hugo's whole build of a
+# small blog, it says how much of syndicate's time no change to the build itself can remove.
+BUILD_IMPORTS = (
+    "from syndicate.cli import main; from syndicate.config import load_settings; "
+    "from syndicate.pipeline.opening import open_builder; "
+    "from syndicate.feeds.discovery import link_tags; import os; os._exit(0)"
+)
+
+
 def commands(status: Path | None = None) -> dict[str, list[str]]:
     found = {
         "syndicate --help": [str(BIN / "syndicate"), "--help"],
         "syndicate --version": [str(BIN / "syndicate"), "--version"],
+        "python -c pass (the interpreter alone)": [sys.executable, "-c", "pass"],
+        "a build's imports, nothing built": [sys.executable, "-c", BUILD_IMPORTS],
     }
     if status is not None:
         found["syndicate status"] = [str(BIN / "syndicate"), "-c", str(status), "status"]
