@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ from syndicate.content.permalinks import (
 from syndicate.content.settings import ContentSettings
 from syndicate.content.smartify import smartify
 from syndicate.content.tags import TagResolver, slugify, split_tags
-from syndicate.content.text import collapse_space, digest, plain_title
+from syndicate.content.text import collapse_space, digest, digest_bytes, plain_title
 from syndicate.errors import PostDataError
 from syndicate.model import Post, PostOverrides, Term, Visibility
 
@@ -90,7 +89,7 @@ class PostLoader:
             body=body,
             body_format=fmt,
             content_hash=digest(post.title + "\n" + body),
-            source_hash=hashlib.blake2b(data, digest_size=16).hexdigest(),
+            source_hash=digest_bytes(data),
             warnings=tuple(warnings),
         )
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
+from syndicate.content.text import digest_bytes
 from syndicate.errors import OutputError
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return digest_bytes(data)
 
 
 class OutputDir:

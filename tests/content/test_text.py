@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,3 +43,14 @@ def test_the_ascii_path_strips_what_the_whole_definition_strips(value: str) -> N
 @given(st.lists(st.one_of(ANY_TEXT, UNSAFE, st.just("\ufffd"))).map("".join))
 def test_unreadable_text_loses_what_xml_refuses_and_the_replacement_character(value: str) -> None:
     assert text.strip_unreadable(value) == text._XML_UNSAFE.sub("", value).replace("\ufffd", "")
+
+
+@given(st.binary(max_size=300))
+def test_digests_are_hashlibs_blake2b_whichever_module_gives_it(data: bytes) -> None:
+    """Stored digests (sources, feed files, ETags) must not change with where BLAKE2b is
+    imported from (text.py takes it without loading OpenSSL)."""
+    expected = hashlib.blake2b(data, digest_size=16).hexdigest()
+    assert text.digest_bytes(data) == expected
+    assert text.digest(data.decode("latin-1")) == text.digest_bytes(
+        data.decode("latin-1").encode("utf-8")
+    )
