@@ -358,9 +358,11 @@ class Builder:
         started = time.perf_counter()
         now = self._clock.now()
         settings = self.settings
-        feed_paths = self._ledger.feed_paths()
-        if not self._may_be_quick(now, feed_paths):
+        if not self._may_be_quick(now):
             return None
+        feed_paths = self._ledger.feed_paths()
+        if feed_paths - self._out.files():
+            return None  # a removed output is made again
         known = self._ledger.file_stamps()
         stamps = self.scan()
         new = self._only_new(stamps, known)
@@ -421,9 +423,9 @@ class Builder:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _may_be_quick(self, now: datetime, feed_paths: set[str]) -> bool:
-        """Whether nothing but the posts' files can have changed since the last build
-        (`feed_paths`: the recorded outputs)."""
+    def _may_be_quick(self, now: datetime) -> bool:
+        """Whether nothing but the posts' files can have changed since the last build (the
+        outputs on disk aside: see _quick_build)."""
         settings = self.settings
         if settings.feeds.archives or settings.cluster.enabled or self._loaded is not None:
             return False
@@ -434,10 +436,8 @@ class Builder:
             return False  # none recorded (or by another version)
         if now < datetime.fromisoformat(basis["at"]):
             return False  # the clock went back: posts public then may not be now
-        boundary = basis["boundary"]
-        if boundary is not None and now >= datetime.fromisoformat(boundary):
-            return False
-        return not feed_paths - self._out.files()  # a removed output is made again
+        boundary = basis["boundary"]  # the next moment a post's visibility changes
+        return boundary is None or now < datetime.fromisoformat(boundary)
 
     def _only_new(
         self, stamps: Sequence[files.SourceStamp], known: Sequence[tuple[str, int, int, int]]
