@@ -179,17 +179,11 @@ class Ledger:
 
     def feeds_of(self, groups: Iterable[tuple[str, str]]) -> dict[str, FeedRecord]:
         """The records, members too, of the feed files of these (kind, key) groups."""
-        found: dict[str, FeedRecord] = {}
-        wanted = sorted(set(groups))
-        for start in range(0, len(wanted), 250):  # two parameters a group: 500 at most
-            chunk = wanted[start : start + 250]
-            where = " OR ".join(f"(kind = :k{i} AND key = :g{i})" for i in range(len(chunk)))
-            params: dict[str, Any] = {}
-            for i, (kind, key) in enumerate(chunk):
-                params |= {f"k{i}": kind, f"g{i}": key}
-            query = f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE {where}"  # noqa: S608
-            found.update((row[0], FeedRecord(*row)) for row in self._select(query, params))
-        return found
+        wanted = set(groups)
+        query = f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE key IN "  # noqa: S608
+        rows = self._select_in(query, sorted({key for _, key in wanted}))
+        # by key, then kind: a tag and an author may share a key
+        return {row[0]: FeedRecord(*row) for row in rows if (row[1], row[2]) in wanted}
 
     def state(self) -> dict[str, str]:
         return tallies.state(self._db)
